@@ -1,0 +1,62 @@
+//! Audio in: the [`Waveform`] type and the ways to obtain one.
+
+pub mod resample;
+pub mod wav;
+
+/// The sample rate every part of hark after the front end works at.
+pub const SAMPLE_RATE: u32 = 16_000;
+
+/// Mono audio as `f32` samples in `[-1, 1]` (nominally) with all samples finite.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Waveform {
+    samples: Vec<f32>,
+    sample_rate: u32,
+}
+
+impl Waveform {
+    /// Build a waveform, replacing nothing: returns `None` when a sample is not finite or the
+    /// rate is zero.
+    pub fn new(samples: Vec<f32>, sample_rate: u32) -> Option<Self> {
+        if sample_rate == 0 || samples.iter().any(|s| !s.is_finite()) {
+            return None;
+        }
+        Some(Self {
+            samples,
+            sample_rate,
+        })
+    }
+
+    pub fn samples(&self) -> &[f32] {
+        &self.samples
+    }
+
+    pub fn into_samples(self) -> Vec<f32> {
+        self.samples
+    }
+
+    pub fn sample_rate(&self) -> u32 {
+        self.sample_rate
+    }
+
+    pub fn len(&self) -> usize {
+        self.samples.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.samples.is_empty()
+    }
+
+    /// Duration in seconds.
+    pub fn duration_s(&self) -> f64 {
+        self.samples.len() as f64 / self.sample_rate as f64
+    }
+
+    /// Root-mean-square level.
+    pub fn rms(&self) -> f32 {
+        if self.samples.is_empty() {
+            return 0.0;
+        }
+        let energy: f64 = self.samples.iter().map(|&s| (s as f64) * (s as f64)).sum();
+        (energy / self.samples.len() as f64).sqrt() as f32
+    }
+}

@@ -1,0 +1,223 @@
+//! WAV reading and writing through hound.
+//!
+//! Reads every PCM layout hound understands (8/16/24/32-bit integer, 32-bit float,
+//! `WAVE_FORMAT_EXTENSIBLE`, any channel count and sample rate), downmixes to mono and resamples
+//! to [`SAMPLE_RATE`]. Every failure is an [`AudioError`] naming the file.
+
+use std::fs::File;
+use std::io::{BufReader, Cursor, ErrorKind, Read, Seek};
+use std::path::Path;
+
+use super::{SAMPLE_RATE, Waveform, resample::resample};
+use crate::error::{AudioError, Error, Result};
+
+/// Highest sample rate accepted; anything above is treated as a corrupt header.
+pub const MAX_SAMPLE_RATE: u32 = 768_000;
+/// Highest channel count accepted.
+pub const MAX_CHANNELS: u16 = 64;
+
+/// Read a WAV file and return 16 kHz mono audio.
+pub fn read(path: &Path) -> Result<Waveform> {
+    let file = open(path)?;
+    let file_len = file
+        .metadata()
+        .map_err(|e| Error::audio(path, AudioError::Io(e)))?
+        .len();
+    decode(BufReader::new(file), file_len, path)
+}
+
+/// Decode WAV bytes held in memory; `name` is used in error messages.
+pub fn read_bytes(bytes: &[u8], name: &Path) -> Result<Waveform> {
+    decode(Cursor::new(bytes), bytes.len() as u64, name)
+}
+
+/// Read a WAV file at its own rate, downmixed to mono, without resampling.
+pub fn read_native(path: &Path) -> Result<Waveform> {
+    let file = open(path)?;
+    let file_len = file
+        .metadata()
+        .map_err(|e| Error::audio(path, AudioError::Io(e)))?
+        .len();
+    decode_native(BufReader::new(file), file_len, path)
+}
+
+fn open(path: &Path) -> Result<File> {
+    if path.is_dir() {
+        return Err(Error::audio(path, AudioError::IsDirectory));
+    }
+    File::open(path).map_err(|e| {
+        let kind = match e.kind() {
+            ErrorKind::NotFound => AudioError::NotFound,
+            ErrorKind::PermissionDenied => AudioError::PermissionDenied,
+            _ => AudioError::Io(e),
+        };
+        Error::audio(path, kind)
+    })
+}
+
+fn decode<R: Read + Seek>(reader: R, byte_len: u64, path: &Path) -> Result<Waveform> {
+    let native = decode_native(reader, byte_len, path)?;
+    let rate = native.sample_rate();
+    if rate == SAMPLE_RATE {
+        return Ok(native);
+    }
+    let samples = resample(native.samples(), rate, SAMPLE_RATE).map_err(|message| {
+        Error::audio(
+            path,
+            AudioError::Resample {
+                from: rate,
+                message,
+            },
+        )
+    })?;
+    Waveform::new(samples, SAMPLE_RATE).ok_or_else(|| {
+        Error::audio(
+            path,
+            AudioError::Resample {
+                from: rate,
+                message: "resampler produced non-finite samples".into(),
+            },
+        )
+    })
+}
+
+fn map_hound(path: &Path, err: hound::Error) -> Error {
+    let kind = match err {
+        hound::Error::IoError(e) if e.kind() == ErrorKind::UnexpectedEof => {
+            AudioError::InvalidHeader("file ends inside the header".into())
+        }
+        hound::Error::IoError(e) => AudioError::Io(e),
+        hound::Error::FormatError(msg) if msg.contains("RIFF") || msg.contains("WAVE") => {
+            AudioError::NotWav(msg.to_string())
+        }
+        hound::Error::FormatError(msg) => AudioError::InvalidHeader(msg.to_string()),
+        hound::Error::Unsupported => {
+            AudioError::UnsupportedEncoding("compressed or unknown format tag".into())
+        }
+        hound::Error::TooWide | hound::Error::InvalidSampleFormat => {
+            AudioError::UnsupportedEncoding("sample width/format combination".into())
+        }
+        hound::Error::UnfinishedSample => {
+            AudioError::InvalidHeader("sample count not a multiple of channels".into())
+        }
+    };
+    Error::audio(path, kind)
+}
+
+fn decode_native<R: Read + Seek>(reader: R, byte_len: u64, path: &Path) -> Result<Waveform> {
+    if byte_len == 0 {
+        return Err(Error::audio(path, AudioError::NotWav("empty file (0 bytes)".into())));
+    }
+    let reader = hound::WavReader::new(reader).map_err(|e| map_hound(path, e))?;
+    let spec = reader.spec();
+    let header_err = |msg: String| Error::audio(path, AudioError::InvalidHeader(msg));
+    if spec.channels == 0 || spec.channels > MAX_CHANNELS {
+        return Err(header_err(format!("{} channels", spec.channels)));
+    }
+    if spec.sample_rate < 1000 || spec.sample_rate > MAX_SAMPLE_RATE {
+        return Err(header_err(format!("sample rate {} Hz", spec.sample_rate)));
+    }
+    let bytes_per_sample = spec.bits_per_sample.div_ceil(8) as u64;
+    let expected = reader.len() as u64 * bytes_per_sample;
+    // The data chunk cannot be larger than the file: catches truncated files and lying headers
+    // before anything is allocated from the header's numbers.
+    if expected > byte_len {
+        return Err(Error::audio(
+            path,
+            AudioError::Truncated {
+                expected,
+                available: byte_len,
+            },
+        ));
+    }
+    let channels = spec.channels as usize;
+    let interleaved = read_samples(reader, spec, path)?;
+    if interleaved.is_empty() || interleaved.len() < channels {
+        return Err(Error::audio(path, AudioError::Empty));
+    }
+    if let Some((index, &value)) = interleaved.iter().enumerate().find(|(_, s)| !s.is_finite()) {
+        return Err(Error::audio(path, AudioError::NonFinite { index, value }));
+    }
+    let mono = downmix(&interleaved, channels);
+    Waveform::new(mono, spec.sample_rate).ok_or_else(|| Error::audio(path, AudioError::Empty))
+}
+
+fn read_samples<R: Read>(
+    mut reader: hound::WavReader<R>,
+    spec: hound::WavSpec,
+    path: &Path,
+) -> Result<Vec<f32>> {
+    let len = reader.len() as usize;
+    let truncated = |got: usize| {
+        Error::audio(
+            path,
+            AudioError::Truncated {
+                expected: len as u64,
+                available: got as u64,
+            },
+        )
+    };
+    let mut out = Vec::with_capacity(len);
+    match spec.sample_format {
+        hound::SampleFormat::Float => {
+            if spec.bits_per_sample != 32 {
+                return Err(Error::audio(
+                    path,
+                    AudioError::UnsupportedEncoding(format!(
+                        "{}-bit float",
+                        spec.bits_per_sample
+                    )),
+                ));
+            }
+            for s in reader.samples::<f32>() {
+                out.push(s.map_err(|_| truncated(out.len()))?);
+            }
+        }
+        hound::SampleFormat::Int => {
+            let bits = spec.bits_per_sample;
+            if !(8..=32).contains(&bits) {
+                return Err(Error::audio(
+                    path,
+                    AudioError::UnsupportedEncoding(format!("{bits}-bit integer PCM")),
+                ));
+            }
+            let scale = 1.0 / (1u64 << (bits - 1)) as f32;
+            for s in reader.samples::<i32>() {
+                let v = s.map_err(|_| truncated(out.len()))?;
+                out.push(v as f32 * scale);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn downmix(interleaved: &[f32], channels: usize) -> Vec<f32> {
+    if channels == 1 {
+        return interleaved.to_vec();
+    }
+    let inv = 1.0 / channels as f32;
+    interleaved
+        .chunks_exact(channels)
+        .map(|frame| frame.iter().sum::<f32>() * inv)
+        .collect()
+}
+
+/// Write mono audio as 16-bit PCM.
+pub fn write(path: &Path, wave: &Waveform) -> Result<()> {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: wave.sample_rate(),
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let io_err = |e: hound::Error| match e {
+        hound::Error::IoError(io) => Error::io(path, io),
+        other => Error::io(path, std::io::Error::other(other.to_string())),
+    };
+    let mut writer = hound::WavWriter::create(path, spec).map_err(io_err)?;
+    for &s in wave.samples() {
+        let v = (s.clamp(-1.0, 1.0) * 32767.0).round() as i16;
+        writer.write_sample(v).map_err(io_err)?;
+    }
+    writer.finalize().map_err(io_err)
+}

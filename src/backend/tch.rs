@@ -1,0 +1,26 @@
+//! Everything LibTorch-specific. Moving to another burn backend means changing this file only.
+
+use burn::prelude::Device;
+
+use crate::error::{Error, Result};
+
+/// LibTorch on the CPU.
+pub fn cpu() -> Device {
+    Device::libtorch()
+}
+
+/// LibTorch on CUDA device `index`, if this LibTorch has CUDA and the GPU exists.
+pub fn cuda(index: usize) -> Result<Device> {
+    if !::tch::Cuda::is_available() {
+        return Err(Error::Device(format!(
+            "cuda:{index} requested but LibTorch reports no usable CUDA device"
+        )));
+    }
+    let count = ::tch::Cuda::device_count() as usize;
+    if index >= count {
+        return Err(Error::Device(format!(
+            "cuda:{index} requested but only {count} CUDA device(s) exist"
+        )));
+    }
+    Ok(Device::libtorch_cuda(index))
+}

@@ -1,0 +1,484 @@
+//! clap-derive CLI. Each subcommand turns its arguments into library configs in one place and
+//! makes one library call.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use hark::audio::wav;
+use hark::backend::DeviceSpec;
+use hark::model::CellKind;
+use hark::model_dir::ModelSource;
+use hark::recognizer::{Recognizer, RecognizerConfig, Transcript};
+use serde::Serialize;
+
+#[derive(Parser, Debug)]
+#[command(name = "hark", version, about = "Speech recognition for noisy audio")]
+struct Cli {
+    /// Compute device: cpu (default, pure Rust), libtorch, cuda:N (the last two need --features tch).
+    #[arg(long, global = true, default_value = "cpu")]
+    device: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Transcribe WAV files.
+    Transcribe(TranscribeArgs),
+    /// Dump the MFCC features of a WAV file.
+    Features(FeaturesArgs),
+    /// Train a model from JSONL manifests.
+    Train(TrainArgs),
+    /// Measure WER/CER of a model on a manifest, clean and in noise.
+    Eval(EvalArgs),
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum OutputFormat {
+    Text,
+    Json,
+    Srt,
+    Vtt,
+}
+
+#[derive(Args, Debug)]
+struct TranscribeArgs {
+    /// Model directory (default: the built-in model).
+    #[arg(long)]
+    model: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "text")]
+    format: OutputFormat,
+    /// Beam width (1 = greedy).
+    #[arg(long, default_value_t = 8)]
+    beam: usize,
+    /// WAV files.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum FeatureFormat {
+    Csv,
+    Npy,
+}
+
+#[derive(Args, Debug)]
+struct FeaturesArgs {
+    file: PathBuf,
+    #[arg(long, value_enum, default_value = "csv")]
+    format: FeatureFormat,
+    /// Output file (default: stdout for CSV; required for npy).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Take the feature settings of this model (default: the built-in model's, else defaults).
+    #[arg(long)]
+    model: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct TrainArgs {
+    /// Training manifest (JSONL).
+    #[arg(long)]
+    train: PathBuf,
+    /// Validation manifest, decoded after every epoch.
+    #[arg(long)]
+    dev: Option<PathBuf>,
+    /// Output model directory.
+    #[arg(long)]
+    out: PathBuf,
+    /// A TrainingConfig JSON file; flags below override it.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    #[arg(long)]
+    epochs: Option<usize>,
+    #[arg(long)]
+    batch_size: Option<usize>,
+    #[arg(long)]
+    lr: Option<f64>,
+    #[arg(long)]
+    hidden: Option<usize>,
+    #[arg(long)]
+    layers: Option<usize>,
+    #[arg(long, value_enum)]
+    cell: Option<CellArg>,
+    /// Unidirectional recurrent layers (streaming-capable).
+    #[arg(long)]
+    unidirectional: bool,
+    #[arg(long)]
+    stack: Option<usize>,
+    #[arg(long)]
+    dropout: Option<f64>,
+    #[arg(long)]
+    seed: Option<u64>,
+    #[arg(long)]
+    max_steps: Option<usize>,
+    /// Probability of additive noise per utterance and epoch.
+    #[arg(long)]
+    noise_prob: Option<f64>,
+    /// Continue from OUT/checkpoint.
+    #[arg(long)]
+    resume: bool,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum CellArg {
+    Lstm,
+    Gru,
+}
+
+#[derive(Args, Debug)]
+struct EvalArgs {
+    /// Model directory (default: the built-in model).
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Test manifest (JSONL).
+    #[arg(long)]
+    manifest: PathBuf,
+    /// Comma-separated SNRs in dB; "clean" for no noise.
+    #[arg(long, default_value = "clean,20,10,0")]
+    snr: String,
+    /// Generated noise type: white or pink.
+    #[arg(long, default_value = "white")]
+    noise: String,
+    #[arg(long, default_value_t = 8)]
+    beam: usize,
+    #[arg(long, default_value_t = 1234)]
+    seed: u64,
+    /// Also write the report as JSON here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+/// Entry point: maps errors to exit code 2.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let device: DeviceSpec = cli.device.parse()?;
+    match cli.command {
+        Command::Transcribe(args) => transcribe(args, device),
+        Command::Features(args) => features(args),
+        Command::Train(args) => train(args, device),
+        Command::Eval(args) => eval(args, device),
+    }
+}
+
+fn model_source(dir: Option<PathBuf>) -> ModelSource {
+    dir.map_or(ModelSource::Embedded, ModelSource::Dir)
+}
+
+fn load_recognizer(model: Option<PathBuf>, device: DeviceSpec, beam: usize) -> Result<Recognizer> {
+    let device = device.device()?;
+    let loaded = model_source(model).load(&device)?;
+    Ok(Recognizer::new(loaded, device, &RecognizerConfig { beam })?)
+}
+
+#[derive(Serialize)]
+struct JsonLine<'a> {
+    path: String,
+    text: &'a str,
+    duration_s: f64,
+    processing_s: f64,
+    words: &'a [hark::recognizer::Word],
+}
+
+fn transcribe(args: TranscribeArgs, device: DeviceSpec) -> Result<ExitCode> {
+    let rec = load_recognizer(args.model, device, args.beam)?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut failed = 0usize;
+    let many = args.files.len() > 1;
+    for path in &args.files {
+        let started = Instant::now();
+        let wave = match wav::read(path) {
+            Ok(w) => w,
+            Err(e) => {
+                eprintln!("error: {e}");
+                failed += 1;
+                continue;
+            }
+        };
+        let t = rec.transcribe(&wave);
+        let processing_s = started.elapsed().as_secs_f64();
+        write_transcript(&mut out, args.format, path, &t, processing_s, many)?;
+        out.flush()?;
+    }
+    Ok(if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn write_transcript(
+    out: &mut impl Write,
+    format: OutputFormat,
+    path: &Path,
+    t: &Transcript,
+    processing_s: f64,
+    many: bool,
+) -> Result<()> {
+    match format {
+        OutputFormat::Text if many => writeln!(out, "{}: {}", path.display(), t.text)?,
+        OutputFormat::Text => writeln!(out, "{}", t.text)?,
+        OutputFormat::Json => {
+            let line = JsonLine {
+                path: path.display().to_string(),
+                text: &t.text,
+                duration_s: t.duration_s,
+                processing_s,
+                words: &t.words,
+            };
+            writeln!(out, "{}", serde_json::to_string(&line)?)?;
+        }
+        OutputFormat::Srt | OutputFormat::Vtt => {
+            let vtt = matches!(format, OutputFormat::Vtt);
+            if vtt {
+                writeln!(out, "WEBVTT\n")?;
+            }
+            for (i, cue) in t.words.chunks(7).enumerate() {
+                let (Some(first), Some(last)) = (cue.first(), cue.last()) else {
+                    continue;
+                };
+                let text: Vec<&str> = cue.iter().map(|w| w.word.as_str()).collect();
+                if !vtt {
+                    writeln!(out, "{}", i + 1)?;
+                }
+                writeln!(
+                    out,
+                    "{} --> {}\n{}\n",
+                    timestamp(first.start, vtt),
+                    timestamp(last.end, vtt),
+                    text.join(" ")
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn timestamp(seconds: f64, vtt: bool) -> String {
+    let ms = (seconds * 1000.0).round() as u64;
+    let sep = if vtt { '.' } else { ',' };
+    format!(
+        "{:02}:{:02}:{:02}{sep}{:03}",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        ms % 1000
+    )
+}
+
+fn features(args: FeaturesArgs) -> Result<ExitCode> {
+    let cfg = match args.model {
+        Some(dir) => ModelSource::Dir(dir).read()?.0.features,
+        None if hark::model_dir::has_embedded() => ModelSource::Embedded.read()?.0.features,
+        None => hark::features::MfccConfig::default(),
+    };
+    let mfcc = hark::features::Mfcc::new(cfg).map_err(anyhow::Error::msg)?;
+    let wave = wav::read(&args.file)?;
+    let feats = mfcc.compute(&wave);
+    match args.format {
+        FeatureFormat::Csv => {
+            let mut text = String::new();
+            for t in 0..feats.num_frames {
+                let row: Vec<String> = feats.frame(t).iter().map(|v| format!("{v}")).collect();
+                text.push_str(&row.join(","));
+                text.push('\n');
+            }
+            match args.output {
+                Some(p) => std::fs::write(&p, text).with_context(|| p.display().to_string())?,
+                None => std::io::stdout().write_all(text.as_bytes())?,
+            }
+        }
+        FeatureFormat::Npy => {
+            let Some(p) = args.output else {
+                bail!("--format npy needs --output FILE");
+            };
+            std::fs::write(&p, npy_bytes(&feats.data, feats.num_frames, feats.dim))
+                .with_context(|| p.display().to_string())?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A little-endian f32 NumPy .npy (format 1.0) of shape `[rows, cols]`.
+fn npy_bytes(data: &[f32], rows: usize, cols: usize) -> Vec<u8> {
+    let mut header =
+        format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
+    let unpadded = 10 + header.len() + 1;
+    header.push_str(&" ".repeat((64 - unpadded % 64) % 64));
+    header.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    for v in data {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out
+}
+
+fn train(args: TrainArgs, device: DeviceSpec) -> Result<ExitCode> {
+    use hark::train::{TrainOptions, TrainingConfig};
+    let mut cfg = match &args.config {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| p.display().to_string())?;
+            serde_json::from_str::<TrainingConfig>(&text)
+                .with_context(|| format!("{}: not a training config", p.display()))?
+        }
+        None => TrainingConfig::english(),
+    };
+    macro_rules! set {
+        ($field:expr, $value:expr) => {
+            if let Some(v) = $value {
+                $field = v;
+            }
+        };
+    }
+    set!(cfg.epochs, args.epochs);
+    set!(cfg.batch_size, args.batch_size);
+    set!(cfg.learning_rate, args.lr);
+    set!(cfg.model.hidden, args.hidden);
+    set!(cfg.model.layers, args.layers);
+    set!(cfg.model.stack, args.stack);
+    set!(cfg.model.dropout, args.dropout);
+    set!(cfg.seed, args.seed);
+    set!(cfg.max_steps, args.max_steps);
+    set!(cfg.noise_prob, args.noise_prob);
+    if let Some(cell) = args.cell {
+        cfg.model.cell = match cell {
+            CellArg::Lstm => CellKind::Lstm,
+            CellArg::Gru => CellKind::Gru,
+        };
+    }
+    if args.unidirectional {
+        cfg.model.bidirectional = false;
+    }
+    let opts = TrainOptions {
+        train_manifest: args.train,
+        dev_manifest: args.dev,
+        out_dir: args.out.clone(),
+        device,
+        resume: args.resume,
+        progress: !args.quiet,
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+    };
+    let report = hark::train::run(&cfg, &opts)?;
+    eprintln!(
+        "done: {} epochs, {} steps, final loss {:.4}, best dev WER {}; model in {}",
+        report.epochs_run,
+        report.steps,
+        report.final_loss,
+        report
+            .best_dev_wer
+            .map_or("-".to_string(), |w| format!("{w:.1}%")),
+        args.out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn eval(args: EvalArgs, device: DeviceSpec) -> Result<ExitCode> {
+    use hark::augment::NoiseColor;
+    use hark::eval::{ErrorCounts, char_errors, word_errors};
+    let color = match args.noise.as_str() {
+        "white" => NoiseColor::White,
+        "pink" => NoiseColor::Pink,
+        other => bail!("unknown noise '{other}' (white or pink)"),
+    };
+    let snrs: Vec<Option<f32>> = args
+        .snr
+        .split(',')
+        .map(|s| match s.trim() {
+            "clean" => Ok(None),
+            v => v
+                .parse::<f32>()
+                .map(Some)
+                .with_context(|| format!("bad SNR '{v}'")),
+        })
+        .collect::<Result<_>>()?;
+    let rec = load_recognizer(args.model, device, args.beam)?;
+    let manifest = hark::data::Manifest::load(&args.manifest)?;
+    let mut failed = manifest.errors.len();
+    for e in &manifest.errors {
+        eprintln!("error: {e}");
+    }
+    let mut utts = Vec::new();
+    for entry in &manifest.entries {
+        match wav::read(&entry.audio) {
+            Ok(w) => utts.push((w, entry.text.clone())),
+            Err(e) => {
+                eprintln!("error: {e}");
+                failed += 1;
+            }
+        }
+    }
+    #[derive(Serialize)]
+    struct Row {
+        condition: String,
+        wer: f64,
+        cer: f64,
+        words: ErrorCounts,
+        rtf: f64,
+    }
+    let mut rows = Vec::new();
+    println!("{:>10} {:>8} {:>8} {:>8}", "condition", "WER%", "CER%", "RTF");
+    for snr in &snrs {
+        let mut rng = hark::augment::rng(args.seed);
+        let mut words = ErrorCounts::default();
+        let mut chars = ErrorCounts::default();
+        let mut audio_s = 0.0;
+        let started = Instant::now();
+        for (wave, text) in &utts {
+            let input = match snr {
+                None => wave.clone(),
+                Some(db) => {
+                    let noisy = hark::augment::add_noise(wave.samples(), color, *db, &mut rng);
+                    hark::audio::Waveform::new(noisy, wave.sample_rate())
+                        .context("noise mixing produced non-finite samples")?
+                }
+            };
+            let t = rec.transcribe(&input);
+            words += word_errors(text, &t.text);
+            chars += char_errors(text, &t.text);
+            audio_s += wave.duration_s();
+        }
+        let condition = snr.map_or("clean".to_string(), |d| format!("{d} dB"));
+        let rtf = started.elapsed().as_secs_f64() / audio_s.max(1e-9);
+        println!(
+            "{condition:>10} {:>8.1} {:>8.1} {rtf:>8.3}",
+            words.rate(),
+            chars.rate()
+        );
+        rows.push(Row {
+            condition,
+            wer: words.rate(),
+            cer: chars.rate(),
+            words,
+            rtf,
+        });
+    }
+    if let Some(p) = args.json {
+        std::fs::write(&p, serde_json::to_string_pretty(&rows)?)
+            .with_context(|| p.display().to_string())?;
+    }
+    Ok(if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

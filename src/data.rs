@@ -1,0 +1,163 @@
+//! Manifests (JSON lines) and batching of features and targets.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::features::Features;
+
+/// One utterance of a manifest. `audio` is resolved against the manifest's folder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ManifestEntry {
+    pub audio: PathBuf,
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speaker: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<f64>,
+}
+
+/// A parsed manifest: the good entries, and one error per bad line (bad lines never stop the
+/// good ones).
+#[derive(Debug, Default)]
+pub struct Manifest {
+    pub entries: Vec<ManifestEntry>,
+    pub errors: Vec<Error>,
+}
+
+impl Manifest {
+    /// Read a JSONL manifest. Fails only when the file itself cannot be read.
+    pub fn load(path: &Path) -> Result<Self> {
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let base = path.parent().unwrap_or(Path::new("")).to_path_buf();
+        let mut manifest = Manifest::default();
+        for (i, line) in BufReader::new(file).lines().enumerate() {
+            let line = line.map_err(|e| Error::io(path, e))?;
+            match parse_line(&line, &base) {
+                Ok(Some(entry)) => manifest.entries.push(entry),
+                Ok(None) => {}
+                Err(message) => manifest.errors.push(Error::Manifest {
+                    path: path.to_path_buf(),
+                    line: i + 1,
+                    message,
+                }),
+            }
+        }
+        Ok(manifest)
+    }
+}
+
+/// Parse one manifest line; blank lines give `None`.
+pub fn parse_line(line: &str, base: &Path) -> std::result::Result<Option<ManifestEntry>, String> {
+    let line = line.trim();
+    if line.is_empty() {
+        return Ok(None);
+    }
+    let mut entry: ManifestEntry =
+        serde_json::from_str(line).map_err(|e| format!("not a manifest entry: {e}"))?;
+    if entry.audio.as_os_str().is_empty() {
+        return Err("empty \"audio\" path".into());
+    }
+    if let Some(d) = entry.duration
+        && !(d.is_finite() && d >= 0.0)
+    {
+        return Err(format!("bad duration {d}"));
+    }
+    if entry.audio.is_relative() {
+        entry.audio = base.join(&entry.audio);
+    }
+    Ok(Some(entry))
+}
+
+/// Write entries as JSON lines.
+pub fn write_manifest(path: &Path, entries: &[ManifestEntry]) -> Result<()> {
+    let mut out = String::new();
+    for e in entries {
+        out.push_str(&serde_json::to_string(e).map_err(|e| Error::Data(e.to_string()))?);
+        out.push('\n');
+    }
+    std::fs::write(path, out).map_err(|e| Error::io(path, e))
+}
+
+/// A padded batch ready for the model, in host memory.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    /// `[N, T, C]` row-major, zero padded.
+    pub features: Vec<f32>,
+    pub lengths: Vec<usize>,
+    pub max_frames: usize,
+    pub dim: usize,
+    /// `[N, S]` row-major, padded with 0 (blank, never a target).
+    pub targets: Vec<i64>,
+    pub target_lengths: Vec<usize>,
+    pub max_target: usize,
+}
+
+impl Batch {
+    pub fn len(&self) -> usize {
+        self.lengths.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lengths.is_empty()
+    }
+
+    /// Pad features and targets of several utterances into one batch.
+    pub fn collate(items: &[(&Features, &[u32])]) -> Self {
+        let dim = items.first().map_or(0, |(f, _)| f.dim);
+        let max_frames = items.iter().map(|(f, _)| f.num_frames).max().unwrap_or(0);
+        let max_target = items.iter().map(|(_, t)| t.len()).max().unwrap_or(0).max(1);
+        let n = items.len();
+        let mut features = vec![0.0f32; n * max_frames * dim];
+        let mut targets = vec![0i64; n * max_target];
+        for (i, (f, t)) in items.iter().enumerate() {
+            assert_eq!(f.dim, dim, "feature dim {} differs from {dim} in one batch", f.dim);
+            let start = i * max_frames * dim;
+            features[start..start + f.data.len()].copy_from_slice(&f.data);
+            for (j, &tok) in t.iter().enumerate() {
+                targets[i * max_target + j] = tok as i64;
+            }
+        }
+        Batch {
+            features,
+            lengths: items.iter().map(|(f, _)| f.num_frames).collect(),
+            max_frames,
+            dim,
+            targets,
+            target_lengths: items.iter().map(|(_, t)| t.len()).collect(),
+            max_target,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_resolves_relative_paths() {
+        let e = parse_line(r#"{"audio":"a/b.wav","text":"hi","speaker":"s1"}"#, Path::new("/m"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(e.audio, PathBuf::from("/m/a/b.wav"));
+        assert_eq!(e.speaker.as_deref(), Some("s1"));
+        assert!(parse_line("  ", Path::new("/m")).unwrap().is_none());
+        assert!(parse_line("{not json", Path::new("/m")).is_err());
+        assert!(parse_line(r#"{"audio":"","text":"x"}"#, Path::new("/m")).is_err());
+        assert!(parse_line(r#"{"audio":"x.wav","text":"x","duration":-1}"#, Path::new("/")).is_err());
+    }
+
+    #[test]
+    fn collate_pads() {
+        let a = Features { data: vec![1.0; 6], num_frames: 3, dim: 2 };
+        let b = Features { data: vec![2.0; 2], num_frames: 1, dim: 2 };
+        let batch = Batch::collate(&[(&a, &[1, 2][..]), (&b, &[3][..])]);
+        assert_eq!(batch.max_frames, 3);
+        assert_eq!(batch.features.len(), 12);
+        assert_eq!(&batch.features[6..8], &[2.0, 2.0]);
+        assert_eq!(&batch.features[8..12], &[0.0; 4]);
+        assert_eq!(batch.targets, vec![1, 2, 3, 0]);
+    }
+}

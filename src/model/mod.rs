@@ -1,0 +1,120 @@
+//! The acoustic model: frame stacking, a stack of recurrent layers, a linear output layer.
+
+pub mod rnn;
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::prelude::*;
+
+pub use rnn::{CellKind, RecurrentLayer, reverse_index};
+
+/// Architecture of an [`AcousticModel`]. Saved in the model directory's `config.json`.
+#[derive(Config, Debug, PartialEq)]
+pub struct AcousticModelConfig {
+    /// Feature dimension per frame (MFCC + deltas).
+    pub input_dim: usize,
+    /// Output classes including blank.
+    pub vocab_size: usize,
+    /// Frames stacked into one recurrent step (also the time subsampling factor).
+    #[config(default = 3)]
+    pub stack: usize,
+    #[config(default = 192)]
+    pub hidden: usize,
+    #[config(default = 2)]
+    pub layers: usize,
+    #[config(default = "CellKind::Gru")]
+    pub cell: CellKind,
+    #[config(default = true)]
+    pub bidirectional: bool,
+    /// Dropout between layers and before the output layer.
+    #[config(default = 0.1)]
+    pub dropout: f64,
+}
+
+impl AcousticModelConfig {
+    pub fn validate(&self) -> Result<(), String> {
+        if self.input_dim == 0 || self.vocab_size < 2 || self.stack == 0 {
+            return Err(format!(
+                "input_dim {} / vocab_size {} / stack {} must be positive (vocab >= 2)",
+                self.input_dim, self.vocab_size, self.stack
+            ));
+        }
+        if self.hidden == 0 || self.layers == 0 {
+            return Err("hidden and layers must be positive".into());
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(format!("dropout {} outside [0, 1)", self.dropout));
+        }
+        Ok(())
+    }
+
+    pub fn init(&self, device: &Device) -> AcousticModel {
+        let mut layers = Vec::with_capacity(self.layers);
+        let mut d_in = self.input_dim * self.stack;
+        for _ in 0..self.layers {
+            let layer = RecurrentLayer::new(self.cell, d_in, self.hidden, self.bidirectional, device);
+            d_in = layer.output_dim();
+            layers.push(layer);
+        }
+        AcousticModel {
+            layers,
+            dropout: DropoutConfig::new(self.dropout).init(),
+            output: LinearConfig::new(d_in, self.vocab_size).init(device),
+            stack: self.stack,
+            bidirectional: self.bidirectional,
+        }
+    }
+
+    /// Number of model output frames for `frames` input frames.
+    pub fn output_length(&self, frames: usize) -> usize {
+        frames.div_ceil(self.stack)
+    }
+}
+
+/// Recurrent CTC acoustic model.
+#[derive(Module, Debug)]
+pub struct AcousticModel {
+    pub layers: Vec<RecurrentLayer>,
+    pub dropout: Dropout,
+    pub output: Linear,
+    pub stack: usize,
+    pub bidirectional: bool,
+}
+
+impl AcousticModel {
+    /// Output lengths after frame stacking.
+    pub fn output_lengths(&self, lengths: &[usize]) -> Vec<usize> {
+        lengths.iter().map(|l| l.div_ceil(self.stack)).collect()
+    }
+
+    /// Unnormalised scores per output frame.
+    ///
+    /// # Shapes
+    /// - `features`: `[N, T, C]` (zero-padded after each length)
+    /// - `lengths`: `N` valid input frame counts
+    /// - output: `[N, ceil(T / stack), vocab]`
+    pub fn forward(&self, features: Tensor<3>, lengths: &[usize]) -> Tensor<3> {
+        let [n, t, c] = features.dims();
+        let s = self.stack;
+        let t_out = t.div_ceil(s);
+        let x = if t_out * s != t {
+            let pad = Tensor::zeros([n, t_out * s - t, c], &features.device());
+            Tensor::cat(vec![features, pad], 1) // [N, T_out*s, C]
+        } else {
+            features
+        };
+        let mut x = x.reshape([n, t_out, s * c]); // stack s frames: [N, T_out, s*C]
+        let out_lengths = self.output_lengths(lengths);
+        let rev = self
+            .bidirectional
+            .then(|| reverse_index(&out_lengths, t_out, &x.device()));
+        for (i, layer) in self.layers.iter().enumerate() {
+            if i > 0 {
+                x = self.dropout.forward(x);
+            }
+            x = layer.forward(x, rev.as_ref());
+        }
+        self.output.forward(self.dropout.forward(x)) // [N, T_out, V]
+    }
+}

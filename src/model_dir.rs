@@ -1,0 +1,229 @@
+//! Model directories: `config.json` (architecture, features, vocab, recipe, weight checksum),
+//! `model.bpk` (burnpack weights) and `README.md` (model card). The default model is embedded
+//! in the binary when `models/default/` exists at build time.
+
+use std::path::{Path, PathBuf};
+
+use burn::module::Module;
+use burn::prelude::Device;
+use burn::store::ModuleRecord;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::features::MfccConfig;
+use crate::model::{AcousticModel, AcousticModelConfig};
+use crate::text::Vocab;
+
+/// Version of the model directory layout this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+/// Weights file name inside a model directory.
+pub const WEIGHTS_FILE: &str = "model.bpk";
+/// Config file name inside a model directory.
+pub const CONFIG_FILE: &str = "config.json";
+
+/// Checksum and size of the weights file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WeightsInfo {
+    pub file: String,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+/// Everything needed to rebuild a model and feed it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelConfig {
+    pub format_version: u32,
+    pub model: AcousticModelConfig,
+    pub features: MfccConfig,
+    pub vocab: Vocab,
+    pub weights: WeightsInfo,
+    /// The training recipe that produced the weights (free-form, for the record).
+    #[serde(default)]
+    pub training: serde_json::Value,
+}
+
+/// A model ready to run, with its config.
+#[derive(Debug)]
+pub struct LoadedModel {
+    pub config: ModelConfig,
+    pub model: AcousticModel,
+}
+
+/// Where a model comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelSource {
+    /// The model built into this binary.
+    Embedded,
+    Dir(PathBuf),
+}
+
+impl std::fmt::Display for ModelSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ModelSource::Embedded => write!(f, "<built-in model>"),
+            ModelSource::Dir(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl ModelSource {
+    /// Read config and weight bytes.
+    pub fn read(&self) -> Result<(ModelConfig, Vec<u8>)> {
+        match self {
+            ModelSource::Embedded => embedded::read(),
+            ModelSource::Dir(dir) => {
+                let cfg_path = dir.join(CONFIG_FILE);
+                let text =
+                    std::fs::read_to_string(&cfg_path).map_err(|e| Error::io(&cfg_path, e))?;
+                let config = parse_config(&text, dir)?;
+                let weights_path = dir.join(&config.weights.file);
+                let bytes = std::fs::read(&weights_path).map_err(|e| Error::io(&weights_path, e))?;
+                Ok((config, bytes))
+            }
+        }
+    }
+
+    /// Load and validate a model onto `device`.
+    pub fn load(&self, device: &Device) -> Result<LoadedModel> {
+        let (config, bytes) = self.read()?;
+        build(self, config, bytes, device)
+    }
+}
+
+fn parse_config(text: &str, dir: &Path) -> Result<ModelConfig> {
+    let config: ModelConfig = serde_json::from_str(text)
+        .map_err(|e| Error::model(dir, format!("{CONFIG_FILE} is not a hark model config: {e}")))?;
+    if config.format_version != FORMAT_VERSION {
+        return Err(Error::model(
+            dir,
+            format!(
+                "format version {} (this hark reads version {FORMAT_VERSION})",
+                config.format_version
+            ),
+        ));
+    }
+    Ok(config)
+}
+
+fn build(
+    source: &ModelSource,
+    config: ModelConfig,
+    bytes: Vec<u8>,
+    device: &Device,
+) -> Result<LoadedModel> {
+    let err = |m: String| Error::model(source.to_string(), m);
+    if bytes.len() as u64 != config.weights.bytes {
+        return Err(err(format!(
+            "{} has {} bytes, config says {} (truncated or replaced?)",
+            config.weights.file,
+            bytes.len(),
+            config.weights.bytes
+        )));
+    }
+    let digest = sha256_hex(&bytes);
+    if digest != config.weights.sha256 {
+        return Err(err(format!(
+            "{} checksum {digest} does not match config ({}): file is corrupt",
+            config.weights.file, config.weights.sha256
+        )));
+    }
+    config.model.validate().map_err(&err)?;
+    config.features.validate().map_err(&err)?;
+    if config.model.input_dim != config.features.dim() {
+        return Err(err(format!(
+            "model expects {}-dim input, features give {}",
+            config.model.input_dim,
+            config.features.dim()
+        )));
+    }
+    if config.model.vocab_size != config.vocab.size() {
+        return Err(err(format!(
+            "model has {} outputs, vocab has {} symbols",
+            config.model.vocab_size,
+            config.vocab.size()
+        )));
+    }
+    let record = ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
+        .map_err(|e| err(format!("cannot read weights: {e}")))?;
+    let model = config
+        .model
+        .init(device)
+        .try_load_record(record)
+        .map_err(|e| err(format!("weights do not fit the architecture: {e}")))?;
+    Ok(LoadedModel { config, model })
+}
+
+/// Save `model` with `config` into `dir` (created if needed). Files are written to temporary
+/// names and renamed, so a crash never leaves a half-written model behind.
+pub fn save(dir: &Path, mut config: ModelConfig, model: AcousticModel) -> Result<ModelConfig> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let bytes: Vec<u8> = model
+        .into_record()
+        .into_bytes()
+        .map_err(|e| Error::model(dir, format!("cannot serialise weights: {e}")))?
+        .to_vec();
+    config.format_version = FORMAT_VERSION;
+    config.weights = WeightsInfo {
+        file: WEIGHTS_FILE.into(),
+        bytes: bytes.len() as u64,
+        sha256: sha256_hex(&bytes),
+    };
+    write_atomic(&dir.join(WEIGHTS_FILE), &bytes)?;
+    let json = serde_json::to_string_pretty(&config)
+        .map_err(|e| Error::model(dir, format!("cannot serialise config: {e}")))?;
+    write_atomic(&dir.join(CONFIG_FILE), json.as_bytes())?;
+    Ok(config)
+}
+
+/// Write `bytes` to `path` through a temporary file and a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp-write");
+    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
+
+#[cfg(hark_embedded_model)]
+mod embedded {
+    use super::*;
+
+    const CONFIG: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/models/default/config.json"
+    ));
+    const WEIGHTS: &[u8] = include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/models/default/model.bpk"
+    ));
+
+    pub fn read() -> Result<(ModelConfig, Vec<u8>)> {
+        Ok((
+            parse_config(CONFIG, Path::new("<built-in model>"))?,
+            WEIGHTS.to_vec(),
+        ))
+    }
+}
+
+#[cfg(not(hark_embedded_model))]
+mod embedded {
+    use super::*;
+
+    pub fn read() -> Result<(ModelConfig, Vec<u8>)> {
+        Err(Error::model(
+            "<built-in model>",
+            "this binary was built without models/default; pass --model DIR",
+        ))
+    }
+}
+
+/// Whether this binary carries a built-in model.
+pub fn has_embedded() -> bool {
+    cfg!(hark_embedded_model)
+}

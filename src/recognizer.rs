@@ -1,0 +1,207 @@
+//! The one inference path: waveform → features → model → decoder → words with times and
+//! confidences. Used by `transcribe`, `listen` and `eval` alike.
+
+use burn::prelude::*;
+use burn::tensor::activation::log_softmax;
+use serde::Serialize;
+
+use crate::audio::Waveform;
+use crate::ctc::{Decoder, Greedy, Hypothesis, LogProbs, PrefixBeam};
+use crate::error::{Error, Result};
+use crate::features::{Features, Mfcc, MfccConfig};
+use crate::model::AcousticModel;
+use crate::model_dir::LoadedModel;
+use crate::text::Vocab;
+
+/// A recognised word with its time span (seconds) and confidence (0–1).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Word {
+    pub word: String,
+    pub start: f64,
+    pub end: f64,
+    pub confidence: f32,
+}
+
+/// The result of recognising one waveform.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Transcript {
+    pub text: String,
+    pub duration_s: f64,
+    pub words: Vec<Word>,
+}
+
+/// Recogniser settings.
+#[derive(Debug, Clone)]
+pub struct RecognizerConfig {
+    /// Beam width; 1 means greedy decoding.
+    pub beam: usize,
+}
+
+impl Default for RecognizerConfig {
+    fn default() -> Self {
+        Self { beam: 8 }
+    }
+}
+
+/// A loaded model plus its front end and decoder.
+pub struct Recognizer {
+    model: AcousticModel,
+    mfcc: Mfcc,
+    vocab: Vocab,
+    decoder: Box<dyn Decoder>,
+    device: Device,
+    /// Seconds per model output frame.
+    frame_seconds: f64,
+}
+
+impl Recognizer {
+    pub fn new(loaded: LoadedModel, device: Device, config: &RecognizerConfig) -> Result<Self> {
+        Self::from_model(
+            loaded.model,
+            loaded.config.features,
+            loaded.config.vocab,
+            device,
+            config,
+        )
+    }
+
+    /// Build from an in-memory model (e.g. during training).
+    pub fn from_model(
+        model: AcousticModel,
+        features: MfccConfig,
+        vocab: Vocab,
+        device: Device,
+        config: &RecognizerConfig,
+    ) -> Result<Self> {
+        let frame_seconds = model.stack as f64 * features.frame_shift_ms as f64 / 1000.0;
+        let mfcc = Mfcc::new(features).map_err(Error::Config)?;
+        let decoder: Box<dyn Decoder> = if config.beam <= 1 {
+            Box::new(Greedy)
+        } else {
+            Box::new(PrefixBeam::new(config.beam))
+        };
+        Ok(Self {
+            model: model.valid(),
+            mfcc,
+            vocab,
+            decoder,
+            device,
+            frame_seconds,
+        })
+    }
+
+    pub fn vocab(&self) -> &Vocab {
+        &self.vocab
+    }
+
+    pub fn mfcc(&self) -> &Mfcc {
+        &self.mfcc
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Recognise one waveform (16 kHz mono).
+    pub fn transcribe(&self, wave: &Waveform) -> Transcript {
+        self.transcribe_batch(std::slice::from_ref(wave))
+            .pop()
+            .unwrap_or_else(|| unreachable!("one input gives one transcript"))
+    }
+
+    /// Recognise several waveforms in one padded batch.
+    pub fn transcribe_batch(&self, waves: &[Waveform]) -> Vec<Transcript> {
+        let feats: Vec<Features> = waves.iter().map(|w| self.mfcc.compute(w)).collect();
+        let refs: Vec<&Features> = feats.iter().collect();
+        self.log_probs(&refs)
+            .into_iter()
+            .zip(waves)
+            .map(|((lp, frames), wave)| {
+                let hyp = self
+                    .decoder
+                    .decode(LogProbs::new(&lp, frames, self.vocab.size()));
+                self.to_transcript(&hyp, wave.duration_s())
+            })
+            .collect()
+    }
+
+    /// Per-frame log-probabilities for each utterance: `(data [frames × vocab], frames)`.
+    pub fn log_probs(&self, feats: &[&Features]) -> Vec<(Vec<f32>, usize)> {
+        let vocab = self.vocab.size();
+        let mut out: Vec<(Vec<f32>, usize)> = vec![(Vec::new(), 0); feats.len()];
+        let live: Vec<usize> = (0..feats.len())
+            .filter(|&i| feats[i].num_frames > 0)
+            .collect();
+        if live.is_empty() {
+            return out;
+        }
+        let dim = feats[live[0]].dim;
+        let max_t = live.iter().map(|&i| feats[i].num_frames).max().unwrap_or(0);
+        let mut data = vec![0.0f32; live.len() * max_t * dim];
+        let mut lengths = Vec::with_capacity(live.len());
+        for (b, &i) in live.iter().enumerate() {
+            let f = feats[i];
+            data[b * max_t * dim..b * max_t * dim + f.data.len()].copy_from_slice(&f.data);
+            lengths.push(f.num_frames);
+        }
+        let x = Tensor::<3>::from_data(
+            TensorData::new(data, [live.len(), max_t, dim]),
+            &self.device,
+        );
+        let logits = self.model.forward(x, &lengths); // [B, T', V]
+        let [_, t_out, _] = logits.dims();
+        let lp = log_softmax(logits, 2)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap_or_else(|e| unreachable!("model output is f32: {e:?}"));
+        let out_lengths = self.model.output_lengths(&lengths);
+        for (b, &i) in live.iter().enumerate() {
+            let frames = out_lengths[b];
+            let start = b * t_out * vocab;
+            out[i] = (lp[start..start + frames * vocab].to_vec(), frames);
+        }
+        out
+    }
+
+    /// Turn a hypothesis into words with times and confidences.
+    pub fn to_transcript(&self, hyp: &Hypothesis, duration_s: f64) -> Transcript {
+        let space = self.vocab.space();
+        let mut words = Vec::new();
+        let mut current: Vec<usize> = Vec::new();
+        let flush = |current: &mut Vec<usize>, words: &mut Vec<Word>| {
+            if current.is_empty() {
+                return;
+            }
+            let ids: Vec<u32> = current.iter().map(|&k| hyp.tokens[k]).collect();
+            let first = current[0];
+            let last = current[current.len() - 1];
+            let confidence =
+                current.iter().map(|&k| hyp.probs[k]).sum::<f32>() / current.len() as f32;
+            words.push(Word {
+                word: self.vocab.decode(&ids),
+                start: hyp.frames[first] as f64 * self.frame_seconds,
+                end: ((hyp.frames[last] + 1) as f64 * self.frame_seconds).min(duration_s),
+                confidence,
+            });
+            current.clear();
+        };
+        for (k, &tok) in hyp.tokens.iter().enumerate() {
+            if tok == space {
+                flush(&mut current, &mut words);
+            } else {
+                current.push(k);
+            }
+        }
+        flush(&mut current, &mut words);
+        let text = words
+            .iter()
+            .map(|w| w.word.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        Transcript {
+            text,
+            duration_s,
+            words,
+        }
+    }
+}

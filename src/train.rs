@@ -1,0 +1,567 @@
+//! Training: manifests in, model directory out. AdamW with warm-up and cosine decay, gradient
+//! clipping, length-bucketed batches prepared on a separate thread (bounded queue), additive
+//! noise augmentation at random SNR, validation WER/CER each epoch, best-checkpoint selection,
+//! atomic checkpoints and `--resume`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::sync_channel;
+use std::time::Instant;
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::nn::loss::CTCLossConfig;
+use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::grad_clipping::GradientClippingConfig;
+use burn::prelude::*;
+use burn::tensor::activation::log_softmax;
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::RngExt;
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+
+use crate::audio::{Waveform, wav};
+use crate::augment::{self, NoiseColor};
+use crate::backend::DeviceSpec;
+use crate::ctc::min_frames;
+use crate::data::{Batch, Manifest};
+use crate::error::{Error, Result};
+use crate::eval::{ErrorCounts, char_errors, word_errors};
+use crate::features::{Mfcc, MfccConfig};
+use crate::model::{AcousticModel, AcousticModelConfig};
+use crate::model_dir::{self, ModelConfig, WeightsInfo};
+use crate::recognizer::{Recognizer, RecognizerConfig};
+use crate::text::Vocab;
+
+/// The training recipe. Saved into the model's `config.json` under `training`.
+#[derive(Config, Debug)]
+pub struct TrainingConfig {
+    pub model: AcousticModelConfig,
+    #[config(default = "MfccConfig::default()")]
+    pub features: MfccConfig,
+    #[config(default = 20)]
+    pub epochs: usize,
+    #[config(default = 16)]
+    pub batch_size: usize,
+    #[config(default = 2e-3)]
+    pub learning_rate: f64,
+    #[config(default = 300)]
+    pub warmup_steps: usize,
+    /// Gradient L2-norm clipping threshold.
+    #[config(default = 5.0)]
+    pub grad_clip: f32,
+    /// Decoupled (AdamW) weight decay.
+    #[config(default = 1e-4)]
+    pub weight_decay: f32,
+    #[config(default = 42)]
+    pub seed: u64,
+    /// Probability that an utterance gets additive noise in an epoch.
+    #[config(default = 0.6)]
+    pub noise_prob: f64,
+    #[config(default = 0.0)]
+    pub snr_min_db: f32,
+    #[config(default = 30.0)]
+    pub snr_max_db: f32,
+    /// Utterances longer than this are skipped.
+    #[config(default = 20.0)]
+    pub max_duration_s: f64,
+    /// Stop after this many optimizer steps in total (0 = no limit).
+    #[config(default = 0)]
+    pub max_steps: usize,
+}
+
+impl TrainingConfig {
+    /// A config whose model fits the default features and English vocabulary.
+    pub fn english() -> Self {
+        let features = MfccConfig::default();
+        let model = AcousticModelConfig::new(features.dim(), Vocab::english().size());
+        TrainingConfig::new(model).with_features(features)
+    }
+}
+
+/// Where training reads and writes, and how it reports.
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    pub train_manifest: PathBuf,
+    pub dev_manifest: Option<PathBuf>,
+    pub out_dir: PathBuf,
+    pub device: DeviceSpec,
+    pub resume: bool,
+    pub progress: bool,
+    /// The command line that started training, recorded in the model config.
+    pub command: String,
+}
+
+/// What a training run achieved.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainReport {
+    pub epochs_run: usize,
+    pub steps: usize,
+    pub final_loss: f64,
+    pub best_dev_wer: Option<f64>,
+    pub skipped_utterances: usize,
+    pub train_utterances: usize,
+}
+
+/// One line of `metrics.jsonl`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct EpochMetrics {
+    epoch: usize,
+    step: usize,
+    train_loss: f64,
+    dev_wer: Option<f64>,
+    dev_cer: Option<f64>,
+    learning_rate: f64,
+    seconds: f64,
+    utterances_per_s: f64,
+    audio_hours_per_hour: f64,
+}
+
+/// Resumable position, written with every checkpoint.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct CheckpointState {
+    epoch: usize,
+    step: usize,
+    best_dev_wer: Option<f64>,
+}
+
+/// A loaded training utterance.
+struct Utterance {
+    wave: Waveform,
+    targets: Vec<u32>,
+    text: String,
+}
+
+/// Read the audio of a manifest; bad files are reported and skipped.
+fn load_utterances(
+    path: &Path,
+    vocab: &Vocab,
+    cfg: &TrainingConfig,
+    mfcc_cfg: &MfccConfig,
+) -> Result<(Vec<Utterance>, usize)> {
+    let manifest = Manifest::load(path)?;
+    let mut skipped = manifest.errors.len();
+    for e in &manifest.errors {
+        eprintln!("warning: {e}");
+    }
+    let mut out = Vec::with_capacity(manifest.entries.len());
+    let mut too_short = 0usize;
+    for entry in manifest.entries {
+        let wave = match wav::read(&entry.audio) {
+            Ok(w) => w,
+            Err(e) => {
+                eprintln!("warning: skipping {e}");
+                skipped += 1;
+                continue;
+            }
+        };
+        if wave.duration_s() > cfg.max_duration_s {
+            skipped += 1;
+            continue;
+        }
+        let targets = vocab.encode(&entry.text);
+        let frames = cfg.model.output_length(mfcc_cfg.num_frames(wave.len()));
+        if targets.is_empty() || frames < min_frames(&targets) {
+            if too_short < 5 {
+                eprintln!(
+                    "warning: skipping {}: {} output frames cannot align {} target symbols",
+                    entry.audio.display(),
+                    frames,
+                    targets.len()
+                );
+            }
+            too_short += 1;
+            skipped += 1;
+            continue;
+        }
+        out.push(Utterance {
+            wave,
+            targets,
+            text: entry.text,
+        });
+    }
+    if too_short >= 5 {
+        eprintln!("warning: {too_short} utterances too short for their transcripts in total");
+    }
+    Ok((out, skipped))
+}
+
+/// Batches of utterance indices, similar lengths together, in a seeded random order.
+fn make_batches(utts: &[Utterance], batch_size: usize, rng: &mut augment::Rng) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..utts.len()).collect();
+    // Sort by length with a random tie-break so buckets differ between epochs.
+    let keys: Vec<(usize, u32)> = utts
+        .iter()
+        .map(|u| (u.wave.len() / 1600, rng.random::<u32>()))
+        .collect();
+    order.sort_by_key(|&i| keys[i]);
+    let mut batches: Vec<Vec<usize>> = order
+        .chunks(batch_size.max(1))
+        .map(|c| c.to_vec())
+        .collect();
+    batches.shuffle(rng);
+    batches
+}
+
+fn learning_rate(cfg: &TrainingConfig, step: usize, total_steps: usize) -> f64 {
+    let warm = ((step + 1) as f64 / cfg.warmup_steps.max(1) as f64).min(1.0);
+    let progress = (step as f64 / total_steps.max(1) as f64).min(1.0);
+    let cosine = 0.5 * (1.0 + (std::f64::consts::PI * progress).cos());
+    cfg.learning_rate * warm * (0.05 + 0.95 * cosine)
+}
+
+/// The CTC loss of a batch, averaged over utterances after dividing by target length.
+pub fn batch_loss(model: &AcousticModel, batch: &Batch, device: &Device) -> Tensor<1> {
+    let n = batch.len();
+    let x = Tensor::<3>::from_data(
+        TensorData::new(batch.features.clone(), [n, batch.max_frames, batch.dim]),
+        device,
+    );
+    let logits = model.forward(x, &batch.lengths); // [N, T', V]
+    let log_probs = log_softmax(logits, 2).swap_dims(0, 1); // [T', N, V]
+    let out_lengths: Vec<i64> = model
+        .output_lengths(&batch.lengths)
+        .into_iter()
+        .map(|l| l as i64)
+        .collect();
+    let targets = Tensor::<2, Int>::from_data(
+        TensorData::new(batch.targets.clone(), [n, batch.max_target]),
+        device,
+    );
+    let input_lengths = Tensor::<1, Int>::from_data(TensorData::new(out_lengths, [n]), device);
+    let tl: Vec<i64> = batch.target_lengths.iter().map(|&l| l as i64).collect();
+    let target_lengths = Tensor::<1, Int>::from_data(TensorData::new(tl, [n]), device);
+    let loss = CTCLossConfig::new().with_zero_infinity(true).init().forward(
+        log_probs,
+        targets,
+        input_lengths,
+        target_lengths.clone(),
+    ); // [N]
+    (loss / target_lengths.float()).mean()
+}
+
+/// Decode a dev set with the current weights and score it.
+fn evaluate(
+    model: &AcousticModel,
+    features: &MfccConfig,
+    vocab: &Vocab,
+    dev: &[Utterance],
+    device: &Device,
+) -> Result<(ErrorCounts, ErrorCounts)> {
+    let rec = Recognizer::from_model(
+        model.valid(),
+        features.clone(),
+        vocab.clone(),
+        device.clone().inner(),
+        &RecognizerConfig { beam: 1 },
+    )?;
+    let mut words = ErrorCounts::default();
+    let mut chars = ErrorCounts::default();
+    for chunk in dev.chunks(16) {
+        let waves: Vec<Waveform> = chunk.iter().map(|u| u.wave.clone()).collect();
+        for (t, u) in rec.transcribe_batch(&waves).iter().zip(chunk) {
+            words += word_errors(&u.text, &t.text);
+            chars += char_errors(&u.text, &t.text);
+        }
+    }
+    Ok((words, chars))
+}
+
+/// Train a model as described by `cfg`, writing to `opts.out_dir`.
+pub fn run(cfg: &TrainingConfig, opts: &TrainOptions) -> Result<TrainReport> {
+    cfg.model.validate().map_err(Error::Config)?;
+    let vocab = Vocab::english();
+    if cfg.model.vocab_size != vocab.size() || cfg.model.input_dim != cfg.features.dim() {
+        return Err(Error::Config(format!(
+            "model input/output ({}, {}) do not match features ({}) and vocab ({})",
+            cfg.model.input_dim,
+            cfg.model.vocab_size,
+            cfg.features.dim(),
+            vocab.size()
+        )));
+    }
+    if cfg.batch_size == 0 || cfg.epochs == 0 {
+        return Err(Error::Config("batch_size and epochs must be positive".into()));
+    }
+    let mfcc = Mfcc::new(cfg.features.clone()).map_err(Error::Config)?;
+    let (train, skipped) = load_utterances(&opts.train_manifest, &vocab, cfg, &cfg.features)?;
+    if train.is_empty() {
+        return Err(Error::Data(format!(
+            "{}: no usable training utterances",
+            opts.train_manifest.display()
+        )));
+    }
+    let dev = match &opts.dev_manifest {
+        Some(p) => load_utterances(p, &vocab, cfg, &cfg.features)?.0,
+        None => Vec::new(),
+    };
+    let train_hours: f64 = train.iter().map(|u| u.wave.duration_s()).sum::<f64>() / 3600.0;
+    eprintln!(
+        "training on {} utterances ({train_hours:.2} h), {} skipped; dev {} utterances",
+        train.len(),
+        skipped,
+        dev.len()
+    );
+
+    let base = opts.device.device()?;
+    base.seed(cfg.seed);
+    let device = base.clone().autodiff();
+    let out = &opts.out_dir;
+    let ckpt_dir = out.join("checkpoint");
+    std::fs::create_dir_all(&ckpt_dir).map_err(|e| Error::io(&ckpt_dir, e))?;
+
+    let mut model = cfg.model.init(&device);
+    let mut optim: ModuleOptimizer = AdamWConfig::new()
+        .with_weight_decay(cfg.weight_decay)
+        .with_grad_clipping(Some(GradientClippingConfig::Norm(cfg.grad_clip)))
+        .init();
+    let mut state = CheckpointState {
+        epoch: 0,
+        step: 0,
+        best_dev_wer: None,
+    };
+    if opts.resume && ckpt_dir.join("state.json").is_file() {
+        let (m, o, s) = load_checkpoint(&ckpt_dir, model, optim, &device)?;
+        model = m;
+        optim = o;
+        state = s;
+        eprintln!("resuming after epoch {} (step {})", state.epoch, state.step);
+    }
+
+    let batches_per_epoch = train.len().div_ceil(cfg.batch_size);
+    let total_steps = if cfg.max_steps > 0 {
+        cfg.max_steps
+    } else {
+        batches_per_epoch * cfg.epochs
+    };
+    let mut metrics = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(out.join("metrics.jsonl"))
+        .map_err(|e| Error::io(out.join("metrics.jsonl"), e))?;
+    let mut last_loss = f64::NAN;
+    let mut epochs_run = 0;
+
+    for epoch in state.epoch + 1..=cfg.epochs {
+        if cfg.max_steps > 0 && state.step >= cfg.max_steps {
+            break;
+        }
+        let started = Instant::now();
+        let mut rng = augment::rng(cfg.seed.wrapping_add(epoch as u64 * 7919));
+        let batches = make_batches(&train, cfg.batch_size, &mut rng);
+        let bar = progress_bar(opts.progress, batches.len() as u64, epoch, cfg.epochs);
+        let (tx, rx) = sync_channel::<Batch>(4);
+        let mut loss_sum = 0.0;
+        let mut loss_count = 0usize;
+        let mut utts_done = 0usize;
+        let mut audio_s = 0.0;
+        let mut lr = 0.0;
+        model = std::thread::scope(|scope| {
+            let mut model = model;
+            let train = &train;
+            let mfcc = &mfcc;
+            let batches = &batches;
+            let seed = cfg.seed.wrapping_mul(31).wrapping_add(epoch as u64);
+            scope.spawn(move || {
+                let mut rng = augment::rng(seed);
+                for batch in batches {
+                    let feats: Vec<_> = batch
+                        .iter()
+                        .map(|&i| {
+                            let samples = train[i].wave.samples();
+                            if rng.random::<f64>() < cfg.noise_prob {
+                                let snr = rng.random_range(cfg.snr_min_db..=cfg.snr_max_db);
+                                let color = if rng.random::<bool>() {
+                                    NoiseColor::White
+                                } else {
+                                    NoiseColor::Pink
+                                };
+                                let noisy = augment::add_noise(samples, color, snr, &mut rng);
+                                mfcc.compute_samples(&noisy)
+                            } else {
+                                mfcc.compute_samples(samples)
+                            }
+                        })
+                        .collect();
+                    let items: Vec<_> = feats
+                        .iter()
+                        .zip(batch)
+                        .map(|(f, &i)| (f, train[i].targets.as_slice()))
+                        .collect();
+                    if tx.send(Batch::collate(&items)).is_err() {
+                        return;
+                    }
+                }
+            });
+            for (k, batch) in rx.iter().enumerate() {
+                if cfg.max_steps > 0 && state.step >= cfg.max_steps {
+                    break;
+                }
+                lr = learning_rate(cfg, state.step, total_steps);
+                let loss = batch_loss(&model, &batch, &device);
+                let value = loss.clone().into_scalar::<f32>() as f64;
+                if !value.is_finite() {
+                    eprintln!("warning: non-finite loss at step {}, batch skipped", state.step);
+                    continue;
+                }
+                let grads = GradientsParams::from_grads(loss.backward(), &model);
+                model = optim.step(lr, model, grads);
+                state.step += 1;
+                loss_sum += value;
+                loss_count += 1;
+                utts_done += batch.len();
+                audio_s += batches[k].iter().map(|&i| train[i].wave.duration_s()).sum::<f64>();
+                bar.set_message(format!(
+                    "loss {:.3} | {:.1} utt/s",
+                    loss_sum / loss_count as f64,
+                    utts_done as f64 / started.elapsed().as_secs_f64()
+                ));
+                bar.inc(1);
+            }
+            // Dropping the receiver ends a producer blocked on a full queue (early stop).
+            drop(rx);
+            model
+        });
+        bar.finish_and_clear();
+        epochs_run += 1;
+        last_loss = loss_sum / loss_count.max(1) as f64;
+        let (dev_wer, dev_cer) = if dev.is_empty() {
+            (None, None)
+        } else {
+            let (w, c) = evaluate(&model, &cfg.features, &vocab, &dev, &device)?;
+            (Some(w.rate()), Some(c.rate()))
+        };
+        let seconds = started.elapsed().as_secs_f64();
+        let m = EpochMetrics {
+            epoch,
+            step: state.step,
+            train_loss: last_loss,
+            dev_wer,
+            dev_cer,
+            learning_rate: lr,
+            seconds,
+            utterances_per_s: utts_done as f64 / seconds,
+            audio_hours_per_hour: audio_s / seconds,
+        };
+        eprintln!(
+            "epoch {epoch}/{}: loss {last_loss:.4}, dev WER {}, CER {}, {:.0} s ({:.1} utt/s)",
+            cfg.epochs,
+            dev_wer.map_or("-".into(), |w| format!("{w:.1}%")),
+            dev_cer.map_or("-".into(), |c| format!("{c:.1}%")),
+            seconds,
+            m.utterances_per_s
+        );
+        if let Ok(line) = serde_json::to_string(&m) {
+            let _ = writeln!(metrics, "{line}");
+        }
+        state.epoch = epoch;
+        let improved = match (dev_wer, state.best_dev_wer) {
+            (Some(w), Some(best)) => w < best,
+            (Some(_), None) => true,
+            (None, _) => true,
+        };
+        if improved {
+            state.best_dev_wer = dev_wer.or(state.best_dev_wer);
+            save_model(out, cfg, opts, &model, &vocab)?;
+        }
+        save_checkpoint(&ckpt_dir, &model, &optim, &state)?;
+    }
+    Ok(TrainReport {
+        epochs_run,
+        steps: state.step,
+        final_loss: last_loss,
+        best_dev_wer: state.best_dev_wer,
+        skipped_utterances: skipped,
+        train_utterances: train.len(),
+    })
+}
+
+fn progress_bar(enabled: bool, len: u64, epoch: usize, epochs: usize) -> ProgressBar {
+    if !enabled {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len);
+    let style = ProgressStyle::with_template(
+        "epoch {prefix} [{bar:30}] {pos}/{len} batches, {msg}, ETA {eta}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .progress_chars("=> ");
+    bar.set_style(style);
+    bar.set_prefix(format!("{epoch}/{epochs}"));
+    bar
+}
+
+fn save_model(
+    out: &Path,
+    cfg: &TrainingConfig,
+    opts: &TrainOptions,
+    model: &AcousticModel,
+    vocab: &Vocab,
+) -> Result<()> {
+    let mut recipe = serde_json::to_value(cfg).map_err(|e| Error::Data(e.to_string()))?;
+    if let Some(obj) = recipe.as_object_mut() {
+        obj.insert("command".into(), opts.command.clone().into());
+        obj.insert(
+            "train_manifest".into(),
+            opts.train_manifest.display().to_string().into(),
+        );
+    }
+    let config = ModelConfig {
+        format_version: model_dir::FORMAT_VERSION,
+        model: cfg.model.clone(),
+        features: cfg.features.clone(),
+        vocab: vocab.clone(),
+        weights: WeightsInfo {
+            file: String::new(),
+            bytes: 0,
+            sha256: String::new(),
+        },
+        training: recipe,
+    };
+    model_dir::save(out, config, model.valid())?;
+    Ok(())
+}
+
+fn save_checkpoint(
+    dir: &Path,
+    model: &AcousticModel,
+    optim: &ModuleOptimizer,
+    state: &CheckpointState,
+) -> Result<()> {
+    let bytes = model
+        .valid()
+        .into_record()
+        .into_bytes()
+        .map_err(|e| Error::model(dir, e.to_string()))?;
+    model_dir::write_atomic(&dir.join("model.bpk"), &bytes)?;
+    let obytes = optim
+        .into_bytes()
+        .map_err(|e| Error::model(dir, e.to_string()))?;
+    model_dir::write_atomic(&dir.join("optimizer.bpk"), &obytes)?;
+    let json = serde_json::to_vec_pretty(state).map_err(|e| Error::Data(e.to_string()))?;
+    model_dir::write_atomic(&dir.join("state.json"), &json)
+}
+
+fn load_checkpoint(
+    dir: &Path,
+    model: AcousticModel,
+    optim: ModuleOptimizer,
+    device: &Device,
+) -> Result<(AcousticModel, ModuleOptimizer, CheckpointState)> {
+    let read = |name: &str| {
+        let p = dir.join(name);
+        std::fs::read(&p).map_err(|e| Error::io(&p, e))
+    };
+    let record = burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(read("model.bpk")?))
+        .map_err(|e| Error::model(dir, e.to_string()))?;
+    let model = model
+        .try_load_record(record)
+        .map_err(|e| Error::model(dir, e.to_string()))?
+        .to_device(device);
+    let optim = optim
+        .from_bytes(burn::tensor::Bytes::from_bytes_vec(read("optimizer.bpk")?))
+        .map_err(|e| Error::model(dir, e.to_string()))?;
+    let state: CheckpointState = serde_json::from_slice(&read("state.json")?)
+        .map_err(|e| Error::model(dir, e.to_string()))?;
+    Ok((model, optim, state))
+}
