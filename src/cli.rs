@@ -144,7 +144,7 @@ struct EvalArgs {
     /// Comma-separated SNRs in dB; "clean" for no noise.
     #[arg(long, default_value = "clean,20,10,0")]
     snr: String,
-    /// Generated noise type: white or pink.
+    /// Noise: white, pink (generated), or a WAV file of recorded noise.
     #[arg(long, default_value = "white")]
     noise: String,
     #[arg(long, default_value_t = 8)]
@@ -395,10 +395,14 @@ fn train(args: TrainArgs, device: DeviceSpec) -> Result<ExitCode> {
 fn eval(args: EvalArgs, device: DeviceSpec) -> Result<ExitCode> {
     use hark::augment::NoiseColor;
     use hark::eval::{ErrorCounts, char_errors, word_errors};
-    let color = match args.noise.as_str() {
-        "white" => NoiseColor::White,
-        "pink" => NoiseColor::Pink,
-        other => bail!("unknown noise '{other}' (white or pink)"),
+    enum Noise {
+        Generated(NoiseColor),
+        Recorded(Vec<f32>),
+    }
+    let noise = match args.noise.as_str() {
+        "white" => Noise::Generated(NoiseColor::White),
+        "pink" => Noise::Generated(NoiseColor::Pink),
+        path => Noise::Recorded(wav::read(Path::new(path))?.into_samples()),
     };
     let snrs: Vec<Option<f32>> = args
         .snr
@@ -436,7 +440,10 @@ fn eval(args: EvalArgs, device: DeviceSpec) -> Result<ExitCode> {
         rtf: f64,
     }
     let mut rows = Vec::new();
-    println!("{:>10} {:>8} {:>8} {:>8}", "condition", "WER%", "CER%", "RTF");
+    println!(
+        "{:>10} {:>8} {:>8} {:>8}",
+        "condition", "WER%", "CER%", "RTF"
+    );
     for snr in &snrs {
         let mut rng = hark::augment::rng(args.seed);
         let mut words = ErrorCounts::default();
@@ -447,7 +454,14 @@ fn eval(args: EvalArgs, device: DeviceSpec) -> Result<ExitCode> {
             let input = match snr {
                 None => wave.clone(),
                 Some(db) => {
-                    let noisy = hark::augment::add_noise(wave.samples(), color, *db, &mut rng);
+                    let noisy = match &noise {
+                        Noise::Generated(color) => {
+                            hark::augment::add_noise(wave.samples(), *color, *db, &mut rng)
+                        }
+                        Noise::Recorded(n) => {
+                            hark::augment::mix_at_snr(wave.samples(), n, *db, &mut rng)
+                        }
+                    };
                     hark::audio::Waveform::new(noisy, wave.sample_rate())
                         .context("noise mixing produced non-finite samples")?
                 }

@@ -113,7 +113,11 @@ impl Batch {
         let mut features = vec![0.0f32; n * max_frames * dim];
         let mut targets = vec![0i64; n * max_target];
         for (i, (f, t)) in items.iter().enumerate() {
-            assert_eq!(f.dim, dim, "feature dim {} differs from {dim} in one batch", f.dim);
+            assert_eq!(
+                f.dim, dim,
+                "feature dim {} differs from {dim} in one batch",
+                f.dim
+            );
             let start = i * max_frames * dim;
             features[start..start + f.data.len()].copy_from_slice(&f.data);
             for (j, &tok) in t.iter().enumerate() {
@@ -138,21 +142,38 @@ mod tests {
 
     #[test]
     fn parses_and_resolves_relative_paths() {
-        let e = parse_line(r#"{"audio":"a/b.wav","text":"hi","speaker":"s1"}"#, Path::new("/m"))
-            .unwrap()
-            .unwrap();
+        let e = parse_line(
+            r#"{"audio":"a/b.wav","text":"hi","speaker":"s1"}"#,
+            Path::new("/m"),
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(e.audio, PathBuf::from("/m/a/b.wav"));
         assert_eq!(e.speaker.as_deref(), Some("s1"));
         assert!(parse_line("  ", Path::new("/m")).unwrap().is_none());
         assert!(parse_line("{not json", Path::new("/m")).is_err());
         assert!(parse_line(r#"{"audio":"","text":"x"}"#, Path::new("/m")).is_err());
-        assert!(parse_line(r#"{"audio":"x.wav","text":"x","duration":-1}"#, Path::new("/")).is_err());
+        assert!(
+            parse_line(
+                r#"{"audio":"x.wav","text":"x","duration":-1}"#,
+                Path::new("/")
+            )
+            .is_err()
+        );
     }
 
     #[test]
     fn collate_pads() {
-        let a = Features { data: vec![1.0; 6], num_frames: 3, dim: 2 };
-        let b = Features { data: vec![2.0; 2], num_frames: 1, dim: 2 };
+        let a = Features {
+            data: vec![1.0; 6],
+            num_frames: 3,
+            dim: 2,
+        };
+        let b = Features {
+            data: vec![2.0; 2],
+            num_frames: 1,
+            dim: 2,
+        };
         let batch = Batch::collate(&[(&a, &[1, 2][..]), (&b, &[3][..])]);
         assert_eq!(batch.max_frames, 3);
         assert_eq!(batch.features.len(), 12);

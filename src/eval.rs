@@ -48,7 +48,12 @@ pub fn align<T: PartialEq>(reference: &[T], hypothesis: &[T]) -> ErrorCounts {
         for j in 1..=m {
             let sub = prev[j - 1];
             let same = reference[i - 1] == hypothesis[j - 1];
-            let diag = (sub.0 + usize::from(!same), sub.1 + usize::from(!same), sub.2, sub.3);
+            let diag = (
+                sub.0 + usize::from(!same),
+                sub.1 + usize::from(!same),
+                sub.2,
+                sub.3,
+            );
             let del = prev[j];
             let del = (del.0 + 1, del.1, del.2 + 1, del.3);
             let ins = cur[j - 1];

@@ -165,7 +165,9 @@ pub struct Mfcc {
 
 impl std::fmt::Debug for Mfcc {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Mfcc").field("config", &self.config).finish()
+        f.debug_struct("Mfcc")
+            .field("config", &self.config)
+            .finish()
     }
 }
 
@@ -378,7 +380,8 @@ pub fn add_deltas(feats: &Features, order: usize) -> Features {
                 for n in 1..=window {
                     let fwd = (t as isize + n).min(t_len as isize - 1) as usize;
                     let back = (t as isize - n).max(0) as usize;
-                    acc += n as f32 * (out[fwd * out_dim + src + c] - out[back * out_dim + src + c]);
+                    acc +=
+                        n as f32 * (out[fwd * out_dim + src + c] - out[back * out_dim + src + c]);
                 }
                 out[t * out_dim + dst + c] = acc / denom;
             }
@@ -398,7 +401,10 @@ pub fn cmvn(feats: &mut Features) {
         return;
     }
     for c in 0..d {
-        let mean = (0..t_len).map(|t| feats.data[t * d + c] as f64).sum::<f64>() / t_len as f64;
+        let mean = (0..t_len)
+            .map(|t| feats.data[t * d + c] as f64)
+            .sum::<f64>()
+            / t_len as f64;
         let var = (0..t_len)
             .map(|t| (feats.data[t * d + c] as f64 - mean).powi(2))
             .sum::<f64>()

@@ -85,7 +85,8 @@ impl ModelSource {
                     std::fs::read_to_string(&cfg_path).map_err(|e| Error::io(&cfg_path, e))?;
                 let config = parse_config(&text, dir)?;
                 let weights_path = dir.join(&config.weights.file);
-                let bytes = std::fs::read(&weights_path).map_err(|e| Error::io(&weights_path, e))?;
+                let bytes =
+                    std::fs::read(&weights_path).map_err(|e| Error::io(&weights_path, e))?;
                 Ok((config, bytes))
             }
         }
@@ -99,8 +100,12 @@ impl ModelSource {
 }
 
 fn parse_config(text: &str, dir: &Path) -> Result<ModelConfig> {
-    let config: ModelConfig = serde_json::from_str(text)
-        .map_err(|e| Error::model(dir, format!("{CONFIG_FILE} is not a hark model config: {e}")))?;
+    let config: ModelConfig = serde_json::from_str(text).map_err(|e| {
+        Error::model(
+            dir,
+            format!("{CONFIG_FILE} is not a hark model config: {e}"),
+        )
+    })?;
     if config.format_version != FORMAT_VERSION {
         return Err(Error::model(
             dir,

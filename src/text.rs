@@ -55,10 +55,7 @@ impl Vocab {
 
     /// Normalise `text` and map it to token ids.
     pub fn encode(&self, text: &str) -> Vec<u32> {
-        normalize(text)
-            .chars()
-            .filter_map(|c| self.id(c))
-            .collect()
+        normalize(text).chars().filter_map(|c| self.id(c)).collect()
     }
 
     /// Map token ids (no blanks expected; blanks are skipped) back to text.
@@ -186,7 +183,7 @@ fn cardinal(n: u64) -> String {
     }
     if n < 100 {
         let t = TENS[(n / 10) as usize];
-        return if n % 10 == 0 {
+        return if n.is_multiple_of(10) {
             t.to_string()
         } else {
             format!("{t} {}", ONES[(n % 10) as usize])
@@ -230,7 +227,10 @@ mod tests {
             "hello world it's forty two degrees isn't it"
         );
         assert_eq!(normalize("'Quoted' text"), "quoted text");
-        assert_eq!(normalize("1,250 & 7%"), "one thousand two hundred fifty and seven percent");
+        assert_eq!(
+            normalize("1,250 & 7%"),
+            "one thousand two hundred fifty and seven percent"
+        );
         assert_eq!(normalize("call 007"), "call zero zero seven");
         assert_eq!(normalize("Café naïve"), "cafe naive");
         assert_eq!(normalize("   "), "");

@@ -11,8 +11,8 @@ use std::time::Instant;
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::loss::CTCLossConfig;
-use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
 use burn::optim::grad_clipping::GradientClippingConfig;
+use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -231,12 +231,10 @@ pub fn batch_loss(model: &AcousticModel, batch: &Batch, device: &Device) -> Tens
     let input_lengths = Tensor::<1, Int>::from_data(TensorData::new(out_lengths, [n]), device);
     let tl: Vec<i64> = batch.target_lengths.iter().map(|&l| l as i64).collect();
     let target_lengths = Tensor::<1, Int>::from_data(TensorData::new(tl, [n]), device);
-    let loss = CTCLossConfig::new().with_zero_infinity(true).init().forward(
-        log_probs,
-        targets,
-        input_lengths,
-        target_lengths.clone(),
-    ); // [N]
+    let loss = CTCLossConfig::new()
+        .with_zero_infinity(true)
+        .init()
+        .forward(log_probs, targets, input_lengths, target_lengths.clone()); // [N]
     (loss / target_lengths.float()).mean()
 }
 
@@ -281,7 +279,9 @@ pub fn run(cfg: &TrainingConfig, opts: &TrainOptions) -> Result<TrainReport> {
         )));
     }
     if cfg.batch_size == 0 || cfg.epochs == 0 {
-        return Err(Error::Config("batch_size and epochs must be positive".into()));
+        return Err(Error::Config(
+            "batch_size and epochs must be positive".into(),
+        ));
     }
     let mfcc = Mfcc::new(cfg.features.clone()).map_err(Error::Config)?;
     let (train, skipped) = load_utterances(&opts.train_manifest, &vocab, cfg, &cfg.features)?;
@@ -401,7 +401,10 @@ pub fn run(cfg: &TrainingConfig, opts: &TrainOptions) -> Result<TrainReport> {
                 let loss = batch_loss(&model, &batch, &device);
                 let value = loss.clone().into_scalar::<f32>() as f64;
                 if !value.is_finite() {
-                    eprintln!("warning: non-finite loss at step {}, batch skipped", state.step);
+                    eprintln!(
+                        "warning: non-finite loss at step {}, batch skipped",
+                        state.step
+                    );
                     continue;
                 }
                 let grads = GradientsParams::from_grads(loss.backward(), &model);
@@ -410,7 +413,10 @@ pub fn run(cfg: &TrainingConfig, opts: &TrainOptions) -> Result<TrainReport> {
                 loss_sum += value;
                 loss_count += 1;
                 utts_done += batch.len();
-                audio_s += batches[k].iter().map(|&i| train[i].wave.duration_s()).sum::<f64>();
+                audio_s += batches[k]
+                    .iter()
+                    .map(|&i| train[i].wave.duration_s())
+                    .sum::<f64>();
                 bar.set_message(format!(
                     "loss {:.3} | {:.1} utt/s",
                     loss_sum / loss_count as f64,
@@ -552,8 +558,10 @@ fn load_checkpoint(
         let p = dir.join(name);
         std::fs::read(&p).map_err(|e| Error::io(&p, e))
     };
-    let record = burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(read("model.bpk")?))
-        .map_err(|e| Error::model(dir, e.to_string()))?;
+    let record = burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(read(
+        "model.bpk",
+    )?))
+    .map_err(|e| Error::model(dir, e.to_string()))?;
     let model = model
         .try_load_record(record)
         .map_err(|e| Error::model(dir, e.to_string()))?

@@ -42,9 +42,14 @@ fn tiny_model_overfits_two_utterances() {
     assert!(report.final_loss < 0.1, "loss {}", report.final_loss);
 
     let device = DeviceSpec::Cpu.device().unwrap();
-    let loaded = ModelSource::Dir(out.path().to_path_buf()).load(&device).unwrap();
+    let loaded = ModelSource::Dir(out.path().to_path_buf())
+        .load(&device)
+        .unwrap();
     let rec = Recognizer::new(loaded, device, &RecognizerConfig { beam: 4 }).unwrap();
-    for (file, text) in [("overfit-1.wav", "open the door"), ("overfit-2.wav", "seven green apples")] {
+    for (file, text) in [
+        ("overfit-1.wav", "open the door"),
+        ("overfit-2.wav", "seven green apples"),
+    ] {
         let wave = hark::audio::wav::read(&fixtures().join(file)).unwrap();
         let t = rec.transcribe(&wave);
         assert_eq!(t.text, text);

@@ -49,8 +49,18 @@ fn fit_440(y: &[f32]) -> (f32, f32) {
     let w = 2.0 * std::f32::consts::PI * 440.0 / 16_000.0;
     let range = 200..7800;
     let n = range.len() as f32;
-    let a: f32 = range.clone().map(|i| y[i] * (w * i as f32).sin()).sum::<f32>() * 2.0 / n;
-    let b: f32 = range.clone().map(|i| y[i] * (w * i as f32).cos()).sum::<f32>() * 2.0 / n;
+    let a: f32 = range
+        .clone()
+        .map(|i| y[i] * (w * i as f32).sin())
+        .sum::<f32>()
+        * 2.0
+        / n;
+    let b: f32 = range
+        .clone()
+        .map(|i| y[i] * (w * i as f32).cos())
+        .sum::<f32>()
+        * 2.0
+        / n;
     let residual = range
         .map(|i| (y[i] - a * (w * i as f32).sin() - b * (w * i as f32).cos()).powi(2))
         .sum::<f32>()
@@ -75,7 +85,9 @@ fn every_pcm_layout_decodes_to_the_same_audio() {
         (1, 48_000, 32, true),
     ];
     for (channels, rate, bits, float) in cases {
-        let path = dir.path().join(format!("t_{channels}_{rate}_{bits}_{float}.wav"));
+        let path = dir
+            .path()
+            .join(format!("t_{channels}_{rate}_{bits}_{float}.wav"));
         write_wav(&path, spec(channels, rate, bits, float), &tone(rate, 0.5));
         let w = wav::read(&path).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(w.sample_rate(), 16_000);
@@ -87,7 +99,10 @@ fn every_pcm_layout_decodes_to_the_same_audio() {
         // Fit a 440 Hz sinusoid of free phase (resampling may delay by a fraction of a
         // sample): amplitude 0.5 must be kept, and the residual is quantisation noise only.
         let (amplitude, residual) = fit_440(w.samples());
-        assert!((amplitude - 0.5).abs() < 0.005, "{path:?}: amplitude {amplitude}");
+        assert!(
+            (amplitude - 0.5).abs() < 0.005,
+            "{path:?}: amplitude {amplitude}"
+        );
         let tol = if bits == 8 { 0.005 } else { 0.002 };
         assert!(residual < tol, "{path:?}: residual rms {residual}");
     }
@@ -144,7 +159,10 @@ fn bad_inputs_get_typed_errors() {
     let d = dir.path();
 
     let missing = d.join("missing.wav");
-    assert!(matches!(kind(wav::read(&missing), &missing), AudioError::NotFound));
+    assert!(matches!(
+        kind(wav::read(&missing), &missing),
+        AudioError::NotFound
+    ));
 
     assert!(matches!(kind(wav::read(d), d), AudioError::IsDirectory));
 
@@ -152,35 +170,69 @@ fn bad_inputs_get_typed_errors() {
     assert!(matches!(kind(wav::read(&p), &p), AudioError::NotWav(_)));
 
     // A header and nothing else (the data chunk header itself is cut off).
-    let p = file(d, "header_only.wav", &minimal_header(1, 1, 16_000, 16, 3200)[..36]);
-    assert!(matches!(kind(wav::read(&p), &p), AudioError::InvalidHeader(_)));
+    let p = file(
+        d,
+        "header_only.wav",
+        &minimal_header(1, 1, 16_000, 16, 3200)[..36],
+    );
+    assert!(matches!(
+        kind(wav::read(&p), &p),
+        AudioError::InvalidHeader(_)
+    ));
 
-    let p = file(d, "text.wav", b"this is not a wav file at all, just some text");
+    let p = file(
+        d,
+        "text.wav",
+        b"this is not a wav file at all, just some text",
+    );
     assert!(matches!(kind(wav::read(&p), &p), AudioError::NotWav(_)));
 
     // mu-law (format tag 7)
     let mut mulaw = minimal_header(7, 1, 8000, 8, 100);
     mulaw.extend(vec![0u8; 100]);
     let p = file(d, "mulaw.wav", &mulaw);
-    assert!(matches!(kind(wav::read(&p), &p), AudioError::UnsupportedEncoding(_)));
+    assert!(matches!(
+        kind(wav::read(&p), &p),
+        AudioError::UnsupportedEncoding(_)
+    ));
 
     // IMA ADPCM (format tag 0x11)
     let mut adpcm = minimal_header(0x11, 1, 8000, 4, 100);
     adpcm.extend(vec![0u8; 100]);
     let p = file(d, "adpcm.wav", &adpcm);
-    assert!(matches!(kind(wav::read(&p), &p), AudioError::UnsupportedEncoding(_)));
+    assert!(matches!(
+        kind(wav::read(&p), &p),
+        AudioError::UnsupportedEncoding(_)
+    ));
 
     // Header promises 32000 bytes, file holds 1000.
     let mut trunc = minimal_header(1, 1, 16_000, 16, 32_000);
     trunc.extend(vec![0u8; 1000]);
     let p = file(d, "truncated.wav", &trunc);
-    assert!(matches!(kind(wav::read(&p), &p), AudioError::Truncated { .. }));
+    assert!(matches!(
+        kind(wav::read(&p), &p),
+        AudioError::Truncated { .. }
+    ));
 
-    // A lying data size of 0xFFFFFFFF must not allocate 4 GiB.
-    let mut huge = minimal_header(1, 1, 16_000, 16, u32::MAX - 36);
+    // A lying data size must not allocate gigabytes: 0x7FFFFFF0 bytes promised, 64 present.
+    let mut huge = minimal_header(1, 1, 16_000, 16, 0x7FFF_FFF0);
     huge.extend(vec![0u8; 64]);
     let p = file(d, "huge.wav", &huge);
-    assert!(matches!(kind(wav::read(&p), &p), AudioError::Truncated { .. }));
+    assert!(matches!(
+        kind(wav::read(&p), &p),
+        AudioError::Truncated { .. }
+    ));
+
+    // 0xFFFFFFFF (as streaming writers leave it) is not a whole number of 16-bit samples.
+    let mut ffff = minimal_header(1, 1, 16_000, 16, 0);
+    let n = ffff.len();
+    ffff[n - 4..].copy_from_slice(&u32::MAX.to_le_bytes());
+    ffff.extend(vec![0u8; 64]);
+    let p = file(d, "ffffffff.wav", &ffff);
+    assert!(matches!(
+        kind(wav::read(&p), &p),
+        AudioError::InvalidHeader(_)
+    ));
 
     // Zero samples.
     let p = file(d, "zero.wav", &minimal_header(1, 1, 16_000, 16, 0));
@@ -197,11 +249,17 @@ fn bad_inputs_get_typed_errors() {
     let mut zr = minimal_header(1, 1, 0, 16, 4);
     zr.extend([0u8; 4]);
     let p = file(d, "zero_rate.wav", &zr);
-    assert!(matches!(kind(wav::read(&p), &p), AudioError::InvalidHeader(_)));
+    assert!(matches!(
+        kind(wav::read(&p), &p),
+        AudioError::InvalidHeader(_)
+    ));
     let mut big_rate = minimal_header(1, 1, 50_000_000, 16, 4);
     big_rate.extend([0u8; 4]);
     let p = file(d, "absurd_rate.wav", &big_rate);
-    assert!(matches!(kind(wav::read(&p), &p), AudioError::InvalidHeader(_)));
+    assert!(matches!(
+        kind(wav::read(&p), &p),
+        AudioError::InvalidHeader(_)
+    ));
 
     // NaN and infinity in float data.
     for (name, bad) in [("nan.wav", f32::NAN), ("inf.wav", f32::INFINITY)] {
@@ -228,7 +286,10 @@ fn unreadable_file_is_permission_denied() {
         // Running as root: permissions are not enforced, nothing to test.
         return;
     }
-    assert!(matches!(kind(wav::read(&p), &p), AudioError::PermissionDenied));
+    assert!(matches!(
+        kind(wav::read(&p), &p),
+        AudioError::PermissionDenied
+    ));
 }
 
 #[test]

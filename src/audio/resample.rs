@@ -40,8 +40,18 @@ mod tests {
         let w = 2.0 * std::f32::consts::PI * 440.0 / 16_000.0;
         let range = 1000..7000;
         let n = range.len() as f32;
-        let a: f32 = range.clone().map(|i| y[i] * (w * i as f32).sin()).sum::<f32>() * 2.0 / n;
-        let b: f32 = range.clone().map(|i| y[i] * (w * i as f32).cos()).sum::<f32>() * 2.0 / n;
+        let a: f32 = range
+            .clone()
+            .map(|i| y[i] * (w * i as f32).sin())
+            .sum::<f32>()
+            * 2.0
+            / n;
+        let b: f32 = range
+            .clone()
+            .map(|i| y[i] * (w * i as f32).cos())
+            .sum::<f32>()
+            * 2.0
+            / n;
         let amplitude = (a * a + b * b).sqrt();
         assert!((amplitude - 1.0).abs() < 0.01, "amplitude {amplitude}");
         let residual = range

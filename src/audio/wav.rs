@@ -83,10 +83,10 @@ fn decode<R: Read + Seek>(reader: R, byte_len: u64, path: &Path) -> Result<Wavef
 
 fn map_hound(path: &Path, err: hound::Error) -> Error {
     let kind = match err {
-        hound::Error::IoError(e) if e.kind() == ErrorKind::UnexpectedEof => {
-            AudioError::InvalidHeader("file ends inside the header".into())
+        // The file is already open: a read failure here means the header is cut short.
+        hound::Error::IoError(e) => {
+            AudioError::InvalidHeader(format!("file ends inside the header ({e})"))
         }
-        hound::Error::IoError(e) => AudioError::Io(e),
         hound::Error::FormatError(msg) if msg.contains("RIFF") || msg.contains("WAVE") => {
             AudioError::NotWav(msg.to_string())
         }
@@ -104,9 +104,59 @@ fn map_hound(path: &Path, err: hound::Error) -> Error {
     Error::audio(path, kind)
 }
 
-fn decode_native<R: Read + Seek>(reader: R, byte_len: u64, path: &Path) -> Result<Waveform> {
+/// The `fmt ` chunk's format tag, found by walking the RIFF chunks in the first bytes.
+fn sniff_format_tag(head: &[u8]) -> Option<u16> {
+    if head.len() < 12 || &head[0..4] != b"RIFF" || &head[8..12] != b"WAVE" {
+        return None;
+    }
+    let mut pos = 12usize;
+    while pos + 8 <= head.len() {
+        let id = &head[pos..pos + 4];
+        let size = u32::from_le_bytes(head[pos + 4..pos + 8].try_into().ok()?) as usize;
+        if id == b"fmt " {
+            let tag = head.get(pos + 8..pos + 10)?;
+            return Some(u16::from_le_bytes([tag[0], tag[1]]));
+        }
+        pos = pos.checked_add(8 + size + (size & 1))?;
+    }
+    None
+}
+
+fn codec_name(tag: u16) -> Option<&'static str> {
+    Some(match tag {
+        0x0001 | 0x0003 | 0xFFFE => return None,
+        0x0002 => "Microsoft ADPCM",
+        0x0006 => "A-law",
+        0x0007 => "mu-law",
+        0x0011 => "IMA ADPCM",
+        0x0031 => "GSM 6.10",
+        0x0055 => "MP3",
+        _ => "unknown codec",
+    })
+}
+
+fn decode_native<R: Read + Seek>(mut reader: R, byte_len: u64, path: &Path) -> Result<Waveform> {
     if byte_len == 0 {
-        return Err(Error::audio(path, AudioError::NotWav("empty file (0 bytes)".into())));
+        return Err(Error::audio(
+            path,
+            AudioError::NotWav("empty file (0 bytes)".into()),
+        ));
+    }
+    let mut head = Vec::with_capacity(4096);
+    (&mut reader)
+        .take(4096)
+        .read_to_end(&mut head)
+        .map_err(|e| Error::audio(path, AudioError::Io(e)))?;
+    reader
+        .seek(std::io::SeekFrom::Start(0))
+        .map_err(|e| Error::audio(path, AudioError::Io(e)))?;
+    if let Some(tag) = sniff_format_tag(&head)
+        && let Some(name) = codec_name(tag)
+    {
+        return Err(Error::audio(
+            path,
+            AudioError::UnsupportedEncoding(format!("{name} (format tag 0x{tag:04x})")),
+        ));
     }
     let reader = hound::WavReader::new(reader).map_err(|e| map_hound(path, e))?;
     let spec = reader.spec();
@@ -163,10 +213,7 @@ fn read_samples<R: Read>(
             if spec.bits_per_sample != 32 {
                 return Err(Error::audio(
                     path,
-                    AudioError::UnsupportedEncoding(format!(
-                        "{}-bit float",
-                        spec.bits_per_sample
-                    )),
+                    AudioError::UnsupportedEncoding(format!("{}-bit float", spec.bits_per_sample)),
                 ));
             }
             for s in reader.samples::<f32>() {

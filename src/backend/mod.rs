@@ -74,7 +74,10 @@ mod tests {
     fn parses_device_names() {
         assert_eq!("cpu".parse::<DeviceSpec>().unwrap(), DeviceSpec::Cpu);
         assert_eq!("cuda:1".parse::<DeviceSpec>().unwrap(), DeviceSpec::Cuda(1));
-        assert_eq!("LibTorch".parse::<DeviceSpec>().unwrap(), DeviceSpec::Libtorch);
+        assert_eq!(
+            "LibTorch".parse::<DeviceSpec>().unwrap(),
+            DeviceSpec::Libtorch
+        );
         assert!("gpu9".parse::<DeviceSpec>().is_err());
         assert!("cuda:x".parse::<DeviceSpec>().is_err());
     }

@@ -128,7 +128,11 @@ impl Decoder for PrefixBeam {
                     let mut extended = prefix.clone();
                     extended.push(c);
                     // A repeat needs a blank in between to be a new token.
-                    let from = if last == Some(c) { entry.blank + p } else { total + p };
+                    let from = if last == Some(c) {
+                        entry.blank + p
+                    } else {
+                        total + p
+                    };
                     merge(&mut next, extended, from, false, || {
                         let mut frames = entry.frames.clone();
                         frames.push(t);
@@ -138,13 +142,19 @@ impl Decoder for PrefixBeam {
                     });
                     if last == Some(c) {
                         // Staying on the same token without a blank keeps the prefix.
-                        merge(&mut next, prefix.clone(), entry.non_blank + p, false, || {
-                            let mut probs = entry.probs.clone();
-                            if let Some(q) = probs.last_mut() {
-                                *q = q.max(p.exp());
-                            }
-                            (entry.frames.clone(), probs)
-                        });
+                        merge(
+                            &mut next,
+                            prefix.clone(),
+                            entry.non_blank + p,
+                            false,
+                            || {
+                                let mut probs = entry.probs.clone();
+                                if let Some(q) = probs.last_mut() {
+                                    *q = q.max(p.exp());
+                                }
+                                (entry.frames.clone(), probs)
+                            },
+                        );
                     }
                 }
             }
@@ -197,7 +207,11 @@ mod tests {
         assert!(g.tokens.is_empty());
         let b = PrefixBeam::new(4).decode(LogProbs::new(&m, 2, 2));
         assert_eq!(b.tokens, vec![1]);
-        assert!((b.score.exp() - 0.64).abs() < 1e-5, "score {}", b.score.exp());
+        assert!(
+            (b.score.exp() - 0.64).abs() < 1e-5,
+            "score {}",
+            b.score.exp()
+        );
     }
 
     /// Hand-worked: 3 frames, vocab {blank, a, b}.
@@ -208,7 +222,11 @@ mod tests {
         let m = lp(&[&[0.3, 0.5, 0.2], &[0.3, 0.3, 0.4], &[0.2, 0.1, 0.7]]);
         let b = PrefixBeam::new(16).decode(LogProbs::new(&m, 3, 3));
         assert_eq!(b.tokens, vec![1, 2]);
-        assert!((b.score.exp() - 0.453).abs() < 1e-5, "score {}", b.score.exp());
+        assert!(
+            (b.score.exp() - 0.453).abs() < 1e-5,
+            "score {}",
+            b.score.exp()
+        );
         // Timing follows the strongest merged contribution at the last frame:
         // P("a" after 2 frames) = 0.39, times b (0.7) = 0.273 (b at frame 2), beats
         // P("ab" after 2 frames) = 0.2, times b (0.7) = 0.14 (b at frame 1).

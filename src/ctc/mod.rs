@@ -35,7 +35,11 @@ impl<'a> LogProbs<'a> {
             "log-prob matrix of {} values is not {frames} x {vocab}",
             data.len()
         );
-        Self { data, frames, vocab }
+        Self {
+            data,
+            frames,
+            vocab,
+        }
     }
 
     pub fn frame(&self, t: usize) -> &'a [f32] {

@@ -53,7 +53,8 @@ impl AcousticModelConfig {
         let mut layers = Vec::with_capacity(self.layers);
         let mut d_in = self.input_dim * self.stack;
         for _ in 0..self.layers {
-            let layer = RecurrentLayer::new(self.cell, d_in, self.hidden, self.bidirectional, device);
+            let layer =
+                RecurrentLayer::new(self.cell, d_in, self.hidden, self.bidirectional, device);
             d_in = layer.output_dim();
             layers.push(layer);
         }

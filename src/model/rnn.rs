@@ -85,7 +85,11 @@ impl RecurrentLayer {
         let per_dir: Vec<Tensor<3>> = projected.chunk(self.directions, 2); // D × [N, T, G*H]
         let mut inputs = Vec::with_capacity(self.directions);
         for (d, p) in per_dir.into_iter().enumerate() {
-            inputs.push(if d == 1 { reverse_time(p, reverse_index) } else { p });
+            inputs.push(if d == 1 {
+                reverse_time(p, reverse_index)
+            } else {
+                p
+            });
         }
         let xs: Tensor<4> = Tensor::stack(inputs, 0); // [D, N, T, G*H]
         let device = xs.device();
@@ -130,7 +134,11 @@ impl RecurrentLayer {
         let mut per_dir_out = Vec::with_capacity(self.directions);
         for (d, o) in dirs.into_iter().enumerate() {
             let o = o.reshape([n, t_len, h]); // [1, N, T, H] -> [N, T, H]
-            per_dir_out.push(if d == 1 { reverse_time(o, reverse_index) } else { o });
+            per_dir_out.push(if d == 1 {
+                reverse_time(o, reverse_index)
+            } else {
+                o
+            });
         }
         Tensor::cat(per_dir_out, 2) // [N, T, D*H]
     }
@@ -157,7 +165,11 @@ pub fn reverse_index(lengths: &[usize], t_len: usize, device: &Device) -> Tensor
     for &len in lengths {
         let len = len.min(t_len);
         for t in 0..t_len {
-            data.push(if t < len { (len - 1 - t) as i64 } else { t as i64 });
+            data.push(if t < len {
+                (len - 1 - t) as i64
+            } else {
+                t as i64
+            });
         }
     }
     Tensor::from_data(TensorData::new(data, [lengths.len(), t_len]), device)

@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""One training step of hark's default architecture in PyTorch, for comparison with
+`cargo bench --bench train_step`: frame stacking 3, 2-layer bidirectional GRU (192),
+linear output to 29 classes, CTC loss, AdamW. Batch 16 x 300 frames x 39 features.
+
+Run: .venv-torch/bin/python bench/pytorch_train_step.py [--threads N]
+(scripts/setup-libtorch.sh creates .venv-torch.)
+"""
+import argparse
+import time
+
+import torch
+
+
+class Model(torch.nn.Module):
+    def __init__(self, dim=39, stack=3, hidden=192, layers=2, vocab=29):
+        super().__init__()
+        self.stack = stack
+        self.rnn = torch.nn.GRU(dim * stack, hidden, num_layers=layers,
+                                batch_first=True, bidirectional=True)
+        self.out = torch.nn.Linear(2 * hidden, vocab)
+
+    def forward(self, x):
+        n, t, c = x.shape
+        x = x.reshape(n, t // self.stack, c * self.stack)
+        y, _ = self.rnn(x)
+        return self.out(y)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(1)
+    model = Model()
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    x = torch.randn(16, 300, 39)
+    targets = torch.tensor([[1 + (i * 7 + j * 3) % 28 for j in range(60)] for i in range(16)])
+    in_len = torch.full((16,), 100, dtype=torch.long)
+    tgt_len = torch.full((16,), 60, dtype=torch.long)
+
+    def step():
+        opt.zero_grad()
+        lp = model(x).log_softmax(2).transpose(0, 1)
+        loss = torch.nn.functional.ctc_loss(lp, targets, in_len, tgt_len, zero_infinity=True,
+                                            reduction="none")
+        loss = (loss / tgt_len).mean()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+
+    step()
+    runs = 5
+    t0 = time.perf_counter()
+    for _ in range(runs):
+        step()
+    ms = (time.perf_counter() - t0) / runs * 1000
+    print(f"pytorch {torch.__version__} train step ({args.threads} thread(s)): {ms:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+//! Time of one training step (forward, CTC loss, backward, AdamW) of the default model
+//! architecture on each available device. Batch 16 × 300 frames × 39 features, 60-symbol
+//! targets. Compare with `bench/pytorch_train_step.py`, which builds the same model in PyTorch.
+//!
+//! `cargo bench --bench train_step` (add `--features tch` for LibTorch).
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use burn::optim::{AdamWConfig, GradientsParams};
+use hark::backend::DeviceSpec;
+use hark::data::Batch;
+use hark::features::Features;
+use hark::train::{TrainingConfig, batch_loss};
+
+fn batch() -> Batch {
+    let mut rng = hark::augment::rng(1);
+    let feats: Vec<Features> = (0..16)
+        .map(|_| Features {
+            data: (0..300 * 39)
+                .map(|_| hark::augment::gaussian(&mut rng))
+                .collect(),
+            num_frames: 300,
+            dim: 39,
+        })
+        .collect();
+    let targets: Vec<Vec<u32>> = (0..16)
+        .map(|i| (0..60).map(|j| 1 + ((i * 7 + j * 3) % 28) as u32).collect())
+        .collect();
+    let items: Vec<(&Features, &[u32])> = feats
+        .iter()
+        .zip(&targets)
+        .map(|(f, t)| (f, t.as_slice()))
+        .collect();
+    Batch::collate(&items)
+}
+
+fn time_steps(spec: DeviceSpec, batch: &Batch) -> f64 {
+    let cfg = TrainingConfig::english();
+    let device = spec.device().expect("device").autodiff();
+    let mut model = cfg.model.init(&device);
+    let mut optim = AdamWConfig::new().init();
+    let mut step = |model: AcousticModelHolder| -> AcousticModelHolder {
+        let loss = batch_loss(&model, batch, &device);
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        let model = optim.step(1e-3, model, grads);
+        black_box(loss.into_scalar::<f32>());
+        model
+    };
+    model = step(model); // warm-up
+    let runs = 5;
+    let started = Instant::now();
+    for _ in 0..runs {
+        model = step(model);
+    }
+    started.elapsed().as_secs_f64() / runs as f64
+}
+
+type AcousticModelHolder = hark::model::AcousticModel;
+
+fn main() {
+    let batch = batch();
+    let mut specs = vec![DeviceSpec::Cpu];
+    if cfg!(feature = "tch") {
+        specs.push(DeviceSpec::Libtorch);
+    }
+    let cfg = TrainingConfig::english();
+    println!(
+        "train step: {:?} {} layers x {} hidden, bidirectional={}, stack {}, batch 16 x 300 frames",
+        cfg.model.cell,
+        cfg.model.layers,
+        cfg.model.hidden,
+        cfg.model.bidirectional,
+        cfg.model.stack
+    );
+    for spec in specs {
+        let s = time_steps(spec, &batch);
+        println!("train step on {spec}: {:.0} ms", s * 1000.0);
+    }
+}

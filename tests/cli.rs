@@ -1,0 +1,133 @@
+//! The `hark` binary with its built-in model, as a user runs it.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn samples() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("audio/samples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "wav"))
+        .collect();
+    v.sort();
+    assert!(v.len() >= 2, "need sample WAVs in audio/samples");
+    v
+}
+
+fn hark() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_hark"))
+}
+
+#[test]
+fn transcribes_samples_as_json_lines() {
+    let files = samples();
+    let out = hark()
+        .args(["transcribe", "--format", "json"])
+        .args(&files)
+        .current_dir(std::env::temp_dir())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), files.len());
+    for (line, file) in lines.iter().zip(&files) {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["path"].as_str().unwrap(), file.display().to_string());
+        let text = v["text"].as_str().unwrap();
+        assert!(!text.is_empty(), "{file:?}: empty transcript");
+        let duration = v["duration_s"].as_f64().unwrap();
+        assert!(duration > 0.5);
+        assert!(v["processing_s"].as_f64().unwrap() >= 0.0);
+        let words = v["words"].as_array().unwrap();
+        assert_eq!(words.len(), text.split(' ').count());
+        let mut last_end = 0.0;
+        for w in words {
+            let (start, end) = (w["start"].as_f64().unwrap(), w["end"].as_f64().unwrap());
+            assert!(start >= 0.0 && start < end && end <= duration + 1e-9, "{w}");
+            assert!(start + 1e-9 >= last_end - 0.1, "words overlap: {w}");
+            last_end = end;
+            let c = w["confidence"].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&c));
+            assert!(!w["word"].as_str().unwrap().is_empty());
+        }
+    }
+}
+
+#[test]
+fn a_corrupt_file_among_good_ones_gives_exit_1_and_one_error_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("corrupt.wav");
+    std::fs::write(&bad, b"RIFF\x10\x00\x00\x00WAVEjunkjunk").unwrap();
+    let good = samples();
+    let out = hark()
+        .args(["transcribe", "--format", "json", "--beam", "1"])
+        .arg(&good[0])
+        .arg(&bad)
+        .arg(&good[1])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.contains("error")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(errors[0].contains("corrupt.wav"), "{stderr}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 2, "both good files transcribed");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let out = hark().args(["transcribe"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = hark()
+        .args(["transcribe", "--model", "/nonexistent/model"])
+        .arg(&samples()[0])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/model"));
+}
+
+#[test]
+fn subtitles_and_features() {
+    let file = &samples()[0];
+    let out = hark()
+        .args(["transcribe", "--format", "srt"])
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let srt = String::from_utf8(out.stdout).unwrap();
+    assert!(srt.starts_with("1\n00:00:0"), "{srt}");
+    assert!(srt.contains(" --> "));
+
+    let out = hark().args(["features"]).arg(file).output().unwrap();
+    assert!(out.status.success());
+    let csv = String::from_utf8(out.stdout).unwrap();
+    let first = csv.lines().next().unwrap();
+    assert_eq!(first.split(',').count(), 39);
+
+    let dir = tempfile::tempdir().unwrap();
+    let npy = dir.path().join("f.npy");
+    let out = hark()
+        .args(["features", "--format", "npy", "-o"])
+        .arg(&npy)
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let bytes = std::fs::read(&npy).unwrap();
+    assert_eq!(&bytes[..6], b"\x93NUMPY");
+    let header_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+    assert_eq!((10 + header_len) % 64, 0);
+    assert_eq!((bytes.len() - 10 - header_len) % (4 * 39), 0);
+}

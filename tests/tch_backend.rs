@@ -1,0 +1,54 @@
+//! LibTorch (`--features tch`) checks: a training run and a transcription on the LibTorch CPU
+//! device, compared with the default flex backend on the same weights.
+#![cfg(feature = "tch")]
+
+use std::path::PathBuf;
+
+use hark::backend::DeviceSpec;
+use hark::model_dir::ModelSource;
+use hark::recognizer::{Recognizer, RecognizerConfig};
+use hark::train::{TrainOptions, TrainingConfig, run};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn training_steps_run_on_libtorch() {
+    let out = tempfile::tempdir().unwrap();
+    let mut cfg = TrainingConfig::english()
+        .with_batch_size(2)
+        .with_max_steps(5)
+        .with_epochs(5)
+        .with_noise_prob(0.0);
+    cfg.model.hidden = 32;
+    cfg.model.layers = 1;
+    let opts = TrainOptions {
+        train_manifest: root().join("tests/fixtures/overfit.jsonl"),
+        dev_manifest: None,
+        out_dir: out.path().to_path_buf(),
+        device: DeviceSpec::Libtorch,
+        resume: false,
+        progress: false,
+        command: "test".into(),
+    };
+    let report = run(&cfg, &opts).unwrap();
+    assert_eq!(report.steps, 5);
+    assert!(report.final_loss.is_finite());
+    assert!(out.path().join("model.bpk").is_file());
+}
+
+#[test]
+fn libtorch_transcribes_like_flex() {
+    let wave =
+        hark::audio::wav::read(&root().join("audio/samples/clean_flite_rms_fox.wav")).unwrap();
+    let mut texts = Vec::new();
+    for spec in [DeviceSpec::Cpu, DeviceSpec::Libtorch] {
+        let device = spec.device().unwrap();
+        let loaded = ModelSource::Embedded.load(&device).unwrap();
+        let rec = Recognizer::new(loaded, device, &RecognizerConfig { beam: 1 }).unwrap();
+        texts.push(rec.transcribe(&wave).text);
+    }
+    assert!(!texts[0].is_empty());
+    assert_eq!(texts[0], texts[1], "flex and LibTorch disagree");
+}
