@@ -82,6 +82,14 @@ pub fn mix_at_snr(speech: &[f32], noise: &[f32], snr_db: f32, rng: &mut Rng) -> 
         .collect()
 }
 
+/// Speed perturbation: play `samples` (16 kHz) `factor` times faster (tempo and pitch change
+/// together, as in Ko et al. 2015), by resampling from `16000 × factor` Hz (rounded to 100 Hz)
+/// to 16 kHz. Returns the input unchanged if resampling fails.
+pub fn speed_perturb(samples: &[f32], factor: f32) -> Vec<f32> {
+    let from = ((16_000.0 * factor / 100.0).round() as u32).max(1) * 100;
+    crate::audio::resample::resample(samples, from, 16_000).unwrap_or_else(|_| samples.to_vec())
+}
+
 /// Add generated noise of `color` at `snr_db`.
 pub fn add_noise(speech: &[f32], color: NoiseColor, snr_db: f32, rng: &mut Rng) -> Vec<f32> {
     let noise = generate_noise(color, speech.len(), rng);
@@ -102,6 +110,14 @@ mod tests {
             let measured = 20.0 * (rms(&speech) / rms(&noise)).log10();
             assert!((measured - snr).abs() < 0.01, "asked {snr}, got {measured}");
         }
+    }
+
+    #[test]
+    fn speed_perturbation_changes_length() {
+        let x: Vec<f32> = (0..16000).map(|i| (i as f32 * 0.05).sin()).collect();
+        assert!((speed_perturb(&x, 1.1).len() as i64 - 14545).abs() < 5);
+        assert!((speed_perturb(&x, 0.9).len() as i64 - 17778).abs() < 5);
+        assert_eq!(speed_perturb(&x, 1.0), x);
     }
 
     #[test]

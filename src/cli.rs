@@ -35,6 +35,56 @@ enum Command {
     Train(TrainArgs),
     /// Measure WER/CER of a model on a manifest, clean and in noise.
     Eval(EvalArgs),
+    /// Live transcription from a microphone (or a WAV file fed like one).
+    Listen(ListenArgs),
+    /// List audio input devices.
+    Devices(DevicesArgs),
+}
+
+#[derive(Args, Debug)]
+struct ListenArgs {
+    /// Model directory (default: the built-in model).
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Input device id from `hark devices` (default: the system's default input).
+    #[arg(long)]
+    input_device: Option<String>,
+    /// Read this WAV file instead of a device, through the same pipeline.
+    #[arg(long, conflicts_with = "input_device")]
+    input: Option<PathBuf>,
+    /// With --input: deliver the file at real-time pace instead of as fast as possible.
+    #[arg(long, requires = "input")]
+    realtime: bool,
+    /// Stop after this many seconds of audio.
+    #[arg(long)]
+    duration: Option<f64>,
+    /// text: one line per finished utterance; json: partial and final events as JSON lines.
+    #[arg(long, value_enum, default_value = "text")]
+    format: ListenFormat,
+    #[arg(long, default_value_t = 4)]
+    beam: usize,
+    /// Seconds between partial hypotheses.
+    #[arg(long, default_value_t = 0.25)]
+    partial_interval: f64,
+    /// Seconds without a new word that end an utterance.
+    #[arg(long, default_value_t = 0.8)]
+    max_trailing_silence: f64,
+    /// Longest utterance in seconds; longer speech is cut at a word boundary.
+    #[arg(long, default_value_t = 15.0)]
+    max_utterance: f64,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ListenFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug)]
+struct DevicesArgs {
+    /// Print JSON lines instead of a table.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -119,6 +169,9 @@ struct TrainArgs {
     /// Probability of additive noise per utterance and epoch.
     #[arg(long)]
     noise_prob: Option<f64>,
+    /// Probability of speed perturbation (factor 0.9–1.1) per utterance and epoch.
+    #[arg(long)]
+    speed_prob: Option<f64>,
     /// Continue from OUT/checkpoint.
     #[arg(long)]
     resume: bool,
@@ -175,6 +228,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Features(args) => features(args),
         Command::Train(args) => train(args, device),
         Command::Eval(args) => eval(args, device),
+        Command::Listen(args) => listen(args, device),
+        Command::Devices(args) => devices(args),
     }
 }
 
@@ -360,6 +415,7 @@ fn train(args: TrainArgs, device: DeviceSpec) -> Result<ExitCode> {
     set!(cfg.seed, args.seed);
     set!(cfg.max_steps, args.max_steps);
     set!(cfg.noise_prob, args.noise_prob);
+    set!(cfg.speed_prob, args.speed_prob);
     if let Some(cell) = args.cell {
         cfg.model.cell = match cell {
             CellArg::Lstm => CellKind::Lstm,
@@ -495,4 +551,153 @@ fn eval(args: EvalArgs, device: DeviceSpec) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn devices(args: DevicesArgs) -> Result<ExitCode> {
+    let list = hark::audio::capture::list_input_devices()?;
+    if list.is_empty() {
+        eprintln!("no input devices found");
+        return Ok(ExitCode::from(1));
+    }
+    for d in list {
+        if args.json {
+            println!("{}", serde_json::to_string(&d)?);
+        } else {
+            println!(
+                "{} {}  ({}; default {} Hz, {} ch, {})",
+                if d.is_default { "*" } else { " " },
+                d.id,
+                d.description,
+                d.sample_rate,
+                d.channels,
+                d.sample_format
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_events(events: &[hark::live::Event], format: ListenFormat) -> Result<()> {
+    use hark::live::Event;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for e in events {
+        match (format, e) {
+            (ListenFormat::Json, e) => writeln!(out, "{}", serde_json::to_string(e)?)?,
+            (
+                ListenFormat::Text,
+                Event::Final {
+                    text, start, end, ..
+                },
+            ) => writeln!(out, "[{start:7.2} - {end:7.2}] {text}")?,
+            (ListenFormat::Text, Event::Partial { .. }) => {}
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn listen(args: ListenArgs, device: DeviceSpec) -> Result<ExitCode> {
+    use hark::audio::SAMPLE_RATE;
+    use hark::live::{EndpointConfig, LiveRecognizer};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    let rec = load_recognizer(args.model, device, args.beam)?;
+    let cfg = EndpointConfig {
+        partial_interval_s: args.partial_interval,
+        max_trailing_silence_s: args.max_trailing_silence,
+        max_utterance_s: args.max_utterance,
+    };
+    let mut live = LiveRecognizer::new(&rec, cfg);
+    let limit = args
+        .duration
+        .map(|d| (d.max(0.0) * SAMPLE_RATE as f64) as u64);
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst))
+            .context("cannot install the Ctrl-C handler")?;
+    }
+    let mut fed = 0u64;
+    // Feed 16 kHz samples, respecting --duration; returns false once the limit is reached.
+    let mut feed = |samples: &[f32], live: &mut LiveRecognizer| -> Result<bool> {
+        let take = match limit {
+            Some(l) => (l.saturating_sub(fed) as usize).min(samples.len()),
+            None => samples.len(),
+        };
+        fed += take as u64;
+        print_events(&live.push(&samples[..take]), args.format)?;
+        Ok(limit.is_none_or(|l| fed < l))
+    };
+
+    if let Some(path) = &args.input {
+        // Same path as a device: native rate, blocks of the capture size, streaming resampler.
+        let wave = wav::read_native(path)?;
+        let rate = wave.sample_rate();
+        let mut resampler =
+            hark::audio::stream::StreamResampler::new(rate).map_err(anyhow::Error::msg)?;
+        let block = ((rate as f32 * hark::audio::capture::BLOCK_SECONDS) as usize).max(1);
+        let started = Instant::now();
+        for (i, c) in wave.samples().chunks(block).enumerate() {
+            if stop.load(Ordering::SeqCst) || !feed(&resampler.push(c), &mut live)? {
+                break;
+            }
+            if args.realtime {
+                let due = Duration::from_secs_f64((i + 1) as f64 * block as f64 / rate as f64);
+                if let Some(wait) = due.checked_sub(started.elapsed()) {
+                    std::thread::sleep(wait);
+                }
+            }
+        }
+        print_events(&live.finish(), args.format)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let capture = hark::audio::capture::Capture::start(args.input_device.as_deref())?;
+    eprintln!(
+        "listening on {} ({} Hz); Ctrl-C to stop",
+        capture.device, capture.sample_rate
+    );
+    let mut resampler = hark::audio::stream::StreamResampler::new(capture.sample_rate)
+        .map_err(anyhow::Error::msg)?;
+    let mut lost_device = false;
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        if capture.failed() {
+            lost_device = true;
+            break;
+        }
+        match capture.chunks.recv_timeout(Duration::from_millis(100)) {
+            Ok(chunk) => {
+                let samples = resampler.push(&chunk);
+                if !feed(&samples, &mut live)? {
+                    break;
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                lost_device = true;
+                break;
+            }
+        }
+    }
+    print_events(&live.finish(), args.format)?;
+    if capture.overflows() > 0 {
+        eprintln!(
+            "warning: {} audio chunks dropped because recognition fell behind",
+            capture.overflows()
+        );
+    }
+    if lost_device {
+        eprintln!(
+            "error: input device {} stopped delivering audio",
+            capture.device
+        );
+        return Ok(ExitCode::from(2));
+    }
+    Ok(ExitCode::SUCCESS)
 }

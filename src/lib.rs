@@ -12,6 +12,7 @@ pub mod data;
 pub mod error;
 pub mod eval;
 pub mod features;
+pub mod live;
 pub mod model;
 pub mod model_dir;
 pub mod recognizer;

@@ -62,6 +62,12 @@ pub struct TrainingConfig {
     pub snr_min_db: f32,
     #[config(default = 30.0)]
     pub snr_max_db: f32,
+    /// Probability that an utterance is speed-perturbed in an epoch.
+    #[config(default = 0.0)]
+    pub speed_prob: f64,
+    /// Speed factors are drawn uniformly from `1 ± speed_range`.
+    #[config(default = 0.1)]
+    pub speed_range: f32,
     /// Utterances longer than this are skipped.
     #[config(default = 20.0)]
     pub max_duration_s: f64,
@@ -368,7 +374,16 @@ pub fn run(cfg: &TrainingConfig, opts: &TrainOptions) -> Result<TrainReport> {
                     let feats: Vec<_> = batch
                         .iter()
                         .map(|&i| {
-                            let samples = train[i].wave.samples();
+                            let original = train[i].wave.samples();
+                            let perturbed;
+                            let samples = if rng.random::<f64>() < cfg.speed_prob {
+                                let r = cfg.speed_range;
+                                let factor = rng.random_range(1.0 - r..=1.0 + r);
+                                perturbed = augment::speed_perturb(original, factor);
+                                perturbed.as_slice()
+                            } else {
+                                original
+                            };
                             if rng.random::<f64>() < cfg.noise_prob {
                                 let snr = rng.random_range(cfg.snr_min_db..=cfg.snr_max_db);
                                 let color = if rng.random::<bool>() {

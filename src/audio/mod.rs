@@ -1,6 +1,8 @@
 //! Audio in: the [`Waveform`] type and the ways to obtain one.
 
+pub mod capture;
 pub mod resample;
+pub mod stream;
 pub mod wav;
 
 /// The sample rate every part of hark after the front end works at.

@@ -1,0 +1,169 @@
+//! Live recognition: 16 kHz audio arrives in chunks; partial hypotheses are produced at a
+//! fixed interval while speech goes on, and a final hypothesis at each endpoint.
+//!
+//! Endpointing uses the model itself: a stretch at the end of the buffer where the decoder
+//! emits nothing (CTC blank) counts as silence, so background noise does not hold an utterance
+//! open the way a pure energy detector would. An utterance also ends at a maximum length, at
+//! the last word boundary. The models are bidirectional, so each partial re-decodes the current
+//! utterance's buffer (bounded by the maximum utterance length).
+
+use serde::Serialize;
+
+use crate::audio::{SAMPLE_RATE, Waveform};
+use crate::recognizer::{Recognizer, Word};
+
+/// Endpointing rules. Defaults: partials every 0.25 s, an endpoint after 0.8 s without a new
+/// word, utterances at most 15 s.
+#[derive(Debug, Clone)]
+pub struct EndpointConfig {
+    pub partial_interval_s: f64,
+    pub max_trailing_silence_s: f64,
+    pub max_utterance_s: f64,
+}
+
+impl Default for EndpointConfig {
+    fn default() -> Self {
+        Self {
+            partial_interval_s: 0.25,
+            max_trailing_silence_s: 0.8,
+            max_utterance_s: 15.0,
+        }
+    }
+}
+
+/// What the live recogniser reports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Event {
+    /// The current guess for the utterance in progress.
+    Partial { text: String, start: f64 },
+    /// A finished utterance; times in seconds from the start of the stream.
+    Final {
+        text: String,
+        start: f64,
+        end: f64,
+        words: Vec<Word>,
+    },
+}
+
+/// Streaming front of a [`Recognizer`].
+pub struct LiveRecognizer<'a> {
+    rec: &'a Recognizer,
+    cfg: EndpointConfig,
+    /// Audio of the current utterance (16 kHz).
+    buffer: Vec<f32>,
+    /// Stream position of `buffer[0]`, in samples.
+    buffer_start: u64,
+    since_decode: usize,
+    last_partial: String,
+}
+
+fn seconds(samples: u64) -> f64 {
+    samples as f64 / SAMPLE_RATE as f64
+}
+
+impl<'a> LiveRecognizer<'a> {
+    pub fn new(rec: &'a Recognizer, cfg: EndpointConfig) -> Self {
+        Self {
+            rec,
+            cfg,
+            buffer: Vec::new(),
+            buffer_start: 0,
+            since_decode: 0,
+            last_partial: String::new(),
+        }
+    }
+
+    /// Add 16 kHz samples; returns any partial or final events.
+    pub fn push(&mut self, samples: &[f32]) -> Vec<Event> {
+        self.buffer.extend_from_slice(samples);
+        self.since_decode += samples.len();
+        let interval = (self.cfg.partial_interval_s * SAMPLE_RATE as f64) as usize;
+        if self.since_decode < interval.max(1) {
+            return Vec::new();
+        }
+        self.since_decode = 0;
+        self.decode_step(false)
+    }
+
+    /// The stream ended: flush the utterance in progress as a final.
+    pub fn finish(&mut self) -> Vec<Event> {
+        self.decode_step(true)
+    }
+
+    fn decode_step(&mut self, flush: bool) -> Vec<Event> {
+        let duration = seconds(self.buffer.len() as u64);
+        let Some(wave) = Waveform::new(self.buffer.clone(), SAMPLE_RATE) else {
+            // Non-finite samples from the device: drop them rather than decode garbage.
+            self.reset_after(self.buffer.len());
+            return Vec::new();
+        };
+        let t = self.rec.transcribe(&wave);
+        let Some(last) = t.words.last() else {
+            // No speech: keep only a short tail so a word starting now is not cut.
+            let keep = (0.3 * SAMPLE_RATE as f64) as usize;
+            if self.buffer.len() > 2 * keep {
+                self.reset_after(self.buffer.len() - keep);
+            }
+            if flush {
+                self.reset_after(self.buffer.len());
+            }
+            return Vec::new();
+        };
+        let trailing = duration - last.end;
+        if flush || trailing >= self.cfg.max_trailing_silence_s {
+            let words = t.words.clone();
+            let cut = (last.end * SAMPLE_RATE as f64) as usize;
+            return vec![self.finalize(words, cut)];
+        }
+        if duration >= self.cfg.max_utterance_s {
+            // Too long: finalise up to the last word boundary and keep the last word's audio
+            // for the next utterance (all of it when there is only one word).
+            let mut words = t.words.clone();
+            let cut = if words.len() > 1 {
+                let tail = words.pop().map_or(0.0, |w| w.start);
+                (tail * SAMPLE_RATE as f64) as usize
+            } else {
+                self.buffer.len()
+            };
+            return vec![self.finalize(words, cut)];
+        }
+        if t.text != self.last_partial {
+            self.last_partial = t.text.clone();
+            return vec![Event::Partial {
+                text: t.text,
+                start: seconds(self.buffer_start) + t.words[0].start,
+            }];
+        }
+        Vec::new()
+    }
+
+    fn finalize(&mut self, mut words: Vec<Word>, cut: usize) -> Event {
+        let offset = seconds(self.buffer_start);
+        for w in &mut words {
+            w.start += offset;
+            w.end += offset;
+        }
+        let text = words
+            .iter()
+            .map(|w| w.word.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let start = words.first().map_or(offset, |w| w.start);
+        let end = words.last().map_or(offset, |w| w.end);
+        self.reset_after(cut.min(self.buffer.len()));
+        self.last_partial.clear();
+        Event::Final {
+            text,
+            start,
+            end,
+            words,
+        }
+    }
+
+    /// Drop the first `n` samples of the buffer.
+    fn reset_after(&mut self, n: usize) {
+        self.buffer.drain(..n);
+        self.buffer_start += n as u64;
+    }
+}

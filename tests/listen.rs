@@ -1,0 +1,193 @@
+//! `hark listen`: the live pipeline fed from a file, and cpal capturing from an ALSA virtual
+//! capture device (the `file` plugin with a `null` slave reading a raw PCM file), so the real
+//! microphone path runs without a sound card.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn sample() -> PathBuf {
+    root().join("audio/samples/clean_festival_ked_lights.wav")
+}
+
+fn hark() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_hark"))
+}
+
+fn events(stdout: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect()
+}
+
+fn final_text(events: &[serde_json::Value]) -> String {
+    events
+        .iter()
+        .filter(|e| e["type"] == "final")
+        .map(|e| e["text"].as_str().unwrap().to_string())
+        .filter(|t| !t.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn transcribe_text(path: &Path) -> String {
+    let out = hark()
+        .args(["transcribe", "--beam", "4"])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+#[test]
+fn listen_from_file_gives_partials_then_finals() {
+    let out = hark()
+        .args(["listen", "--format", "json", "--input"])
+        .arg(sample())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ev = events(&out.stdout);
+    let first_final = ev
+        .iter()
+        .position(|e| e["type"] == "final")
+        .expect("a final");
+    assert!(
+        ev[..first_final].iter().any(|e| e["type"] == "partial"),
+        "partials come before the first final"
+    );
+    let duration = hark::audio::wav::read(&sample()).unwrap().duration_s();
+    let mut last = 0.0;
+    for e in ev.iter().filter(|e| e["type"] == "final") {
+        for w in e["words"].as_array().unwrap() {
+            let (s, t) = (w["start"].as_f64().unwrap(), w["end"].as_f64().unwrap());
+            assert!(s >= last - 1e-9 && s < t && t <= duration + 1e-9, "{w}");
+            last = t;
+        }
+    }
+    // The live path decodes the same audio as `transcribe`: the words must agree closely.
+    let live = final_text(&ev);
+    let whole = transcribe_text(&sample());
+    let errors = hark::eval::word_errors(&whole, &live);
+    assert!(
+        errors.rate() <= 25.0,
+        "live '{live}' vs transcribe '{whole}': {}%",
+        errors.rate()
+    );
+}
+
+/// The default ALSA input device's config as cpal reports it, under `home`.
+fn default_device(home: &Path) -> Option<serde_json::Value> {
+    let out = hark()
+        .args(["devices", "--json"])
+        .env("HOME", home)
+        .output()
+        .ok()?;
+    events(&out.stdout)
+        .into_iter()
+        .find(|d| d["is_default"] == true)
+}
+
+#[test]
+fn cpal_captures_from_an_alsa_file_device() {
+    let home = tempfile::tempdir().unwrap();
+    let raw = home.path().join("input.raw");
+    // Placeholder so the plugin opens while we ask for the default config.
+    std::fs::write(&raw, [0u8; 4]).unwrap();
+    std::fs::write(
+        home.path().join(".asoundrc"),
+        format!(
+            "pcm.!default {{\n  type file\n  slave.pcm \"null\"\n  file \"/dev/null\"\n  infile \"{}\"\n  format \"raw\"\n}}\n",
+            raw.display()
+        ),
+    )
+    .unwrap();
+    let dev = default_device(home.path()).expect("cpal lists the ALSA file device as default");
+    let rate = dev["sample_rate"].as_u64().unwrap() as u32;
+    let channels = dev["channels"].as_u64().unwrap() as usize;
+    let format = dev["sample_format"].as_str().unwrap().to_string();
+
+    // Write the sample at the device's rate, channels and format as headerless PCM.
+    let wave = hark::audio::wav::read(&sample()).unwrap();
+    let samples = hark::audio::resample::resample(wave.samples(), 16_000, rate).unwrap();
+    let mut bytes = Vec::new();
+    for s in &samples {
+        for _ in 0..channels {
+            match format.as_str() {
+                "i16" => bytes.extend(((s * 32767.0).round() as i16).to_le_bytes()),
+                "f32" => bytes.extend(s.to_le_bytes()),
+                "i32" => bytes.extend(((s * 2_147_483_647.0) as i32).to_le_bytes()),
+                other => panic!("test does not write {other} yet"),
+            }
+        }
+    }
+    std::fs::write(&raw, &bytes).unwrap();
+
+    // The null slave has no clock and repeats stale data after the end of the file, so stop
+    // after exactly the file's duration.
+    let out = hark()
+        .args(["listen", "--format", "json", "--duration"])
+        .arg(format!("{}", wave.duration_s()))
+        .env("HOME", home.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("listening on"), "{stderr}");
+    let captured = events(&out.stdout);
+    assert!(
+        !final_text(&captured).is_empty(),
+        "nothing recognised from the capture device; {stderr}"
+    );
+    // Reference: the same device-rate samples as a float WAV through `listen --input`, which
+    // runs the identical block/resample/endpoint path. If cpal delivered the file's samples,
+    // every event has the same text and times (confidences within 0.01: the capture path's
+    // stereo downmix and block boundaries may differ in the last float bits).
+    let same_audio = home.path().join("device_rate.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: rate,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut w = hound::WavWriter::create(&same_audio, spec).unwrap();
+    for s in &samples {
+        w.write_sample(*s).unwrap();
+    }
+    w.finalize().unwrap();
+    let out = hark()
+        .args(["listen", "--format", "json", "--input"])
+        .arg(&same_audio)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let from_file = events(&out.stdout);
+    assert_eq!(final_text(&captured), final_text(&from_file));
+    assert_eq!(captured.len(), from_file.len());
+    for (a, b) in captured.iter().zip(&from_file) {
+        assert_eq!(a["type"], b["type"]);
+        assert_eq!(a["text"], b["text"]);
+        assert_eq!(a["start"], b["start"]);
+        assert_eq!(a["end"], b["end"]);
+        let (wa, wb) = (a["words"].as_array(), b["words"].as_array());
+        if let (Some(wa), Some(wb)) = (wa, wb) {
+            for (x, y) in wa.iter().zip(wb) {
+                assert_eq!(
+                    (&x["word"], &x["start"], &x["end"]),
+                    (&y["word"], &y["start"], &y["end"])
+                );
+                let d = x["confidence"].as_f64().unwrap() - y["confidence"].as_f64().unwrap();
+                assert!(d.abs() < 0.01, "{x} vs {y}");
+            }
+        }
+    }
+}
