@@ -191,3 +191,23 @@ fn cpal_captures_from_an_alsa_file_device() {
         }
     }
 }
+
+#[test]
+fn a_missing_input_device_exits_2_with_one_line() {
+    let home = tempfile::tempdir().unwrap();
+    // The default device points at a sound card that does not exist.
+    std::fs::write(
+        home.path().join(".asoundrc"),
+        "pcm.!default {\n  type hw\n  card 57\n}\n",
+    )
+    .unwrap();
+    let out = hark()
+        .args(["listen", "--duration", "1"])
+        .env("HOME", home.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("error: device:"), "{stderr}");
+}

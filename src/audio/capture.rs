@@ -31,8 +31,19 @@ pub struct InputDevice {
     pub sample_format: String,
 }
 
+/// Route alsa-lib's diagnostics on this thread into a buffer instead of stderr while the
+/// guard lives, so a missing device gives hark's one error line and nothing else.
+#[cfg(target_os = "linux")]
+fn quiet_alsa() -> impl Sized {
+    alsa::Output::local_error_handler().ok()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn quiet_alsa() -> impl Sized {}
+
 /// List the input devices of the default host.
 pub fn list_input_devices() -> Result<Vec<InputDevice>> {
+    let _quiet = quiet_alsa();
     let host = cpal::default_host();
     let default_id = host.default_input_device().and_then(|d| d.id().ok());
     let devices = host
@@ -73,6 +84,7 @@ impl Capture {
     /// Open `device` (a cpal device id such as `alsa:default`, or `None` for the default input)
     /// and start capturing.
     pub fn start(device: Option<&str>) -> Result<Self> {
+        let _quiet = quiet_alsa();
         let host = cpal::default_host();
         let dev = match device {
             None => host
