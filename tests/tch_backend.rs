@@ -42,13 +42,28 @@ fn training_steps_run_on_libtorch() {
 fn libtorch_transcribes_like_flex() {
     let wave =
         hark::audio::wav::read(&root().join("audio/samples/clean_flite_rms_fox.wav")).unwrap();
-    let mut texts = Vec::new();
+    let mut outputs = Vec::new();
     for spec in [DeviceSpec::Cpu, DeviceSpec::Libtorch] {
         let device = spec.device().unwrap();
         let loaded = ModelSource::Embedded.load(&device).unwrap();
         let rec = Recognizer::new(loaded, device, &RecognizerConfig { beam: 1 }).unwrap();
-        texts.push(rec.transcribe(&wave).text);
+        let feats = rec.mfcc().compute(&wave);
+        let (lp, frames) = rec.log_probs(&[&feats]).remove(0);
+        let text = rec.transcribe(&wave).text;
+        outputs.push((lp, frames, text));
     }
-    assert!(!texts[0].is_empty());
-    assert_eq!(texts[0], texts[1], "flex and LibTorch disagree");
+    let (flex, tch) = (&outputs[0], &outputs[1]);
+    assert!(!tch.2.is_empty(), "LibTorch produced no words");
+    assert_eq!(flex.1, tch.1);
+    // Same weights, same features: the per-frame log-probabilities agree to float tolerance.
+    let max_diff = flex
+        .0
+        .iter()
+        .zip(&tch.0)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(
+        max_diff < 1e-3,
+        "flex and LibTorch log-probs differ by {max_diff}"
+    );
 }

@@ -1,4 +1,7 @@
 //! Everything LibTorch-specific. Moving to another burn backend means changing this file only.
+//! burn 0.22 marks its LibTorch constructors deprecated (burn-tch is on its way out upstream);
+//! hark still offers them because LibTorch is the fast CPU/CUDA path today.
+#![allow(deprecated)]
 
 use burn::prelude::Device;
 
