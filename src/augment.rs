@@ -4,6 +4,8 @@
 //! Domain: signal (operates on 16 kHz samples).
 
 use rand::RngExt;
+
+use crate::audio::rms;
 use rand::rngs::Xoshiro256PlusPlus;
 
 /// The seeded RNG type used across hark.
@@ -49,13 +51,6 @@ pub fn generate_noise(color: NoiseColor, len: usize, rng: &mut Rng) -> Vec<f32> 
             out
         }
     }
-}
-
-fn rms(x: &[f32]) -> f32 {
-    if x.is_empty() {
-        return 0.0;
-    }
-    (x.iter().map(|v| (*v as f64).powi(2)).sum::<f64>() / x.len() as f64).sqrt() as f32
 }
 
 /// Add `noise` (looped or cut to length, starting at a random offset) to `speech` at

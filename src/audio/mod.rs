@@ -55,10 +55,15 @@ impl Waveform {
 
     /// Root-mean-square level.
     pub fn rms(&self) -> f32 {
-        if self.samples.is_empty() {
-            return 0.0;
-        }
-        let energy: f64 = self.samples.iter().map(|&s| (s as f64) * (s as f64)).sum();
-        (energy / self.samples.len() as f64).sqrt() as f32
+        rms(&self.samples)
     }
+}
+
+/// Root-mean-square level of samples (0 for none), accumulated in `f64`.
+pub fn rms(samples: &[f32]) -> f32 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    let energy: f64 = samples.iter().map(|&s| (s as f64) * (s as f64)).sum();
+    (energy / samples.len() as f64).sqrt() as f32
 }
