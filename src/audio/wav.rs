@@ -18,17 +18,15 @@ pub const MAX_CHANNELS: u16 = 64;
 
 /// Read a WAV file and return 16 kHz mono audio.
 pub fn read(path: &Path) -> Result<Waveform> {
-    let file = open(path)?;
-    let file_len = file
-        .metadata()
-        .map_err(|e| Error::audio(path, AudioError::Io(e)))?
-        .len();
-    decode(BufReader::new(file), file_len, path)
+    to_16k(read_native(path)?, path)
 }
 
 /// Decode WAV bytes held in memory; `name` is used in error messages.
 pub fn read_bytes(bytes: &[u8], name: &Path) -> Result<Waveform> {
-    decode(Cursor::new(bytes), bytes.len() as u64, name)
+    to_16k(
+        decode_native(Cursor::new(bytes), bytes.len() as u64, name)?,
+        name,
+    )
 }
 
 /// Read a WAV file at its own rate, downmixed to mono, without resampling.
@@ -55,8 +53,8 @@ fn open(path: &Path) -> Result<File> {
     })
 }
 
-fn decode<R: Read + Seek>(reader: R, byte_len: u64, path: &Path) -> Result<Waveform> {
-    let native = decode_native(reader, byte_len, path)?;
+/// Resample decoded audio to [`SAMPLE_RATE`] (no-op when it is already there).
+fn to_16k(native: Waveform, path: &Path) -> Result<Waveform> {
     let rate = native.sample_rate();
     if rate == SAMPLE_RATE {
         return Ok(native);
