@@ -66,7 +66,13 @@ struct ListenArgs {
     /// Seconds between partial hypotheses.
     #[arg(long, default_value_t = 0.25)]
     partial_interval: f64,
-    /// Seconds without a new word that end an utterance.
+    /// Seconds of energy silence (with no new word) that end an utterance.
+    #[arg(long, default_value_t = 0.2)]
+    vad_silence: f64,
+    /// dB above the adaptive noise floor at which a 10 ms frame counts as speech.
+    #[arg(long, default_value_t = 12.0)]
+    vad_threshold: f64,
+    /// Seconds without a new word that end an utterance whatever the energy (loud noise).
     #[arg(long, default_value_t = 0.8)]
     max_trailing_silence: f64,
     /// Longest utterance in seconds; longer speech is cut at a word boundary.
@@ -607,8 +613,13 @@ fn listen(args: ListenArgs, device: DeviceSpec) -> Result<ExitCode> {
     let rec = load_recognizer(args.model, device, args.beam)?;
     let cfg = EndpointConfig {
         partial_interval_s: args.partial_interval,
+        vad_silence_s: args.vad_silence,
         max_trailing_silence_s: args.max_trailing_silence,
         max_utterance_s: args.max_utterance,
+        vad: hark::live::vad::VadConfig {
+            threshold_db: args.vad_threshold,
+            ..Default::default()
+        },
     };
     let mut live = LiveRecognizer::new(&rec, cfg);
     let limit = args

@@ -23,7 +23,7 @@ pub struct Word {
 }
 
 /// The result of recognising one waveform.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Transcript {
     pub text: String,
     pub duration_s: f64,

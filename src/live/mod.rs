@@ -1,32 +1,46 @@
 //! Live recognition: 16 kHz audio arrives in chunks; partial hypotheses are produced at a
 //! fixed interval while speech goes on, and a final hypothesis at each endpoint.
 //!
-//! Endpointing uses the model itself: a stretch at the end of the buffer where the decoder
-//! emits nothing (CTC blank) counts as silence, so background noise does not hold an utterance
-//! open the way a pure energy detector would. An utterance also ends at a maximum length, at
-//! the last word boundary. The models are bidirectional, so each partial re-decodes the current
-//! utterance's buffer (bounded by the maximum utterance length).
+//! Endpointing combines two detectors:
+//! - an energy detector ([`vad`]): once the signal has stayed near the noise floor for
+//!   `vad_silence_s` *and* the model has emitted no new word for as long, the utterance ends
+//!   (quick finals in quiet rooms and in steady noise);
+//! - the model itself: a stretch at the end of the buffer where the decoder emits nothing (CTC
+//!   blank) for `max_trailing_silence_s` ends the utterance even when loud, unsteady noise keeps
+//!   the energy detector open.
+//!
+//! An utterance also ends at a maximum length, at the last word boundary. The models are
+//! bidirectional, so each partial re-decodes the current utterance's buffer (bounded by the
+//! maximum utterance length).
+
+pub mod vad;
 
 use serde::Serialize;
 
 use crate::audio::{SAMPLE_RATE, Waveform};
 use crate::recognizer::{Recognizer, Word};
+use vad::{EnergyVad, VadConfig};
 
-/// Endpointing rules. Defaults: partials every 0.25 s, an endpoint after 0.8 s without a new
-/// word, utterances at most 15 s.
+/// Endpointing rules. Defaults: partials every 0.25 s; an endpoint after 0.2 s of energy
+/// silence with no new word, or after 0.8 s without a new word whatever the energy;
+/// utterances at most 15 s.
 #[derive(Debug, Clone)]
 pub struct EndpointConfig {
     pub partial_interval_s: f64,
+    pub vad_silence_s: f64,
     pub max_trailing_silence_s: f64,
     pub max_utterance_s: f64,
+    pub vad: VadConfig,
 }
 
 impl Default for EndpointConfig {
     fn default() -> Self {
         Self {
             partial_interval_s: 0.25,
+            vad_silence_s: 0.2,
             max_trailing_silence_s: 0.8,
             max_utterance_s: 15.0,
+            vad: VadConfig::default(),
         }
     }
 }
@@ -56,7 +70,11 @@ pub struct LiveRecognizer<'a> {
     buffer_start: u64,
     since_decode: usize,
     last_partial: String,
+    vad: EnergyVad,
 }
+
+/// Samples between decodes while an utterance may be ending (50 ms).
+const CLOSING_STEP: usize = SAMPLE_RATE as usize / 20;
 
 fn seconds(samples: u64) -> f64 {
     samples as f64 / SAMPLE_RATE as f64
@@ -66,11 +84,12 @@ impl<'a> LiveRecognizer<'a> {
     pub fn new(rec: &'a Recognizer, cfg: EndpointConfig) -> Self {
         Self {
             rec,
-            cfg,
             buffer: Vec::new(),
             buffer_start: 0,
             since_decode: 0,
             last_partial: String::new(),
+            vad: EnergyVad::new(cfg.vad.clone()),
+            cfg,
         }
     }
 
@@ -78,8 +97,13 @@ impl<'a> LiveRecognizer<'a> {
     pub fn push(&mut self, samples: &[f32]) -> Vec<Event> {
         self.buffer.extend_from_slice(samples);
         self.since_decode += samples.len();
+        self.vad.push(samples);
+        // Decode at the partial interval; while the energy detector hears silence and an
+        // utterance is open, decode every 50 ms so the final is not held back by the timer.
+        let silent = self.vad.silence_s() >= self.cfg.vad_silence_s;
         let interval = (self.cfg.partial_interval_s * SAMPLE_RATE as f64) as usize;
-        if self.since_decode < interval.max(1) {
+        let closing = silent && !self.last_partial.is_empty() && self.since_decode >= CLOSING_STEP;
+        if self.since_decode < interval.max(1) && !closing {
             return Vec::new();
         }
         self.since_decode = 0;
@@ -93,12 +117,20 @@ impl<'a> LiveRecognizer<'a> {
 
     fn decode_step(&mut self, flush: bool) -> Vec<Event> {
         let duration = seconds(self.buffer.len() as u64);
-        let Some(wave) = Waveform::new(self.buffer.clone(), SAMPLE_RATE) else {
-            // Non-finite samples from the device: drop them rather than decode garbage.
-            self.reset_after(self.buffer.len());
-            return Vec::new();
+        let end = self.buffer_start + self.buffer.len() as u64;
+        // Without a voiced frame there is nothing to decode: per-utterance normalisation would
+        // blow quiet background up into something the model may read words into.
+        let heard = self.vad.voiced_between(self.buffer_start, end);
+        let t = match Waveform::new(self.buffer.clone(), SAMPLE_RATE) {
+            Some(wave) if heard => {
+                let mut t = self.rec.transcribe(&wave);
+                t.words.retain(|w| self.voiced(w));
+                t.text = join_words(&t.words);
+                t
+            }
+            // Non-finite samples from the device are dropped rather than decoded.
+            _ => Default::default(),
         };
-        let t = self.rec.transcribe(&wave);
         let Some(last) = t.words.last() else {
             // No speech: keep only a short tail so a word starting now is not cut.
             let keep = (0.3 * SAMPLE_RATE as f64) as usize;
@@ -108,12 +140,23 @@ impl<'a> LiveRecognizer<'a> {
             if flush {
                 self.reset_after(self.buffer.len());
             }
+            if !self.last_partial.is_empty() {
+                self.last_partial.clear();
+            }
             return Vec::new();
         };
         let trailing = duration - last.end;
-        if flush || trailing >= self.cfg.max_trailing_silence_s {
+        let quiet = self.vad.silence_s() >= self.cfg.vad_silence_s;
+        let vad_end = quiet && trailing >= self.cfg.vad_silence_s;
+        if flush || vad_end || trailing >= self.cfg.max_trailing_silence_s {
             let words = t.words.clone();
-            let cut = (last.end * SAMPLE_RATE as f64) as usize;
+            // After a quiet ending all of the buffer is spent (its tail would only decode into
+            // fragments); otherwise keep what follows the last word, a new word may be starting.
+            let cut = if quiet {
+                self.buffer.len()
+            } else {
+                (last.end * SAMPLE_RATE as f64) as usize
+            };
             return vec![self.finalize(words, cut)];
         }
         if duration >= self.cfg.max_utterance_s {
@@ -144,11 +187,7 @@ impl<'a> LiveRecognizer<'a> {
             w.start += offset;
             w.end += offset;
         }
-        let text = words
-            .iter()
-            .map(|w| w.word.as_str())
-            .collect::<Vec<_>>()
-            .join(" ");
+        let text = join_words(&words);
         let start = words.first().map_or(offset, |w| w.start);
         let end = words.last().map_or(offset, |w| w.end);
         self.reset_after(cut.min(self.buffer.len()));
@@ -161,9 +200,26 @@ impl<'a> LiveRecognizer<'a> {
         }
     }
 
+    /// Whether the energy detector heard anything during a word (times relative to the
+    /// buffer, widened by 30 ms each side for the coarse CTC timing).
+    fn voiced(&self, w: &Word) -> bool {
+        let at = |s: f64| self.buffer_start + (s.max(0.0) * SAMPLE_RATE as f64) as u64;
+        let pad = (0.03 * SAMPLE_RATE as f64) as u64;
+        self.vad
+            .voiced_between(at(w.start).saturating_sub(pad), at(w.end) + pad)
+    }
+
     /// Drop the first `n` samples of the buffer.
     fn reset_after(&mut self, n: usize) {
         self.buffer.drain(..n);
         self.buffer_start += n as u64;
     }
+}
+
+fn join_words(words: &[Word]) -> String {
+    words
+        .iter()
+        .map(|w| w.word.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -1,0 +1,354 @@
+//! Live recognition: latency at real-time pace, and memory over a long stream.
+//!
+//! `cargo bench --bench listen` — latency. Utterances (16 kHz WAVs) separated by 1 s of quiet
+//! (white noise at −70 dBFS) before and 1.5 s after are fed to [`LiveRecognizer`] in 50 ms
+//! blocks, each block handed over when its last sample would have been captured in real time.
+//! - end of speech: the end of the last 10 ms frame within 40 dB of the utterance's loudest
+//!   frame;
+//! - final latency: wall time of the utterance's last final − wall time the end of speech was
+//!   delivered (a pause inside the utterance may give earlier finals too);
+//! - partial lag, for each word of each final, from the wall time the word's end (its CTC time
+//!   in the final) was delivered to the first partial (or the final) that (a) has at least as many
+//!   letters as the final up to that word, (b) shows the final's word in that position. (a) measures responsiveness,
+//!   (b) also hypothesis stability. Negative when a partial shows a word before its CTC end;
+//! - CPU: process CPU time / wall time while listening (1.0 = one core busy).
+//!
+//! `cargo bench --bench listen -- soak [MINUTES]` — the same stream looped for MINUTES (default
+//! 60) of audio, fed as fast as possible; peak RSS is printed every 10 minutes of audio.
+//!
+//! Utterances: `HARK_BENCH_MANIFEST` (a JSONL manifest; its first `HARK_BENCH_UTTS`, default 20)
+//! or else the clean samples in `audio/samples`. Model: `HARK_BENCH_MODEL` (a model dir) or the
+//! built-in one.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use hark::audio::{SAMPLE_RATE, wav};
+use hark::live::{EndpointConfig, Event, LiveRecognizer};
+use hark::model_dir::ModelSource;
+use hark::recognizer::{Recognizer, RecognizerConfig};
+
+const BLOCK: usize = SAMPLE_RATE as usize / 20;
+const LEAD_S: f64 = 1.0;
+const TAIL_S: f64 = 1.5;
+
+struct Utterance {
+    samples: Vec<f32>,
+    /// Reference transcript, when the utterances come from a manifest.
+    text: Option<String>,
+    /// Speech end within `samples`, in samples.
+    speech_end: usize,
+}
+
+fn utterance_files() -> Vec<(PathBuf, Option<String>)> {
+    if let Ok(m) = std::env::var("HARK_BENCH_MANIFEST") {
+        let n = std::env::var("HARK_BENCH_UTTS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(20);
+        let manifest = hark::data::Manifest::load(Path::new(&m)).expect("manifest");
+        return manifest
+            .entries
+            .into_iter()
+            .take(n)
+            .map(|e| (e.audio, Some(e.text)))
+            .collect();
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("audio/samples");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("audio/samples")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("clean_"))
+        })
+        .collect();
+    files.sort();
+    files.into_iter().map(|f| (f, None)).collect()
+}
+
+fn speech_end(samples: &[f32]) -> usize {
+    let frame = SAMPLE_RATE as usize / 100;
+    let energies: Vec<f32> = samples
+        .chunks(frame)
+        .map(|f| hark::audio::rms(f).max(1e-7))
+        .collect();
+    let peak = energies.iter().cloned().fold(0.0f32, f32::max);
+    let last = energies
+        .iter()
+        .rposition(|&e| 20.0 * (e / peak).log10() > -40.0)
+        .unwrap_or(0);
+    ((last + 1) * frame).min(samples.len())
+}
+
+fn quiet(n: usize, seed: &mut u64) -> Vec<f32> {
+    (0..n)
+        .map(|_| {
+            *seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let u = (*seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5;
+            u * 2.0 * 3.0f32.sqrt() * 10f32.powf(-70.0 / 20.0)
+        })
+        .collect()
+}
+
+fn load() -> (Recognizer, Vec<Utterance>) {
+    let device = burn::tensor::Device::default();
+    let source = std::env::var("HARK_BENCH_MODEL")
+        .map(|d| ModelSource::Dir(PathBuf::from(d)))
+        .unwrap_or(ModelSource::Embedded);
+    let loaded = source.load(&device).expect("model");
+    let rec = Recognizer::new(loaded, device, &RecognizerConfig { beam: 4 }).expect("recognizer");
+    let mut seed = 1u64;
+    let utts = utterance_files()
+        .into_iter()
+        .map(|(p, text)| {
+            let speech = wav::read(&p).expect("utterance").into_samples();
+            let lead = quiet((LEAD_S * SAMPLE_RATE as f64) as usize, &mut seed);
+            let end = lead.len() + speech_end(&speech);
+            let mut samples = lead;
+            samples.extend(speech);
+            samples.extend(quiet((TAIL_S * SAMPLE_RATE as f64) as usize, &mut seed));
+            Utterance {
+                samples,
+                text,
+                speech_end: end,
+            }
+        })
+        .collect();
+    (rec, utts)
+}
+
+fn cpu_seconds() -> f64 {
+    // utime and stime, fields 14 and 15 of /proc/self/stat, in clock ticks (100 Hz on Linux).
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit(')').next().unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+fn status_kib(key: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with(key))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .unwrap_or(0)
+}
+
+fn percentile(v: &mut [f64], p: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[((v.len() - 1) as f64 * p).round() as usize]
+}
+
+fn words_of(e: &Event) -> Vec<&str> {
+    match e {
+        Event::Partial { text, .. } | Event::Final { text, .. } => {
+            text.split_whitespace().collect()
+        }
+    }
+}
+
+fn latency(rec: &Recognizer, utts: &[Utterance]) {
+    let mut cfg = EndpointConfig::default();
+    if let Some(v) = std::env::var("HARK_BENCH_VAD_SILENCE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        cfg.vad_silence_s = v;
+    }
+    let (mut live_errors, mut offline_errors) = (Vec::new(), Vec::new());
+    let mut final_lat = Vec::new();
+    let mut count_lag = Vec::new();
+    let mut word_lag = Vec::new();
+    let mut missed = 0;
+    let (mut cpu, mut wall, mut audio) = (0.0, 0.0, 0.0);
+    for u in utts {
+        // One utterance per recogniser run, so each final belongs to its utterance.
+        let mut live = LiveRecognizer::new(rec, cfg.clone());
+        let mut events: Vec<(f64, Event)> = Vec::new();
+        let cpu0 = cpu_seconds();
+        let t0 = Instant::now();
+        for (i, block) in u.samples.chunks(BLOCK).enumerate() {
+            let due =
+                Duration::from_secs_f64((i * BLOCK + block.len()) as f64 / SAMPLE_RATE as f64);
+            if let Some(wait) = due.checked_sub(t0.elapsed()) {
+                std::thread::sleep(wait);
+            }
+            for e in live.push(block) {
+                events.push((t0.elapsed().as_secs_f64(), e));
+            }
+        }
+        cpu += cpu_seconds() - cpu0;
+        wall += t0.elapsed().as_secs_f64();
+        audio += u.samples.len() as f64 / SAMPLE_RATE as f64;
+        let end_s = u.speech_end as f64 / SAMPLE_RATE as f64;
+        // The stream is cut into segments by finals (a pause may end an utterance early);
+        // partials belong to the segment of the next final.
+        let mut segment_start = 0;
+        let mut last_final = None;
+        for (fi, (t_final, e)) in events.iter().enumerate() {
+            let Event::Final { words, .. } = e else {
+                continue;
+            };
+            let segment = &events[segment_start..=fi];
+            segment_start = fi + 1;
+            if words.is_empty() {
+                continue;
+            }
+            last_final = Some(*t_final);
+            for (k, w) in words.iter().enumerate() {
+                let shown = |f: &dyn Fn(&Event) -> bool| {
+                    segment.iter().find(|(_, e)| f(e)).map(|(t, _)| t - w.end)
+                };
+                let chars: usize = words[..=k].iter().map(|w| w.word.len()).sum();
+                if let Some(lag) = shown(&|e| words_of(e).concat().len() >= chars) {
+                    count_lag.push(lag);
+                }
+                if let Some(lag) = shown(&|e| words_of(e).get(k) == Some(&w.word.as_str())) {
+                    word_lag.push(lag);
+                }
+            }
+        }
+        if std::env::var_os("HARK_BENCH_VERBOSE").is_some() {
+            for (t, e) in &events {
+                if let Event::Final { text, end, .. } = e {
+                    println!(
+                        "    speech end {end_s:.2}  final at {t:.2} (last word end {end:.2}): {text}"
+                    );
+                }
+            }
+        }
+        if let Some(reference) = &u.text {
+            let live_text: Vec<String> = events
+                .iter()
+                .filter_map(|(_, e)| match e {
+                    Event::Final { text, .. } => Some(text.clone()),
+                    _ => None,
+                })
+                .collect();
+            live_errors.push(hark::eval::word_errors(reference, &live_text.join(" ")));
+            let wave = hark::audio::Waveform::new(u.samples.clone(), SAMPLE_RATE).expect("finite");
+            offline_errors.push(hark::eval::word_errors(
+                reference,
+                &rec.transcribe(&wave).text,
+            ));
+        }
+        match last_final {
+            Some(t) => final_lat.push(t - end_s),
+            None => missed += 1,
+        }
+    }
+    let n = final_lat.len();
+    let mean = final_lat.iter().sum::<f64>() / n.max(1) as f64;
+    println!(
+        "listen latency ({} utterances, {:.1} s of audio, real-time pace, 50 ms blocks, vad silence {} s)",
+        utts.len(),
+        audio,
+        cfg.vad_silence_s
+    );
+    println!(
+        "  end of speech -> last final: mean {:4.0} ms  median {:4.0} ms  p90 {:4.0} ms  max {:4.0} ms  (target <= 300)",
+        mean * 1e3,
+        percentile(&mut final_lat, 0.5) * 1e3,
+        percentile(&mut final_lat, 0.9) * 1e3,
+        percentile(&mut final_lat, 1.0) * 1e3
+    );
+    for (what, lags) in [
+        ("a partial has as many letters", &mut count_lag),
+        ("a partial shows the final's word", &mut word_lag),
+    ] {
+        println!(
+            "  word end -> {what:33}: median {:4.0} ms  p90 {:4.0} ms  max {:4.0} ms  ({} words; target <= 250)",
+            percentile(lags, 0.5) * 1e3,
+            percentile(lags, 0.9) * 1e3,
+            percentile(lags, 1.0) * 1e3,
+            lags.len()
+        );
+    }
+    println!("  utterances without a final before the stream moved on: {missed}");
+    if !live_errors.is_empty() {
+        let wer = |e: &[hark::eval::ErrorCounts]| {
+            let errors: usize = e.iter().map(|c| c.errors()).sum();
+            let words: usize = e.iter().map(|c| c.reference).sum();
+            100.0 * errors as f64 / words.max(1) as f64
+        };
+        println!(
+            "  WER of the finals {:.1}% vs offline `transcribe` of the same audio {:.1}%",
+            wer(&live_errors),
+            wer(&offline_errors)
+        );
+    }
+    println!(
+        "  CPU while listening: {:.1}% of one core ({:.2} s CPU over {:.1} s)",
+        100.0 * cpu / wall,
+        cpu,
+        wall
+    );
+}
+
+fn soak(rec: &Recognizer, utts: &[Utterance], minutes: u64) {
+    let mut live = LiveRecognizer::new(rec, EndpointConfig::default());
+    let total = minutes * 60 * SAMPLE_RATE as u64;
+    let mut fed = 0u64;
+    let mut finals = 0usize;
+    let mut next_report = 10 * 60 * SAMPLE_RATE as u64;
+    let started = Instant::now();
+    let mut first_hwm = None;
+    println!("listen soak: {minutes} min of audio fed as fast as possible");
+    'outer: loop {
+        for u in utts {
+            for block in u.samples.chunks(BLOCK) {
+                finals += live
+                    .push(block)
+                    .iter()
+                    .filter(|e| matches!(e, Event::Final { .. }))
+                    .count();
+                fed += block.len() as u64;
+                if fed >= next_report {
+                    let hwm = status_kib("VmHWM:");
+                    first_hwm.get_or_insert(hwm);
+                    println!(
+                        "  {:3} min audio  peak RSS {:7.1} MiB  RSS {:7.1} MiB  finals {:6}  wall {:6.1} s",
+                        fed / 60 / SAMPLE_RATE as u64,
+                        hwm as f64 / 1024.0,
+                        status_kib("VmRSS:") as f64 / 1024.0,
+                        finals,
+                        started.elapsed().as_secs_f64()
+                    );
+                    next_report += 10 * 60 * SAMPLE_RATE as u64;
+                }
+                if fed >= total {
+                    break 'outer;
+                }
+            }
+        }
+    }
+    if let Some(first) = first_hwm {
+        println!(
+            "  peak RSS at the end / at 10 min: {:.3}",
+            status_kib("VmHWM:") as f64 / first as f64
+        );
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let (rec, utts) = load();
+    assert!(!utts.is_empty(), "no utterances");
+    match args.first().map(String::as_str) {
+        Some("soak") => {
+            let minutes = args.get(1).and_then(|m| m.parse().ok()).unwrap_or(60);
+            soak(&rec, &utts, minutes)
+        }
+        _ => latency(&rec, &utts),
+    }
+}
