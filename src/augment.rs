@@ -21,6 +21,24 @@ pub fn rng(seed: u64) -> Rng {
 pub enum NoiseColor {
     White,
     Pink,
+    /// Brownian (1/f²): integrated white noise, leaky so it stays bounded.
+    Brown,
+}
+
+impl NoiseColor {
+    pub fn name(self) -> &'static str {
+        match self {
+            NoiseColor::White => "white",
+            NoiseColor::Pink => "pink",
+            NoiseColor::Brown => "brown",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        [NoiseColor::White, NoiseColor::Pink, NoiseColor::Brown]
+            .into_iter()
+            .find(|c| c.name() == name)
+    }
 }
 
 /// One standard-normal sample (Box–Muller).
@@ -46,11 +64,71 @@ pub fn generate_noise(color: NoiseColor, len: usize, rng: &mut Rng) -> Vec<f32> 
                     b0 + b1 + b2 + w * 0.1848
                 })
                 .collect();
-            let rms = rms(&out).max(1e-12);
-            out.iter_mut().for_each(|v| *v /= rms);
+            normalise_rms(&mut out);
+            out
+        }
+        NoiseColor::Brown => {
+            let mut level = 0.0f32;
+            let mut out: Vec<f32> = (0..len)
+                .map(|_| {
+                    level = 0.995 * level + 0.1 * gaussian(rng);
+                    level
+                })
+                .collect();
+            normalise_rms(&mut out);
             out
         }
     }
+}
+
+fn normalise_rms(x: &mut [f32]) {
+    let r = rms(x).max(1e-12);
+    x.iter_mut().for_each(|v| *v /= r);
+}
+
+/// `len` samples of `noise`, looped, from a random offset.
+pub fn noise_segment(noise: &[f32], len: usize, rng: &mut Rng) -> Vec<f32> {
+    if noise.is_empty() {
+        return vec![0.0; len];
+    }
+    let offset = rng.random_range(0..noise.len());
+    (0..len)
+        .map(|i| noise[(offset + i) % noise.len()])
+        .collect()
+}
+
+/// RMS of the active part of speech: the 20 ms frames whose energy is within 40 dB of the
+/// loudest frame (leading, trailing and inter-word silence left out).
+pub fn active_speech_rms(speech: &[f32]) -> f32 {
+    let frames: Vec<f64> = speech
+        .chunks(320)
+        .map(|f| f.iter().map(|&s| (s as f64) * (s as f64)).sum::<f64>() / f.len() as f64)
+        .collect();
+    let peak = frames.iter().cloned().fold(0.0f64, f64::max);
+    let (sum, n) = frames
+        .iter()
+        .filter(|&&e| e > 0.0 && e >= peak * 1e-4)
+        .fold((0.0, 0usize), |(s, n), e| (s + e, n + 1));
+    if n == 0 {
+        0.0
+    } else {
+        (sum / n as f64).sqrt() as f32
+    }
+}
+
+/// Add `segment` (as long as `speech`) scaled so that active speech is `snr_db` above it.
+pub fn mix_segment_at_active_snr(speech: &[f32], segment: &[f32], snr_db: f32) -> Vec<f32> {
+    let speech_rms = active_speech_rms(speech);
+    let noise_rms = rms(segment);
+    if speech_rms == 0.0 || noise_rms == 0.0 {
+        return speech.to_vec();
+    }
+    let gain = speech_rms / (noise_rms * 10f32.powf(snr_db / 20.0));
+    speech
+        .iter()
+        .zip(segment)
+        .map(|(s, n)| s + gain * n)
+        .collect()
 }
 
 /// Add `noise` (looped or cut to length, starting at a random offset) to `speech` at
@@ -61,10 +139,7 @@ pub fn mix_at_snr(speech: &[f32], noise: &[f32], snr_db: f32, rng: &mut Rng) -> 
     if speech_rms == 0.0 || noise.is_empty() {
         return speech.to_vec();
     }
-    let offset = rng.random_range(0..noise.len());
-    let segment: Vec<f32> = (0..speech.len())
-        .map(|i| noise[(offset + i) % noise.len()])
-        .collect();
+    let segment = noise_segment(noise, speech.len(), rng);
     let noise_rms = rms(&segment);
     if noise_rms == 0.0 {
         return speech.to_vec();
@@ -104,6 +179,22 @@ mod tests {
             let noise: Vec<f32> = noisy.iter().zip(&speech).map(|(a, b)| a - b).collect();
             let measured = 20.0 * (rms(&speech) / rms(&noise)).log10();
             assert!((measured - snr).abs() < 0.01, "asked {snr}, got {measured}");
+        }
+    }
+
+    #[test]
+    fn active_snr_ignores_silence() {
+        let mut speech = vec![0.0f32; 16000];
+        speech.extend((0..16000).map(|i| (i as f32 * 0.05).sin() * 0.3));
+        speech.extend(vec![0.0f32; 16000]);
+        let mut r = rng(4);
+        for color in [NoiseColor::White, NoiseColor::Pink, NoiseColor::Brown] {
+            let noise = generate_noise(color, speech.len(), &mut r);
+            let noisy = mix_segment_at_active_snr(&speech, &noise, 10.0);
+            let added: Vec<f32> = noisy.iter().zip(&speech).map(|(a, b)| a - b).collect();
+            let active = rms(&speech[16000..32000]);
+            let measured = 20.0 * (active / rms(&added)).log10();
+            assert!((measured - 10.0).abs() < 0.2, "{color:?}: {measured}");
         }
     }
 

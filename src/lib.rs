@@ -7,6 +7,7 @@
 pub mod audio;
 pub mod augment;
 pub mod backend;
+pub mod corpus;
 pub mod ctc;
 pub mod data;
 pub mod error;
@@ -15,6 +16,7 @@ pub mod features;
 pub mod live;
 pub mod model;
 pub mod model_dir;
+pub mod noise;
 pub mod recognizer;
 pub mod text;
 pub mod train;

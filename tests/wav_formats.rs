@@ -308,3 +308,22 @@ fn write_then_read_round_trips() {
         .fold(0.0f32, f32::max);
     assert!(err < 1e-4, "max error {err}");
 }
+
+#[test]
+fn a_wrong_byte_rate_field_is_ignored() {
+    // flite 2.2 writes 32000 bytes/s for 8 kHz 16-bit mono when asked for a duration stretch.
+    let dir = tempfile::tempdir().unwrap();
+    let samples: Vec<i16> = (0..800)
+        .map(|i| ((i as f32 * 0.3).sin() * 8000.0) as i16)
+        .collect();
+    let mut bytes = minimal_header(1, 1, 8000, 16, (samples.len() * 2) as u32);
+    bytes[28..32].copy_from_slice(&32000u32.to_le_bytes());
+    for s in &samples {
+        bytes.extend(s.to_le_bytes());
+    }
+    let path = file(dir.path(), "flite.wav", &bytes);
+    let wave = wav::read_native(&path).expect("readable despite the byte-rate field");
+    assert_eq!(wave.sample_rate(), 8000);
+    assert_eq!(wave.len(), 800);
+    assert!((wave.samples()[10] - samples[10] as f32 / 32768.0).abs() < 1e-6);
+}

@@ -54,7 +54,7 @@ fn open(path: &Path) -> Result<File> {
 }
 
 /// Resample decoded audio to [`SAMPLE_RATE`] (no-op when it is already there).
-fn to_16k(native: Waveform, path: &Path) -> Result<Waveform> {
+pub(crate) fn to_16k(native: Waveform, path: &Path) -> Result<Waveform> {
     let rate = native.sample_rate();
     if rate == SAMPLE_RATE {
         return Ok(native);
@@ -104,6 +104,28 @@ fn map_hound(path: &Path, err: hound::Error) -> Error {
 
 /// The `fmt ` chunk's format tag, found by walking the RIFF chunks in the first bytes.
 fn sniff_format_tag(head: &[u8]) -> Option<u16> {
+    let pos = fmt_chunk(head)?;
+    let tag = head.get(pos..pos + 2)?;
+    Some(u16::from_le_bytes([tag[0], tag[1]]))
+}
+
+/// Set the `fmt ` chunk's redundant byte-rate field to block align × sample rate, the value
+/// hound insists on. Some writers get it wrong (flite 2.2 with `duration_stretch` doubles it);
+/// nothing else depends on it.
+fn repair_byte_rate(head: &mut [u8]) {
+    let Some(pos) = fmt_chunk(head) else { return };
+    let Some(fmt) = head.get_mut(pos..pos + 14) else {
+        return;
+    };
+    let rate = u32::from_le_bytes([fmt[4], fmt[5], fmt[6], fmt[7]]);
+    let align = u16::from_le_bytes([fmt[12], fmt[13]]) as u32;
+    if let Some(bytes_per_s) = rate.checked_mul(align) {
+        fmt[8..12].copy_from_slice(&bytes_per_s.to_le_bytes());
+    }
+}
+
+/// Offset of the `fmt ` chunk's body in `head`.
+fn fmt_chunk(head: &[u8]) -> Option<usize> {
     if head.len() < 12 || &head[0..4] != b"RIFF" || &head[8..12] != b"WAVE" {
         return None;
     }
@@ -112,8 +134,7 @@ fn sniff_format_tag(head: &[u8]) -> Option<u16> {
         let id = &head[pos..pos + 4];
         let size = u32::from_le_bytes(head[pos + 4..pos + 8].try_into().ok()?) as usize;
         if id == b"fmt " {
-            let tag = head.get(pos + 8..pos + 10)?;
-            return Some(u16::from_le_bytes([tag[0], tag[1]]));
+            return Some(pos + 8);
         }
         pos = pos.checked_add(8 + size + (size & 1))?;
     }
@@ -156,7 +177,13 @@ fn decode_native<R: Read + Seek>(mut reader: R, byte_len: u64, path: &Path) -> R
             AudioError::UnsupportedEncoding(format!("{name} (format tag 0x{tag:04x})")),
         ));
     }
-    let reader = hound::WavReader::new(reader).map_err(|e| map_hound(path, e))?;
+    repair_byte_rate(&mut head);
+    let reader = hound::WavReader::new(Overlay {
+        head,
+        inner: reader,
+        pos: 0,
+    })
+    .map_err(|e| map_hound(path, e))?;
     let spec = reader.spec();
     let header_err = |msg: String| Error::audio(path, AudioError::InvalidHeader(msg));
     if spec.channels == 0 || spec.channels > MAX_CHANNELS {
@@ -188,6 +215,35 @@ fn decode_native<R: Read + Seek>(mut reader: R, byte_len: u64, path: &Path) -> R
     }
     let mono = downmix(&interleaved, channels);
     Waveform::new(mono, spec.sample_rate).ok_or_else(|| Error::audio(path, AudioError::Empty))
+}
+
+/// A reader whose first bytes come from `head` (a possibly repaired copy) instead of `inner`.
+struct Overlay<R> {
+    head: Vec<u8>,
+    inner: R,
+    pos: u64,
+}
+
+impl<R: Read + Seek> Read for Overlay<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = if let Some(rest) = self.head.get(self.pos as usize..).filter(|r| !r.is_empty()) {
+            let n = rest.len().min(buf.len());
+            buf[..n].copy_from_slice(&rest[..n]);
+            self.inner.seek(std::io::SeekFrom::Current(n as i64))?;
+            n
+        } else {
+            self.inner.read(buf)?
+        };
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: Seek> Seek for Overlay<R> {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.pos = self.inner.seek(to)?;
+        Ok(self.pos)
+    }
 }
 
 fn read_samples<R: Read>(

@@ -1,6 +1,8 @@
 //! clap-derive CLI. Each subcommand turns its arguments into library configs in one place and
 //! makes one library call.
 
+mod corpus;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -39,6 +41,8 @@ enum Command {
     Listen(ListenArgs),
     /// List audio input devices.
     Devices(DevicesArgs),
+    /// Build, mix and import speech corpora.
+    Corpus(corpus::CorpusArgs),
 }
 
 #[derive(Args, Debug)]
@@ -203,9 +207,13 @@ struct EvalArgs {
     /// Comma-separated SNRs in dB; "clean" for no noise.
     #[arg(long, default_value = "clean,20,10,0")]
     snr: String,
-    /// Noise: white, pink (generated), or a WAV file of recorded noise.
+    /// Comma-separated noises: white, pink, brown (generated), names from the noise bank
+    /// (`audio/noise/bank.json`), or WAV files.
     #[arg(long, default_value = "white")]
     noise: String,
+    /// Noise bank directory.
+    #[arg(long, default_value_os_t = hark::noise::default_bank_dir())]
+    noise_bank: PathBuf,
     #[arg(long, default_value_t = 8)]
     beam: usize,
     #[arg(long, default_value_t = 1234)]
@@ -236,6 +244,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Eval(args) => eval(args, device),
         Command::Listen(args) => listen(args, device),
         Command::Devices(args) => devices(args),
+        Command::Corpus(args) => corpus::corpus(args),
     }
 }
 
@@ -455,17 +464,13 @@ fn train(args: TrainArgs, device: DeviceSpec) -> Result<ExitCode> {
 }
 
 fn eval(args: EvalArgs, device: DeviceSpec) -> Result<ExitCode> {
-    use hark::augment::NoiseColor;
     use hark::eval::{ErrorCounts, char_errors, word_errors};
-    enum Noise {
-        Generated(NoiseColor),
-        Recorded(Vec<f32>),
-    }
-    let noise = match args.noise.as_str() {
-        "white" => Noise::Generated(NoiseColor::White),
-        "pink" => Noise::Generated(NoiseColor::Pink),
-        path => Noise::Recorded(wav::read(Path::new(path))?.into_samples()),
-    };
+    let bank = hark::noise::NoiseBank::open(&args.noise_bank).ok();
+    let noises: Vec<hark::noise::Noise> = args
+        .noise
+        .split(',')
+        .map(|n| hark::noise::resolve(n.trim(), bank.as_ref()))
+        .collect::<hark::Result<_>>()?;
     let snrs: Vec<Option<f32>> = args
         .snr
         .split(',')
@@ -503,40 +508,46 @@ fn eval(args: EvalArgs, device: DeviceSpec) -> Result<ExitCode> {
     }
     let mut rows = Vec::new();
     println!(
-        "{:>10} {:>8} {:>8} {:>8}",
+        "{:>18} {:>8} {:>8} {:>8}",
         "condition", "WER%", "CER%", "RTF"
     );
-    for snr in &snrs {
+    // Clean once, then every noise at every SNR.
+    let mut conditions: Vec<(Option<&hark::noise::Noise>, Option<f32>)> = Vec::new();
+    if snrs.contains(&None) {
+        conditions.push((None, None));
+    }
+    for noise in &noises {
+        for snr in snrs.iter().flatten() {
+            conditions.push((Some(noise), Some(*snr)));
+        }
+    }
+    for (noise, snr) in conditions {
         let mut rng = hark::augment::rng(args.seed);
         let mut words = ErrorCounts::default();
         let mut chars = ErrorCounts::default();
         let mut audio_s = 0.0;
         let started = Instant::now();
         for (wave, text) in &utts {
-            let input = match snr {
-                None => wave.clone(),
-                Some(db) => {
-                    let noisy = match &noise {
-                        Noise::Generated(color) => {
-                            hark::augment::add_noise(wave.samples(), *color, *db, &mut rng)
-                        }
-                        Noise::Recorded(n) => {
-                            hark::augment::mix_at_snr(wave.samples(), n, *db, &mut rng)
-                        }
-                    };
+            let input = match (noise, snr) {
+                (Some(noise), Some(db)) => {
+                    let noisy = noise.mix(wave.samples(), db, &mut rng);
                     hark::audio::Waveform::new(noisy, wave.sample_rate())
                         .context("noise mixing produced non-finite samples")?
                 }
+                _ => wave.clone(),
             };
             let t = rec.transcribe(&input);
             words += word_errors(text, &t.text);
             chars += char_errors(text, &t.text);
             audio_s += wave.duration_s();
         }
-        let condition = snr.map_or("clean".to_string(), |d| format!("{d} dB"));
+        let condition = match (noise, snr) {
+            (Some(n), Some(d)) => format!("{} {d} dB", n.name()),
+            _ => "clean".to_string(),
+        };
         let rtf = started.elapsed().as_secs_f64() / audio_s.max(1e-9);
         println!(
-            "{condition:>10} {:>8.1} {:>8.1} {rtf:>8.3}",
+            "{condition:>18} {:>8.1} {:>8.1} {rtf:>8.3}",
             words.rate(),
             chars.rate()
         );
