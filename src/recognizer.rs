@@ -9,7 +9,7 @@ use crate::audio::Waveform;
 use crate::ctc::{Decoder, Greedy, Hypothesis, LogProbs, PrefixBeam};
 use crate::error::{Error, Result};
 use crate::features::{Features, Mfcc, MfccConfig};
-use crate::model::AcousticModel;
+use crate::model::{AcousticModel, LayerState};
 use crate::model_dir::LoadedModel;
 use crate::text::Vocab;
 
@@ -102,6 +102,49 @@ impl Recognizer {
         &self.device
     }
 
+    /// Whether the model can run as a stream carrying its state: unidirectional, with global
+    /// (not per-utterance) feature normalisation.
+    pub fn can_stream(&self) -> bool {
+        !self.model.bidirectional && !self.mfcc.config().cmvn
+    }
+
+    /// Feature frames per model step.
+    pub fn stack(&self) -> usize {
+        self.model.stack
+    }
+
+    /// Seconds per model output frame.
+    pub fn frame_seconds(&self) -> f64 {
+        self.frame_seconds
+    }
+
+    /// Log-probabilities (`[frames × vocab]`) of `feats` — a whole number of `stack` frames —
+    /// continuing a stream from `state`; returns the state after the last frame.
+    pub fn stream_log_probs(
+        &self,
+        feats: &Features,
+        state: Option<Vec<LayerState>>,
+    ) -> (Vec<f32>, Vec<LayerState>) {
+        let x = Tensor::<3>::from_data(
+            TensorData::new(feats.data.clone(), [1, feats.num_frames, feats.dim]),
+            &self.device,
+        );
+        let (logits, state) = self.model.forward_stream(x, state);
+        let lp = log_softmax(logits, 2)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap_or_else(|e| unreachable!("model output is f32: {e:?}"));
+        (lp, state)
+    }
+
+    /// Decode log-probabilities (`[frames × vocab]`) of `duration_s` seconds of audio.
+    pub fn decode(&self, log_probs: &[f32], frames: usize, duration_s: f64) -> Transcript {
+        let hyp = self
+            .decoder
+            .decode(LogProbs::new(log_probs, frames, self.vocab.size()));
+        self.to_transcript(&hyp, duration_s)
+    }
+
     /// Recognise one waveform (16 kHz mono).
     pub fn transcribe(&self, wave: &Waveform) -> Transcript {
         self.transcribe_batch(std::slice::from_ref(wave))
@@ -116,12 +159,7 @@ impl Recognizer {
         self.log_probs(&refs)
             .into_iter()
             .zip(waves)
-            .map(|((lp, frames), wave)| {
-                let hyp = self
-                    .decoder
-                    .decode(LogProbs::new(&lp, frames, self.vocab.size()));
-                self.to_transcript(&hyp, wave.duration_s())
-            })
+            .map(|((lp, frames), wave)| self.decode(&lp, frames, wave.duration_s()))
             .collect()
     }
 

@@ -62,6 +62,11 @@ pub struct TrainingConfig {
     pub snr_min_db: f32,
     #[config(default = 30.0)]
     pub snr_max_db: f32,
+    /// A noise bank directory (see `audio/noise/bank.json`): when set, 70% of the noisy
+    /// utterances get one of its *train* clips, the rest white, pink or brown noise. When
+    /// unset, white or pink noise only.
+    #[config(default = "None")]
+    pub noise_bank: Option<String>,
     /// Probability that an utterance is speed-perturbed in an epoch.
     #[config(default = 0.0)]
     pub speed_prob: f64,
@@ -96,6 +101,35 @@ pub struct TrainOptions {
     pub progress: bool,
     /// The command line that started training, recorded in the model config.
     pub command: String,
+}
+
+/// `cfg` with global normalisation statistics measured on (up to 2,000 of) the clean training
+/// utterances: what streaming models use instead of per-utterance CMVN.
+fn with_global_cmvn(cfg: &TrainingConfig, train: &[Utterance]) -> Result<TrainingConfig> {
+    let raw = Mfcc::new(cfg.features.clone()).map_err(Error::Config)?;
+    let step = train.len().div_ceil(2000).max(1);
+    let feats: Vec<_> = train
+        .iter()
+        .step_by(step)
+        .map(|u| raw.compute(&u.wave))
+        .collect();
+    let stats = crate::features::GlobalCmvn::measure(&feats)
+        .ok_or_else(|| Error::Data("no frames to measure feature statistics on".into()))?;
+    let mut out = cfg.clone();
+    out.features.global_cmvn = Some(stats);
+    Ok(out)
+}
+
+/// The *train* clips of the noise bank at `dir` (none without a bank).
+fn training_noises(dir: Option<&str>) -> Result<Vec<crate::noise::Noise>> {
+    let Some(dir) = dir else {
+        return Ok(Vec::new());
+    };
+    let bank = crate::noise::NoiseBank::open(Path::new(dir))?;
+    bank.names(crate::noise::NoiseSplit::Train)
+        .into_iter()
+        .map(|name| bank.load(name))
+        .collect()
 }
 
 /// What a training run achieved.
@@ -289,7 +323,7 @@ pub fn run(cfg: &TrainingConfig, opts: &TrainOptions) -> Result<TrainReport> {
             "batch_size and epochs must be positive".into(),
         ));
     }
-    let mfcc = Mfcc::new(cfg.features.clone()).map_err(Error::Config)?;
+    let bank = training_noises(cfg.noise_bank.as_deref())?;
     let (train, skipped) = load_utterances(&opts.train_manifest, &vocab, cfg, &cfg.features)?;
     if train.is_empty() {
         return Err(Error::Data(format!(
@@ -297,6 +331,14 @@ pub fn run(cfg: &TrainingConfig, opts: &TrainOptions) -> Result<TrainReport> {
             opts.train_manifest.display()
         )));
     }
+    let with_stats;
+    let cfg = if !cfg.features.cmvn && cfg.features.global_cmvn.is_none() {
+        with_stats = with_global_cmvn(cfg, &train)?;
+        &with_stats
+    } else {
+        cfg
+    };
+    let mfcc = Mfcc::new(cfg.features.clone()).map_err(Error::Config)?;
     let dev = match &opts.dev_manifest {
         Some(p) => load_utterances(p, &vocab, cfg, &cfg.features)?.0,
         None => Vec::new(),
@@ -366,6 +408,7 @@ pub fn run(cfg: &TrainingConfig, opts: &TrainOptions) -> Result<TrainReport> {
             let mut model = model;
             let train = &train;
             let mfcc = &mfcc;
+            let bank = &bank;
             let batches = &batches;
             let seed = cfg.seed.wrapping_mul(31).wrapping_add(epoch as u64);
             scope.spawn(move || {
@@ -386,12 +429,22 @@ pub fn run(cfg: &TrainingConfig, opts: &TrainOptions) -> Result<TrainReport> {
                             };
                             if rng.random::<f64>() < cfg.noise_prob {
                                 let snr = rng.random_range(cfg.snr_min_db..=cfg.snr_max_db);
-                                let color = if rng.random::<bool>() {
-                                    NoiseColor::White
+                                let noisy = if !bank.is_empty() && rng.random::<f64>() < 0.7 {
+                                    bank[rng.random_range(0..bank.len())]
+                                        .mix(samples, snr, &mut rng)
+                                } else if !bank.is_empty() {
+                                    let colors =
+                                        [NoiseColor::White, NoiseColor::Pink, NoiseColor::Brown];
+                                    let color = colors[rng.random_range(0..colors.len())];
+                                    augment::add_noise(samples, color, snr, &mut rng)
                                 } else {
-                                    NoiseColor::Pink
+                                    let color = if rng.random::<bool>() {
+                                        NoiseColor::White
+                                    } else {
+                                        NoiseColor::Pink
+                                    };
+                                    augment::add_noise(samples, color, snr, &mut rng)
                                 };
-                                let noisy = augment::add_noise(samples, color, snr, &mut rng);
                                 mfcc.compute_samples(&noisy)
                             } else {
                                 mfcc.compute_samples(samples)

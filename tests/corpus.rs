@@ -305,6 +305,7 @@ fn synth_builds_a_small_corpus_with_real_engines_and_resumes() {
             .output()
             .unwrap()
     };
+    let run = || run_with("12");
     let o = run();
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(
@@ -346,4 +347,17 @@ fn synth_builds_a_small_corpus_with_real_engines_and_resumes() {
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["synthesised"], 0);
     assert_eq!(summary["reused"], 12 + 3 + 3 + 10 + 1 + 1);
+    // Different counts change the plan: no WAV may be reused for a different transcript.
+    let o = run_with("20");
+    assert!(o.status.success());
+    for e in manifest(&out.join("train.jsonl")) {
+        let wav_path = out.join(e["audio"].as_str().unwrap());
+        let record = std::fs::read_to_string(wav_path.with_extension("txt")).unwrap();
+        assert!(
+            record
+                .trim_end()
+                .ends_with(&format!("\t{}", e["text"].as_str().unwrap())),
+            "{record} vs {e}"
+        );
+    }
 }

@@ -165,7 +165,8 @@ struct TrainArgs {
     layers: Option<usize>,
     #[arg(long, value_enum)]
     cell: Option<CellArg>,
-    /// Unidirectional recurrent layers (streaming-capable).
+    /// Unidirectional recurrent layers with global feature normalisation: a streaming model,
+    /// which `hark listen` runs chunk by chunk carrying its state.
     #[arg(long)]
     unidirectional: bool,
     #[arg(long)]
@@ -182,6 +183,9 @@ struct TrainArgs {
     /// Probability of speed perturbation (factor 0.9–1.1) per utterance and epoch.
     #[arg(long)]
     speed_prob: Option<f64>,
+    /// Mix in the train clips of this noise bank (e.g. audio/noise) besides generated noise.
+    #[arg(long)]
+    noise_bank: Option<PathBuf>,
     /// Continue from OUT/checkpoint.
     #[arg(long)]
     resume: bool,
@@ -431,6 +435,9 @@ fn train(args: TrainArgs, device: DeviceSpec) -> Result<ExitCode> {
     set!(cfg.max_steps, args.max_steps);
     set!(cfg.noise_prob, args.noise_prob);
     set!(cfg.speed_prob, args.speed_prob);
+    if let Some(bank) = &args.noise_bank {
+        cfg.noise_bank = Some(bank.display().to_string());
+    }
     if let Some(cell) = args.cell {
         cfg.model.cell = match cell {
             CellArg::Lstm => CellKind::Lstm,
@@ -438,7 +445,10 @@ fn train(args: TrainArgs, device: DeviceSpec) -> Result<ExitCode> {
         };
     }
     if args.unidirectional {
+        // A streaming model cannot normalise over the whole utterance: global statistics
+        // measured on the training data replace per-utterance CMVN.
         cfg.model.bidirectional = false;
+        cfg.features.cmvn = false;
     }
     let opts = TrainOptions {
         train_manifest: args.train,

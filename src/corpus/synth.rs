@@ -64,6 +64,19 @@ impl Job {
     fn audio(&self) -> PathBuf {
         PathBuf::from(format!("wav/{}/{}.wav", self.split.name(), self.id))
     }
+
+    /// Everything that determines the audio. Written beside the WAV (`.txt`); a WAV is reused
+    /// only when its record matches, so changing the counts or the seed never pairs old audio
+    /// with a new transcript.
+    fn record(&self, voice: &Voice) -> String {
+        format!(
+            "{}\t{}\t{:.4}\t{}\n",
+            voice.id(),
+            self.style.label,
+            self.jitter,
+            self.text
+        )
+    }
 }
 
 /// Per-split totals written to `summary.json`.
@@ -275,9 +288,14 @@ const PADDING_S: f64 = 0.25;
 
 fn synth_one(job: &Job, voice: &Voice, cfg: &SynthConfig) -> std::result::Result<f64, String> {
     let dst = cfg.out.join(job.audio());
-    if let Ok(reader) = hound::WavReader::open(&dst) {
+    let record_path = dst.with_extension("txt");
+    let record = job.record(voice);
+    if std::fs::read_to_string(&record_path).is_ok_and(|r| r == record)
+        && let Ok(reader) = hound::WavReader::open(&dst)
+    {
         return Ok(reader.duration() as f64 / reader.spec().sample_rate as f64);
     }
+    let _ = std::fs::remove_file(&record_path);
     let tmp = cfg.out.join("tmp").join(&job.id);
     std::fs::create_dir_all(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
     let result = (|| {
@@ -328,6 +346,7 @@ fn synth_one(job: &Job, voice: &Voice, cfg: &SynthConfig) -> std::result::Result
         let part = dst.with_extension("part.wav");
         wav::write(&part, &wave).map_err(|e| e.to_string())?;
         std::fs::rename(&part, &dst).map_err(|e| e.to_string())?;
+        std::fs::write(&record_path, &record).map_err(|e| e.to_string())?;
         Ok(seconds)
     })();
     let _ = std::fs::remove_dir_all(&tmp);
@@ -372,7 +391,9 @@ pub fn run(cfg: &SynthConfig) -> Result<Summary> {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(job) = jobs.get(i) else { break };
-                    let existed = cfg.out.join(job.audio()).is_file();
+                    let existed =
+                        std::fs::read_to_string(cfg.out.join(job.audio()).with_extension("txt"))
+                            .is_ok_and(|r| r == job.record(&all[job.voice]));
                     let r = synth_one(job, &all[job.voice], cfg).map(|s| (s, existed));
                     if let Err(e) = &r {
                         bar.suspend(|| {

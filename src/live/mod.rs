@@ -9,16 +9,21 @@
 //!   blank) for `max_trailing_silence_s` ends the utterance even when loud, unsteady noise keeps
 //!   the energy detector open.
 //!
-//! An utterance also ends at a maximum length, at the last word boundary. The models are
-//! bidirectional, so each partial re-decodes the current utterance's buffer (bounded by the
-//! maximum utterance length).
+//! An utterance also ends at a maximum length, at the last word boundary.
+//!
+//! A bidirectional model re-decodes the current utterance's audio buffer at each partial
+//! (bounded by the maximum utterance length). A unidirectional (streaming) model runs on each
+//! new block of audio once, carrying its recurrent state ([`stream`]); its utterances end
+//! where the endpoint is detected.
 
+pub mod stream;
 pub mod vad;
 
 use serde::Serialize;
 
 use crate::audio::{SAMPLE_RATE, Waveform};
-use crate::recognizer::{Recognizer, Word};
+use crate::recognizer::{Recognizer, Transcript, Word};
+use stream::ModelStream;
 use vad::{EnergyVad, VadConfig};
 
 /// Endpointing rules. Defaults: partials every 0.25 s; an endpoint after 0.2 s of energy
@@ -71,6 +76,8 @@ pub struct LiveRecognizer<'a> {
     since_decode: usize,
     last_partial: String,
     vad: EnergyVad,
+    /// Set for streaming models: then `buffer` stays empty.
+    stream: Option<ModelStream<'a>>,
 }
 
 /// Samples between decodes while an utterance may be ending (50 ms).
@@ -89,13 +96,22 @@ impl<'a> LiveRecognizer<'a> {
             since_decode: 0,
             last_partial: String::new(),
             vad: EnergyVad::new(cfg.vad.clone()),
+            stream: ModelStream::new(rec),
             cfg,
         }
     }
 
+    /// Whether the model runs as a stream carrying its state (a unidirectional model).
+    pub fn is_streaming(&self) -> bool {
+        self.stream.is_some()
+    }
+
     /// Add 16 kHz samples; returns any partial or final events.
     pub fn push(&mut self, samples: &[f32]) -> Vec<Event> {
-        self.buffer.extend_from_slice(samples);
+        match &mut self.stream {
+            Some(stream) => stream.push(samples),
+            None => self.buffer.extend_from_slice(samples),
+        }
         self.since_decode += samples.len();
         self.vad.push(samples);
         // Decode at the partial interval; while the energy detector hears silence and an
@@ -112,33 +128,58 @@ impl<'a> LiveRecognizer<'a> {
 
     /// The stream ended: flush the utterance in progress as a final.
     pub fn finish(&mut self) -> Vec<Event> {
+        if let Some(stream) = &mut self.stream {
+            stream.finish();
+        }
         self.decode_step(true)
     }
 
-    fn decode_step(&mut self, flush: bool) -> Vec<Event> {
-        let duration = seconds(self.buffer.len() as u64);
-        let end = self.buffer_start + self.buffer.len() as u64;
-        // Without a voiced frame there is nothing to decode: per-utterance normalisation would
-        // blow quiet background up into something the model may read words into.
-        let heard = self.vad.voiced_between(self.buffer_start, end);
-        let t = match Waveform::new(self.buffer.clone(), SAMPLE_RATE) {
-            Some(wave) if heard => {
-                let mut t = self.rec.transcribe(&wave);
-                t.words.retain(|w| self.voiced(w));
-                t.text = join_words(&t.words);
-                t
-            }
-            // Non-finite samples from the device are dropped rather than decoded.
-            _ => Default::default(),
+    /// Stream position (samples) where the current utterance starts.
+    fn origin(&self) -> u64 {
+        match &self.stream {
+            Some(s) => (s.origin_s() * SAMPLE_RATE as f64).round() as u64,
+            None => self.buffer_start,
+        }
+    }
+
+    /// The current utterance decoded, words without any voiced frame removed, and its length.
+    fn current(&self) -> (Transcript, f64) {
+        let origin = self.origin();
+        let duration = match &self.stream {
+            Some(s) => s.duration_s(),
+            None => seconds(self.buffer.len() as u64),
         };
+        let end = origin + (duration * SAMPLE_RATE as f64) as u64;
+        // Without a voiced frame there is nothing to decode: normalisation would blow quiet
+        // background up into something the model may read words into.
+        if !self.vad.voiced_between(origin, end) {
+            return (Transcript::default(), duration);
+        }
+        let mut t = match &self.stream {
+            Some(s) => s.transcript(),
+            None => match Waveform::new(self.buffer.clone(), SAMPLE_RATE) {
+                Some(wave) => self.rec.transcribe(&wave),
+                // Non-finite samples from the device are dropped rather than decoded.
+                None => Transcript::default(),
+            },
+        };
+        t.words.retain(|w| self.voiced(w));
+        t.text = join_words(&t.words);
+        (t, duration)
+    }
+
+    fn decode_step(&mut self, flush: bool) -> Vec<Event> {
+        let (t, duration) = self.current();
         let Some(last) = t.words.last() else {
-            // No speech: keep only a short tail so a word starting now is not cut.
+            // No speech: keep only a short tail so a word starting now is not cut (a stream
+            // restarts instead, which bounds its memory the same way).
             let keep = (0.3 * SAMPLE_RATE as f64) as usize;
-            if self.buffer.len() > 2 * keep {
-                self.reset_after(self.buffer.len() - keep);
-            }
-            if flush {
-                self.reset_after(self.buffer.len());
+            if flush || duration > 0.6 {
+                match &mut self.stream {
+                    Some(s) => s.reset(),
+                    None if flush => self.reset_after(self.buffer.len()),
+                    None => self.reset_after(self.buffer.len().saturating_sub(keep)),
+                }
             }
             if !self.last_partial.is_empty() {
                 self.last_partial.clear();
@@ -146,6 +187,7 @@ impl<'a> LiveRecognizer<'a> {
             return Vec::new();
         };
         let trailing = duration - last.end;
+        let all = self.buffer.len();
         let quiet = self.vad.silence_s() >= self.cfg.vad_silence_s;
         let vad_end = quiet && trailing >= self.cfg.vad_silence_s;
         if flush || vad_end || trailing >= self.cfg.max_trailing_silence_s {
@@ -153,7 +195,7 @@ impl<'a> LiveRecognizer<'a> {
             // After a quiet ending all of the buffer is spent (its tail would only decode into
             // fragments); otherwise keep what follows the last word, a new word may be starting.
             let cut = if quiet {
-                self.buffer.len()
+                all
             } else {
                 (last.end * SAMPLE_RATE as f64) as usize
             };
@@ -163,7 +205,7 @@ impl<'a> LiveRecognizer<'a> {
             // Too long: finalise up to the last word boundary and keep the last word's audio
             // for the next utterance (all of it when there is only one word).
             let mut words = t.words.clone();
-            let cut = if words.len() > 1 {
+            let cut = if words.len() > 1 && self.stream.is_none() {
                 let tail = words.pop().map_or(0.0, |w| w.start);
                 (tail * SAMPLE_RATE as f64) as usize
             } else {
@@ -175,14 +217,15 @@ impl<'a> LiveRecognizer<'a> {
             self.last_partial = t.text.clone();
             return vec![Event::Partial {
                 text: t.text,
-                start: seconds(self.buffer_start) + t.words[0].start,
+                start: seconds(self.origin()) + t.words[0].start,
             }];
         }
         Vec::new()
     }
 
+    /// Emit a final; the audio before `cut` is spent (a stream always spends all of it).
     fn finalize(&mut self, mut words: Vec<Word>, cut: usize) -> Event {
-        let offset = seconds(self.buffer_start);
+        let offset = seconds(self.origin());
         for w in &mut words {
             w.start += offset;
             w.end += offset;
@@ -190,7 +233,10 @@ impl<'a> LiveRecognizer<'a> {
         let text = join_words(&words);
         let start = words.first().map_or(offset, |w| w.start);
         let end = words.last().map_or(offset, |w| w.end);
-        self.reset_after(cut.min(self.buffer.len()));
+        match &mut self.stream {
+            Some(s) => s.reset(),
+            None => self.reset_after(cut.min(self.buffer.len())),
+        }
         self.last_partial.clear();
         Event::Final {
             text,
@@ -203,7 +249,8 @@ impl<'a> LiveRecognizer<'a> {
     /// Whether the energy detector heard anything during a word (times relative to the
     /// buffer, widened by 30 ms each side for the coarse CTC timing).
     fn voiced(&self, w: &Word) -> bool {
-        let at = |s: f64| self.buffer_start + (s.max(0.0) * SAMPLE_RATE as f64) as u64;
+        let origin = self.origin();
+        let at = |s: f64| origin + (s.max(0.0) * SAMPLE_RATE as f64) as u64;
         let pad = (0.03 * SAMPLE_RATE as f64) as u64;
         self.vad
             .voiced_between(at(w.start).saturating_sub(pad), at(w.end) + pad)

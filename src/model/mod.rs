@@ -7,7 +7,7 @@ use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::*;
 
-pub use rnn::{CellKind, RecurrentLayer, reverse_index};
+pub use rnn::{CellKind, LayerState, RecurrentLayer, reverse_index};
 
 /// Architecture of an [`AcousticModel`]. Saved in the model directory's `config.json`.
 #[derive(Config, Debug, PartialEq)]
@@ -87,6 +87,37 @@ impl AcousticModel {
     /// Output lengths after frame stacking.
     pub fn output_lengths(&self, lengths: &[usize]) -> Vec<usize> {
         lengths.iter().map(|l| l.div_ceil(self.stack)).collect()
+    }
+
+    /// Streaming forward of a unidirectional model: `features` `[1, T, C]` with `T` a
+    /// multiple of `stack`, continuing from `state` (`None` at the start of a stream).
+    /// Chunk by chunk this gives the same scores as [`forward`](Self::forward) on the whole.
+    pub fn forward_stream(
+        &self,
+        features: Tensor<3>,
+        state: Option<Vec<LayerState>>,
+    ) -> (Tensor<3>, Vec<LayerState>) {
+        let [n, t, c] = features.dims();
+        let s = self.stack;
+        debug_assert!(!self.bidirectional && t % s == 0);
+        let device = features.device();
+        let mut x = features.reshape([n, t / s, s * c]);
+        let state = state.unwrap_or_else(|| {
+            self.layers
+                .iter()
+                .map(|l| LayerState::zeros(1, n, l.hidden, &device))
+                .collect()
+        });
+        let mut next = Vec::with_capacity(self.layers.len());
+        for (i, (layer, st)) in self.layers.iter().zip(state).enumerate() {
+            if i > 0 {
+                x = self.dropout.forward(x);
+            }
+            let (y, st) = layer.forward_stream(x, st);
+            x = y;
+            next.push(st);
+        }
+        (self.output.forward(self.dropout.forward(x)), next)
     }
 
     /// Unnormalised scores per output frame.

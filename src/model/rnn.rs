@@ -78,6 +78,27 @@ impl RecurrentLayer {
     ///   (only used when bidirectional)
     /// - output: `[N, T, directions × hidden]`
     pub fn forward(&self, x: Tensor<3>, reverse_index: Option<&Tensor<2, Int>>) -> Tensor<3> {
+        let [n, _, _] = x.dims();
+        let zeros = LayerState::zeros(self.directions, n, self.hidden, &x.device());
+        self.forward_from(x, reverse_index, zeros).0
+    }
+
+    /// Run a unidirectional layer from `state`, returning its output and the state after the
+    /// last step, so a stream can be processed in chunks with the same result as in one piece.
+    ///
+    /// # Shapes
+    /// - `x`: `[N, T, d_input]`, state `[1, N, hidden]` each → output `[N, T, hidden]`
+    pub fn forward_stream(&self, x: Tensor<3>, state: LayerState) -> (Tensor<3>, LayerState) {
+        debug_assert_eq!(self.directions, 1, "streaming needs a unidirectional layer");
+        self.forward_from(x, None, state)
+    }
+
+    fn forward_from(
+        &self,
+        x: Tensor<3>,
+        reverse_index: Option<&Tensor<2, Int>>,
+        state: LayerState,
+    ) -> (Tensor<3>, LayerState) {
         let [n, t_len, _] = x.dims();
         let h = self.hidden;
         let gh = self.cell.gates() * h;
@@ -92,11 +113,12 @@ impl RecurrentLayer {
             });
         }
         let xs: Tensor<4> = Tensor::stack(inputs, 0); // [D, N, T, G*H]
-        let device = xs.device();
         let w = self.w_hh.val();
         let b = self.b_hh.val();
-        let mut state_h = Tensor::<3>::zeros([self.directions, n, h], &device);
-        let mut state_c = Tensor::<3>::zeros([self.directions, n, h], &device);
+        let LayerState {
+            h: mut state_h,
+            c: mut state_c,
+        } = state;
         let mut outputs = Vec::with_capacity(t_len);
         for t in 0..t_len {
             // [D, N, 1, G*H] -> [D, N, G*H]
@@ -129,6 +151,14 @@ impl RecurrentLayer {
             }
             outputs.push(state_h.clone());
         }
+        let last = LayerState {
+            h: state_h,
+            c: state_c,
+        };
+        if t_len == 0 {
+            let empty = Tensor::<3>::zeros([n, 0, self.directions * h], &xs.device());
+            return (empty, last);
+        }
         let out: Tensor<4> = Tensor::stack(outputs, 2); // [D, N, T, H]
         let dirs: Vec<Tensor<4>> = out.chunk(self.directions, 0);
         let mut per_dir_out = Vec::with_capacity(self.directions);
@@ -140,7 +170,23 @@ impl RecurrentLayer {
                 o
             });
         }
-        Tensor::cat(per_dir_out, 2) // [N, T, D*H]
+        (Tensor::cat(per_dir_out, 2), last) // [N, T, D*H]
+    }
+}
+
+/// Recurrent state of one layer: `h` and (LSTM only; zeros for GRU) `c`, `[D, N, hidden]`.
+#[derive(Debug, Clone)]
+pub struct LayerState {
+    pub h: Tensor<3>,
+    pub c: Tensor<3>,
+}
+
+impl LayerState {
+    pub fn zeros(directions: usize, n: usize, hidden: usize, device: &Device) -> Self {
+        Self {
+            h: Tensor::zeros([directions, n, hidden], device),
+            c: Tensor::zeros([directions, n, hidden], device),
+        }
     }
 }
 
