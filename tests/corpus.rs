@@ -294,10 +294,10 @@ fn synth_builds_a_small_corpus_with_real_engines_and_resumes() {
     );
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("c");
-    let run = || {
+    let run_with = |train: &str| {
         Command::new(env!("CARGO_BIN_EXE_hark"))
             .args([
-                "corpus", "synth", "--train", "12", "--dev", "3", "--test", "3", "--digits", "10",
+                "corpus", "synth", "--train", train, "--dev", "3", "--test", "3", "--digits", "10",
                 "--out",
             ])
             .arg(&out)
