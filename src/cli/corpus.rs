@@ -87,9 +87,13 @@ struct SynthArgs {
     /// Output directory (WAVs, {train,dev,test}.jsonl, digits_*.jsonl, summary.json).
     #[arg(long)]
     out: PathBuf,
-    /// Sentences, one per line (normalised on reading).
-    #[arg(long, default_value = "data/sentences.txt")]
-    sentences: PathBuf,
+    /// Comma-separated text files, one sentence per line (normalised on reading).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "data/sentences.txt,data/wordnet_examples.txt"
+    )]
+    sentences: Vec<PathBuf>,
     /// Hours of training audio to aim for (about 2.56 s per utterance); overrides --train.
     #[arg(long)]
     hours: Option<f64>,
@@ -210,6 +214,10 @@ fn synth(a: SynthArgs) -> Result<ExitCode> {
             set.hours, set.utterances, set.speakers, set.failed
         );
     }
+    println!(
+        "texts: {} distinct sentences, {} generated prompts",
+        s.sentences, s.prompts
+    );
     println!(
         "synthesised {} (reused {}) in {:.0} s: {:.1} h of audio per hour with {} jobs",
         s.synthesised, s.reused, s.seconds, s.speed, jobs

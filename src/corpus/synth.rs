@@ -15,7 +15,7 @@
 //! utterance is reported and left out; it never stops the others.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -32,7 +32,8 @@ use crate::error::{Error, Result};
 /// What to build.
 #[derive(Debug, Clone)]
 pub struct SynthConfig {
-    pub sentences: PathBuf,
+    /// Text files, one sentence per line (normalised on reading, duplicates dropped).
+    pub sentences: Vec<PathBuf>,
     pub out: PathBuf,
     /// Utterances per split (train, dev, test).
     pub counts: [usize; 3],
@@ -100,17 +101,23 @@ pub struct Summary {
     /// Hours of audio synthesised per hour of wall time in this run.
     pub speed: f64,
     pub skipped_engines: Vec<String>,
+    /// Distinct sentences available (after normalisation and the word-count filter) and
+    /// generated prompts.
+    pub sentences: usize,
+    pub prompts: usize,
 }
 
-fn load_sentences(path: &Path, min_words: usize, max_words: usize) -> Result<Vec<String>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+fn load_sentences(paths: &[PathBuf], min_words: usize, max_words: usize) -> Result<Vec<String>> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
-    for line in text.lines() {
-        let s = crate::text::normalize(line);
-        let n = s.split(' ').filter(|w| !w.is_empty()).count();
-        if (min_words..=max_words).contains(&n) && seen.insert(s.clone()) {
-            out.push(s);
+    for path in paths {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        for line in text.lines() {
+            let s = crate::text::normalize(line);
+            let n = s.split(' ').filter(|w| !w.is_empty()).count();
+            if (min_words..=max_words).contains(&n) && seen.insert(s.clone()) {
+                out.push(s);
+            }
         }
     }
     Ok(out)
@@ -158,8 +165,10 @@ fn utterance_rng(seed: u64, set: &str, split: Split, i: usize) -> crate::augment
     crate::augment::rng(h)
 }
 
-fn plan(cfg: &SynthConfig, voices: &[Voice]) -> Result<Vec<Job>> {
+/// The jobs, and the numbers of distinct sentences and generated prompts behind them.
+fn plan(cfg: &SynthConfig, voices: &[Voice]) -> Result<(Vec<Job>, usize, usize)> {
     let sentences = load_sentences(&cfg.sentences, cfg.min_words, cfg.max_words)?;
+    let n_sentences = sentences.len();
     let [n_train, n_dev, n_test] = cfg.counts;
     let prompt_count = |n: usize| (n as f64 * cfg.prompt_share).round() as usize;
     let sentence_pools = pools(
@@ -170,10 +179,8 @@ fn plan(cfg: &SynthConfig, voices: &[Voice]) -> Result<Vec<Job>> {
     );
     if sentence_pools[0].is_empty() {
         return Err(Error::Data(format!(
-            "{}: not enough sentences of {}-{} words for the dev and test sets",
-            cfg.sentences.display(),
-            cfg.min_words,
-            cfg.max_words
+            "{:?}: not enough sentences of {}-{} words for the dev and test sets",
+            cfg.sentences, cfg.min_words, cfg.max_words
         )));
     }
     let mut prompt_rng = crate::augment::rng(cfg.seed ^ 0x9e37);
@@ -181,6 +188,7 @@ fn plan(cfg: &SynthConfig, voices: &[Voice]) -> Result<Vec<Job>> {
         prompt_count(n_train).min(20_000) + prompt_count(n_dev) + prompt_count(n_test),
         &mut prompt_rng,
     );
+    let n_prompts_total = generated.len();
     let prompt_pools = pools(
         generated,
         prompt_count(n_dev),
@@ -213,7 +221,7 @@ fn plan(cfg: &SynthConfig, voices: &[Voice]) -> Result<Vec<Job>> {
             push_job(&mut jobs, voices, &styles, split, "digits", i, text, rng);
         }
     }
-    Ok(jobs)
+    Ok((jobs, n_sentences, n_prompts_total))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -369,7 +377,7 @@ pub fn run(cfg: &SynthConfig) -> Result<Summary> {
             )));
         }
     }
-    let jobs = plan(cfg, &all)?;
+    let (jobs, n_sentences, n_prompts) = plan(cfg, &all)?;
     std::fs::create_dir_all(&cfg.out).map_err(|e| Error::io(&cfg.out, e))?;
     let started = std::time::Instant::now();
     let bar = if cfg.progress {
@@ -415,6 +423,8 @@ pub fn run(cfg: &SynthConfig) -> Result<Summary> {
     let mut summary = Summary {
         seconds: started.elapsed().as_secs_f64(),
         skipped_engines: missing.iter().map(|e| e.name().to_string()).collect(),
+        sentences: n_sentences,
+        prompts: n_prompts,
         ..Default::default()
     };
     let mut manifests: BTreeMap<String, Vec<ManifestEntry>> = BTreeMap::new();
@@ -471,10 +481,11 @@ pub fn run(cfg: &SynthConfig) -> Result<Summary> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     fn config(dir: &Path, sentences: &Path) -> SynthConfig {
         SynthConfig {
-            sentences: sentences.to_path_buf(),
+            sentences: vec![sentences.to_path_buf()],
             out: dir.to_path_buf(),
             counts: [40, 10, 10],
             digit_counts: [5, 2, 2],
@@ -498,8 +509,8 @@ mod tests {
         std::fs::write(&sentences, text).unwrap();
         let cfg = config(dir.path(), &sentences);
         let voices = voices::inventory(None);
-        let a = plan(&cfg, &voices).unwrap();
-        let b = plan(&cfg, &voices).unwrap();
+        let a = plan(&cfg, &voices).unwrap().0;
+        let b = plan(&cfg, &voices).unwrap().0;
         assert_eq!(a.len(), 40 + 10 + 10 + 5 + 2 + 2);
         for (x, y) in a.iter().zip(&b) {
             assert_eq!((&x.id, &x.text, x.voice), (&y.id, &y.text, y.voice));
