@@ -16,6 +16,10 @@
 //! `cargo bench --bench listen -- soak [MINUTES]` — the same stream looped for MINUTES (default
 //! 60) of audio, fed as fast as possible; peak RSS is printed every 10 minutes of audio.
 //!
+//! `HARK_BENCH_NOISE=NAME HARK_BENCH_SNR=DB` adds a noise (white/pink/brown or a noise-bank
+//! name) to each padded utterance at that SNR over active speech (end of speech is still
+//! measured on the clean utterance).
+//!
 //! Utterances: `HARK_BENCH_MANIFEST` (a JSONL manifest; its first `HARK_BENCH_UTTS`, default 20)
 //! or else the clean samples in `audio/samples`. Model: `HARK_BENCH_MODEL` (a model dir) or the
 //! built-in one.
@@ -101,6 +105,18 @@ fn load() -> (Recognizer, Vec<Utterance>) {
     let loaded = source.load(&device).expect("model");
     let rec = Recognizer::new(loaded, device, &RecognizerConfig { beam: 4 }).expect("recognizer");
     let mut seed = 1u64;
+    let noise = std::env::var("HARK_BENCH_NOISE").ok().map(|name| {
+        let bank = hark::noise::NoiseBank::open(&hark::noise::default_bank_dir()).ok();
+        let snr: f32 = std::env::var("HARK_BENCH_SNR")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(10.0);
+        (
+            hark::noise::resolve(&name, bank.as_ref()).expect("noise"),
+            snr,
+        )
+    });
+    let mut noise_rng = hark::augment::rng(5);
     let utts = utterance_files()
         .into_iter()
         .map(|(p, text)| {
@@ -110,6 +126,9 @@ fn load() -> (Recognizer, Vec<Utterance>) {
             let mut samples = lead;
             samples.extend(speech);
             samples.extend(quiet((TAIL_S * SAMPLE_RATE as f64) as usize, &mut seed));
+            if let Some((noise, snr)) = &noise {
+                samples = noise.mix_active(&samples, *snr, &mut noise_rng);
+            }
             Utterance {
                 samples,
                 text,

@@ -4,7 +4,8 @@
 //! Endpointing combines two detectors:
 //! - an energy detector ([`vad`]): once the signal has stayed near the noise floor for
 //!   `vad_silence_s` *and* the model has emitted no new word for as long, the utterance ends
-//!   (quick finals in quiet rooms and in steady noise);
+//!   (quick finals where speech stands well above the background — the detector is not
+//!   trusted in loud noise, where its "silence" also covers quiet speech);
 //! - the model itself: a stretch at the end of the buffer where the decoder emits nothing (CTC
 //!   blank) for `max_trailing_silence_s` ends the utterance even when loud, unsteady noise keeps
 //!   the energy detector open.
@@ -116,7 +117,7 @@ impl<'a> LiveRecognizer<'a> {
         self.vad.push(samples);
         // Decode at the partial interval; while the energy detector hears silence and an
         // utterance is open, decode every 50 ms so the final is not held back by the timer.
-        let silent = self.vad.silence_s() >= self.cfg.vad_silence_s;
+        let silent = self.vad.reliable() && self.vad.silence_s() >= self.cfg.vad_silence_s;
         let interval = (self.cfg.partial_interval_s * SAMPLE_RATE as f64) as usize;
         let closing = silent && !self.last_partial.is_empty() && self.since_decode >= CLOSING_STEP;
         if self.since_decode < interval.max(1) && !closing {
@@ -142,7 +143,7 @@ impl<'a> LiveRecognizer<'a> {
         }
     }
 
-    /// The current utterance decoded, words without any voiced frame removed, and its length.
+    /// The current utterance decoded, words without any audible frame removed, and its length.
     fn current(&self) -> (Transcript, f64) {
         let origin = self.origin();
         let duration = match &self.stream {
@@ -150,9 +151,9 @@ impl<'a> LiveRecognizer<'a> {
             None => seconds(self.buffer.len() as u64),
         };
         let end = origin + (duration * SAMPLE_RATE as f64) as u64;
-        // Without a voiced frame there is nothing to decode: normalisation would blow quiet
-        // background up into something the model may read words into.
-        if !self.vad.voiced_between(origin, end) {
+        // Without an audible frame there is nothing to decode: normalisation would blow
+        // near-silence up into something the model may read words into.
+        if !self.vad.audible_between(origin, end) {
             return (Transcript::default(), duration);
         }
         let mut t = match &self.stream {
@@ -188,7 +189,7 @@ impl<'a> LiveRecognizer<'a> {
         };
         let trailing = duration - last.end;
         let all = self.buffer.len();
-        let quiet = self.vad.silence_s() >= self.cfg.vad_silence_s;
+        let quiet = self.vad.reliable() && self.vad.silence_s() >= self.cfg.vad_silence_s;
         let vad_end = quiet && trailing >= self.cfg.vad_silence_s;
         if flush || vad_end || trailing >= self.cfg.max_trailing_silence_s {
             let words = t.words.clone();
@@ -246,14 +247,14 @@ impl<'a> LiveRecognizer<'a> {
         }
     }
 
-    /// Whether the energy detector heard anything during a word (times relative to the
-    /// buffer, widened by 30 ms each side for the coarse CTC timing).
+    /// Whether anything was audible during a word (times relative to the utterance start,
+    /// widened by 30 ms each side for the coarse CTC timing).
     fn voiced(&self, w: &Word) -> bool {
         let origin = self.origin();
         let at = |s: f64| origin + (s.max(0.0) * SAMPLE_RATE as f64) as u64;
         let pad = (0.03 * SAMPLE_RATE as f64) as u64;
         self.vad
-            .voiced_between(at(w.start).saturating_sub(pad), at(w.end) + pad)
+            .audible_between(at(w.start).saturating_sub(pad), at(w.end) + pad)
     }
 
     /// Drop the first `n` samples of the buffer.

@@ -5,6 +5,10 @@
 //! quietest recent frames: it drops at once to a quieter frame and rises slowly (`rise_db_per_s`),
 //! so stationary background noise raises the floor rather than counting as speech, while a
 //! word (a few hundred ms) barely moves it.
+//!
+//! Separately, each frame is *audible* when it is above the absolute gate: the recogniser does
+//! not decode stretches with nothing audible (near-digital silence), whatever the floor says —
+//! in loud noise every frame is audible, so nothing the model hears is thrown away there.
 
 use std::collections::VecDeque;
 
@@ -15,10 +19,13 @@ use crate::audio::SAMPLE_RATE;
 pub struct VadConfig {
     /// A frame is voiced this many dB above the noise floor.
     pub threshold_db: f64,
-    /// Frames below this level (dBFS) are never voiced.
+    /// Frames below this level (dBFS) are never voiced, nor audible.
     pub gate_dbfs: f64,
     /// How fast the floor may rise, in dB per second.
     pub rise_db_per_s: f64,
+    /// The detector is trusted for endpoints only while the speech peaks are this many dB
+    /// above the floor (in heavy noise its "silence" also covers quiet speech).
+    pub reliable_margin_db: f64,
 }
 
 impl Default for VadConfig {
@@ -27,6 +34,7 @@ impl Default for VadConfig {
             threshold_db: 12.0,
             gate_dbfs: -60.0,
             rise_db_per_s: 3.0,
+            reliable_margin_db: 25.0,
         }
     }
 }
@@ -34,7 +42,7 @@ impl Default for VadConfig {
 /// Frame length in samples (10 ms at 16 kHz).
 pub const FRAME: usize = SAMPLE_RATE as usize / 100;
 
-/// Frames of decisions kept for [`EnergyVad::voiced_between`] (60 s); older ones count as
+/// Frames of decisions kept for [`EnergyVad::audible_between`] (60 s); older ones count as
 /// voiced.
 const HISTORY_FRAMES: usize = 6000;
 
@@ -49,7 +57,9 @@ pub struct EnergyVad {
     position: u64,
     /// Stream position just after the last voiced frame, if any.
     last_voiced_end: Option<u64>,
-    /// Decisions of the last frames, newest at the back (bounded by `HISTORY_FRAMES`).
+    /// Recent speech peak level: jumps up to louder frames, decays 2 dB/s.
+    peak_db: Option<f64>,
+    /// Audibility of the last frames, newest at the back (bounded by `HISTORY_FRAMES`).
     history: VecDeque<bool>,
 }
 
@@ -67,6 +77,7 @@ impl EnergyVad {
             pending: Vec::with_capacity(FRAME),
             position: 0,
             last_voiced_end: None,
+            peak_db: None,
             history: VecDeque::with_capacity(HISTORY_FRAMES),
         }
     }
@@ -102,20 +113,22 @@ impl EnergyVad {
             _ => db,
         };
         self.floor_db = Some(floor);
+        let decay = 2.0 * FRAME as f64 / SAMPLE_RATE as f64;
+        self.peak_db = Some(self.peak_db.map_or(db, |p| (p - decay).max(db)));
         self.position += FRAME as u64;
-        let voiced = db >= self.cfg.gate_dbfs && db >= floor + self.cfg.threshold_db;
-        if voiced {
+        let audible = db >= self.cfg.gate_dbfs;
+        if audible && db >= floor + self.cfg.threshold_db {
             self.last_voiced_end = Some(self.position);
         }
         if self.history.len() == HISTORY_FRAMES {
             self.history.pop_front();
         }
-        self.history.push_back(voiced);
+        self.history.push_back(audible);
     }
 
-    /// Whether any frame overlapping stream samples `start..end` was voiced (frames older than
-    /// the history count as voiced; frames not yet complete as unvoiced).
-    pub fn voiced_between(&self, start: u64, end: u64) -> bool {
+    /// Whether any frame overlapping stream samples `start..end` was audible (frames older
+    /// than the history count as audible; frames not yet complete as inaudible).
+    pub fn audible_between(&self, start: u64, end: u64) -> bool {
         let frames = self.position / FRAME as u64;
         let first_kept = frames - self.history.len() as u64;
         let (a, b) = (start / FRAME as u64, end.div_ceil(FRAME as u64).min(frames));
@@ -129,6 +142,15 @@ impl EnergyVad {
     pub fn silence_s(&self) -> f64 {
         let since = self.position - self.last_voiced_end.unwrap_or(0);
         since as f64 / SAMPLE_RATE as f64
+    }
+
+    /// Whether recent speech stands far enough above the noise floor for the silence
+    /// decision to mean silence (a clean or moderately noisy room, not loud noise).
+    pub fn reliable(&self) -> bool {
+        match (self.peak_db, self.floor_db) {
+            (Some(p), Some(f)) => p - f >= self.cfg.reliable_margin_db,
+            _ => false,
+        }
     }
 
     /// Whether any frame so far was voiced.
@@ -172,16 +194,16 @@ mod tests {
     }
 
     #[test]
-    fn voiced_between_finds_the_tone() {
+    fn audible_between_finds_the_tone() {
         let mut vad = EnergyVad::new(VadConfig::default());
         vad.push(&vec![0.0; 8000]);
         vad.push(&tone(0.5, 0.3));
         vad.push(&vec![0.0; 8000]);
-        assert!(!vad.voiced_between(0, 7900));
-        assert!(vad.voiced_between(7900, 8100));
-        assert!(vad.voiced_between(10_000, 12_000));
-        assert!(!vad.voiced_between(16_200, 24_000));
-        assert!(!vad.voiced_between(30_000, 40_000), "not yet heard");
+        assert!(!vad.audible_between(0, 7900));
+        assert!(vad.audible_between(7900, 8100));
+        assert!(vad.audible_between(10_000, 12_000));
+        assert!(!vad.audible_between(16_200, 24_000));
+        assert!(!vad.audible_between(30_000, 40_000), "not yet heard");
     }
 
     #[test]
@@ -201,6 +223,20 @@ mod tests {
             "{}",
             whole.silence_s()
         );
+    }
+
+    #[test]
+    fn reliable_in_quiet_not_in_loud_noise() {
+        let mut quiet = EnergyVad::new(VadConfig::default());
+        quiet.push(&noise(1.0, 0.001, 5));
+        quiet.push(&tone(0.5, 0.3));
+        quiet.push(&noise(0.3, 0.001, 6));
+        assert!(quiet.reliable());
+        let mut loud = EnergyVad::new(VadConfig::default());
+        loud.push(&noise(1.0, 0.2, 7));
+        loud.push(&tone(0.5, 0.3));
+        loud.push(&noise(0.3, 0.2, 8));
+        assert!(!loud.reliable());
     }
 
     #[test]
