@@ -159,7 +159,11 @@ impl Recognizer {
         self.log_probs(&refs)
             .into_iter()
             .zip(waves)
-            .map(|((lp, frames), wave)| self.decode(&lp, frames, wave.duration_s()))
+            .map(|((lp, frames), wave)| {
+                let mut t = self.decode(&lp, frames, wave.duration_s());
+                drop_inaudible_words(&mut t, wave);
+                t
+            })
             .collect()
     }
 
@@ -241,5 +245,22 @@ impl Recognizer {
             duration_s,
             words,
         }
+    }
+}
+
+/// Remove words during which nothing was audible (every 10 ms frame below −60 dBFS, within
+/// 30 ms of the word): per-utterance normalisation blows near-silence up into patterns the
+/// model reads words into. In any real noise every frame is audible and nothing is removed.
+fn drop_inaudible_words(t: &mut Transcript, wave: &Waveform) {
+    let before = t.words.len();
+    t.words
+        .retain(|w| crate::audio::audible(wave.samples(), w.start - 0.03, w.end + 0.03));
+    if t.words.len() != before {
+        t.text = t
+            .words
+            .iter()
+            .map(|w| w.word.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
     }
 }

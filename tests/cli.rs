@@ -131,3 +131,35 @@ fn subtitles_and_features() {
     assert_eq!((10 + header_len) % 64, 0);
     assert_eq!((bytes.len() - 10 - header_len) % (4 * 39), 0);
 }
+
+#[test]
+fn silence_and_near_silence_give_empty_transcripts() {
+    let dir = tempfile::tempdir().unwrap();
+    let silence = dir.path().join("silence.wav");
+    let hiss = dir.path().join("hiss.wav");
+    let rate = hark::audio::SAMPLE_RATE;
+    let zeros = hark::audio::Waveform::new(vec![0.0; 3 * rate as usize], rate).unwrap();
+    hark::audio::wav::write(&silence, &zeros).unwrap();
+    // White noise at about -70 dBFS: the per-utterance normalisation would blow it up.
+    let mut rng = hark::augment::rng(3);
+    let quiet: Vec<f32> = (0..3 * rate as usize)
+        .map(|_| 3e-4 * hark::augment::gaussian(&mut rng))
+        .collect();
+    hark::audio::wav::write(&hiss, &hark::audio::Waveform::new(quiet, rate).unwrap()).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hark"))
+        .args(["transcribe", "--format", "json"])
+        .arg(&silence)
+        .arg(&hiss)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    for l in lines {
+        assert_eq!(l["text"], "", "{l}");
+        assert_eq!(l["words"].as_array().unwrap().len(), 0);
+    }
+}

@@ -70,3 +70,18 @@ pub fn rms(samples: &[f32]) -> f32 {
     let energy: f64 = samples.iter().map(|&s| (s as f64) * (s as f64)).sum();
     (energy / samples.len() as f64).sqrt() as f32
 }
+
+/// Level (dBFS, frame RMS) below which a 10 ms frame counts as inaudible.
+pub const AUDIBLE_DBFS: f32 = -60.0;
+
+/// Whether any 10 ms frame (at 16 kHz) between `start_s` and `end_s` is at or above
+/// [`AUDIBLE_DBFS`].
+pub fn audible(samples: &[f32], start_s: f64, end_s: f64) -> bool {
+    let frame = SAMPLE_RATE as usize / 100;
+    let at = |s: f64| ((s.max(0.0) * SAMPLE_RATE as f64) as usize).min(samples.len());
+    let (a, b) = (at(start_s) / frame * frame, at(end_s));
+    let threshold = 10f32.powf(AUDIBLE_DBFS / 20.0);
+    samples[a..b.max(a)]
+        .chunks(frame)
+        .any(|f| rms(f) >= threshold)
+}

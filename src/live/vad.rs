@@ -32,7 +32,7 @@ impl Default for VadConfig {
     fn default() -> Self {
         Self {
             threshold_db: 12.0,
-            gate_dbfs: -60.0,
+            gate_dbfs: crate::audio::AUDIBLE_DBFS as f64,
             rise_db_per_s: 3.0,
             reliable_margin_db: 25.0,
         }
