@@ -24,10 +24,15 @@ fn streaming_recognizer(cell: CellKind) -> Recognizer {
         global_cmvn: stats,
         ..raw
     };
+    random_recognizer(features, false, cell)
+}
+
+/// A randomly initialised small model behind a greedy recogniser.
+fn random_recognizer(features: MfccConfig, bidirectional: bool, cell: CellKind) -> Recognizer {
     let vocab = Vocab::english();
     let device = Device::default();
     let model = AcousticModelConfig::new(features.dim(), vocab.size())
-        .with_bidirectional(false)
+        .with_bidirectional(bidirectional)
         .with_cell(cell)
         .with_hidden(32)
         .init(&device);
@@ -103,21 +108,6 @@ fn live_recognizer_streams_a_unidirectional_model() {
     let rec = streaming_recognizer(CellKind::Gru);
     let live = hark::live::LiveRecognizer::new(&rec, Default::default());
     assert!(live.is_streaming());
-    let bidirectional = {
-        let vocab = Vocab::english();
-        let device = Device::default();
-        let features = MfccConfig::default();
-        let model = AcousticModelConfig::new(features.dim(), vocab.size())
-            .with_hidden(16)
-            .init(&device);
-        Recognizer::from_model(
-            model,
-            features,
-            vocab,
-            device,
-            &RecognizerConfig { beam: 1 },
-        )
-        .unwrap()
-    };
+    let bidirectional = random_recognizer(MfccConfig::default(), true, CellKind::Gru);
     assert!(!hark::live::LiveRecognizer::new(&bidirectional, Default::default()).is_streaming());
 }
