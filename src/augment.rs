@@ -118,7 +118,12 @@ pub fn active_speech_rms(speech: &[f32]) -> f32 {
 
 /// Add `segment` (as long as `speech`) scaled so that active speech is `snr_db` above it.
 pub fn mix_segment_at_active_snr(speech: &[f32], segment: &[f32], snr_db: f32) -> Vec<f32> {
-    let speech_rms = active_speech_rms(speech);
+    add_at_snr(speech, segment, active_speech_rms(speech), snr_db)
+}
+
+/// `speech + g · segment` with `g` putting `segment` `snr_db` below `speech_rms`; `speech`
+/// unchanged when either level is zero.
+fn add_at_snr(speech: &[f32], segment: &[f32], speech_rms: f32, snr_db: f32) -> Vec<f32> {
     let noise_rms = rms(segment);
     if speech_rms == 0.0 || noise_rms == 0.0 {
         return speech.to_vec();
@@ -140,16 +145,7 @@ pub fn mix_at_snr(speech: &[f32], noise: &[f32], snr_db: f32, rng: &mut Rng) -> 
         return speech.to_vec();
     }
     let segment = noise_segment(noise, speech.len(), rng);
-    let noise_rms = rms(&segment);
-    if noise_rms == 0.0 {
-        return speech.to_vec();
-    }
-    let gain = speech_rms / (noise_rms * 10f32.powf(snr_db / 20.0));
-    speech
-        .iter()
-        .zip(&segment)
-        .map(|(s, n)| s + gain * n)
-        .collect()
+    add_at_snr(speech, &segment, speech_rms, snr_db)
 }
 
 /// Speed perturbation: play `samples` (16 kHz) `factor` times faster (tempo and pitch change

@@ -235,11 +235,7 @@ impl Recognizer {
             }
         }
         flush(&mut current, &mut words);
-        let text = words
-            .iter()
-            .map(|w| w.word.as_str())
-            .collect::<Vec<_>>()
-            .join(" ");
+        let text = text_of(&words);
         Transcript {
             text,
             duration_s,
@@ -256,11 +252,15 @@ fn drop_inaudible_words(t: &mut Transcript, wave: &Waveform) {
     t.words
         .retain(|w| crate::audio::audible(wave.samples(), w.start - 0.03, w.end + 0.03));
     if t.words.len() != before {
-        t.text = t
-            .words
-            .iter()
-            .map(|w| w.word.as_str())
-            .collect::<Vec<_>>()
-            .join(" ");
+        t.text = text_of(&t.words);
     }
+}
+
+/// The words joined by single spaces.
+pub fn text_of(words: &[Word]) -> String {
+    words
+        .iter()
+        .map(|w| w.word.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
 }

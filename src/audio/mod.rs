@@ -85,3 +85,15 @@ pub fn audible(samples: &[f32], start_s: f64, end_s: f64) -> bool {
         .chunks(frame)
         .any(|f| rms(f) >= threshold)
 }
+
+/// Scale `samples` so the largest magnitude is `dbfs` (e.g. −3); returns false (and leaves
+/// them) when all are zero.
+pub fn peak_normalize(samples: &mut [f32], dbfs: f32) -> bool {
+    let peak = samples.iter().fold(0.0f32, |m, s| m.max(s.abs()));
+    if peak == 0.0 {
+        return false;
+    }
+    let gain = 10f32.powf(dbfs / 20.0) / peak;
+    samples.iter_mut().for_each(|s| *s *= gain);
+    true
+}

@@ -108,8 +108,6 @@ pub fn babble(manifest: &Path, talkers: usize, seconds: f64, seed: u64) -> Resul
             *s += x / r;
         }
     }
-    let peak = sum.iter().fold(0.0f32, |m, s| m.max(s.abs())).max(1e-9);
-    let gain = 10f32.powf(-3.0 / 20.0) / peak;
-    sum.iter_mut().for_each(|s| *s *= gain);
+    crate::audio::peak_normalize(&mut sum, -3.0);
     Waveform::new(sum, SAMPLE_RATE).ok_or_else(|| Error::Data("babble is not finite".into()))
 }

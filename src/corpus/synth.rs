@@ -257,12 +257,9 @@ const TRIM_DBFS: f32 = -45.0;
 
 /// Trim, fade, pad and normalise 16 kHz speech.
 fn finish_audio(mut x: Vec<f32>) -> Vec<f32> {
-    let peak = x.iter().fold(0.0f32, |m, s| m.max(s.abs()));
-    if peak == 0.0 {
+    if !crate::audio::peak_normalize(&mut x, -3.0) {
         return Vec::new();
     }
-    let target = 10f32.powf(-3.0 / 20.0);
-    x.iter_mut().for_each(|s| *s *= target / peak);
     let frame = SAMPLE_RATE as usize / 100;
     let threshold = 10f32.powf(TRIM_DBFS / 20.0);
     let loud: Vec<bool> = x

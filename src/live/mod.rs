@@ -23,7 +23,7 @@ pub mod vad;
 use serde::Serialize;
 
 use crate::audio::{SAMPLE_RATE, Waveform};
-use crate::recognizer::{Recognizer, Transcript, Word};
+use crate::recognizer::{Recognizer, Transcript, Word, text_of};
 use stream::ModelStream;
 use vad::{EnergyVad, VadConfig};
 
@@ -165,7 +165,7 @@ impl<'a> LiveRecognizer<'a> {
             },
         };
         t.words.retain(|w| self.voiced(w));
-        t.text = join_words(&t.words);
+        t.text = text_of(&t.words);
         (t, duration)
     }
 
@@ -231,7 +231,7 @@ impl<'a> LiveRecognizer<'a> {
             w.start += offset;
             w.end += offset;
         }
-        let text = join_words(&words);
+        let text = text_of(&words);
         let start = words.first().map_or(offset, |w| w.start);
         let end = words.last().map_or(offset, |w| w.end);
         match &mut self.stream {
@@ -262,12 +262,4 @@ impl<'a> LiveRecognizer<'a> {
         self.buffer.drain(..n);
         self.buffer_start += n as u64;
     }
-}
-
-fn join_words(words: &[Word]) -> String {
-    words
-        .iter()
-        .map(|w| w.word.as_str())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
