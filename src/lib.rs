@@ -14,6 +14,7 @@ pub mod error;
 pub mod eval;
 pub mod features;
 pub mod live;
+pub mod longform;
 pub mod model;
 pub mod model_dir;
 pub mod noise;

@@ -13,6 +13,9 @@ use crate::model::{AcousticModel, LayerState};
 use crate::model_dir::LoadedModel;
 use crate::text::Vocab;
 
+/// Longest pause (seconds) between two letters of one word; a longer one splits the word.
+pub const MAX_PAUSE_IN_WORD_S: f64 = 0.5;
+
 /// A recognised word with its time span (seconds) and confidence (0–1).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Word {
@@ -227,10 +230,17 @@ impl Recognizer {
             });
             current.clear();
         };
+        // CTC emits no space across a pause (only blanks), so a long silence between two
+        // letters also ends a word.
+        let max_gap = (MAX_PAUSE_IN_WORD_S / self.frame_seconds).ceil() as usize;
         for (k, &tok) in hyp.tokens.iter().enumerate() {
-            if tok == space {
+            let paused = current
+                .last()
+                .is_some_and(|&j| hyp.frames[k].saturating_sub(hyp.frames[j]) > max_gap);
+            if tok == space || paused {
                 flush(&mut current, &mut words);
-            } else {
+            }
+            if tok != space {
                 current.push(k);
             }
         }

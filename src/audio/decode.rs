@@ -16,14 +16,42 @@ use crate::error::{AudioError, Error, Result};
 
 /// Read any supported audio file as 16 kHz mono: WAV by its header, others by symphonia.
 pub fn read_any(path: &Path) -> Result<Waveform> {
-    let is_wav = path
-        .extension()
-        .is_none_or(|e| e.eq_ignore_ascii_case("wav") || e.eq_ignore_ascii_case("wave"));
-    if is_wav {
+    if is_wav(path) {
         return wav::read(path);
     }
     let native = decode(path)?;
     wav::to_16k(native, path)
+}
+
+/// Audio from any supported file, a block at a time: WAV is streamed from disk; compressed
+/// formats are decoded whole first (their files are small for their length).
+pub enum AudioBlocks {
+    Wav(Box<wav::WavStream>),
+    Whole(Option<Waveform>),
+}
+
+impl AudioBlocks {
+    /// Open `path` (checking its header) without reading the audio.
+    pub fn open(path: &Path) -> Result<Self> {
+        if is_wav(path) {
+            Ok(Self::Wav(Box::new(wav::WavStream::open(path)?)))
+        } else {
+            Ok(Self::Whole(Some(read_any(path)?)))
+        }
+    }
+
+    /// The next block of 16 kHz samples (about `frames` long for WAV), `None` at the end.
+    pub fn next_block(&mut self, frames: usize) -> Result<Option<Vec<f32>>> {
+        match self {
+            Self::Wav(w) => w.next_block(frames),
+            Self::Whole(w) => Ok(w.take().map(Waveform::into_samples)),
+        }
+    }
+}
+
+fn is_wav(path: &Path) -> bool {
+    path.extension()
+        .is_none_or(|e| e.eq_ignore_ascii_case("wav") || e.eq_ignore_ascii_case("wave"))
 }
 
 fn bad(path: &Path, what: String) -> Error {

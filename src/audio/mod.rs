@@ -9,7 +9,7 @@ pub mod wav;
 /// The sample rate every part of hark after the front end works at.
 pub const SAMPLE_RATE: u32 = 16_000;
 
-pub use decode::read_any;
+pub use decode::{AudioBlocks, read_any};
 
 /// Mono audio as `f32` samples in `[-1, 1]` (nominally) with all samples finite.
 #[derive(Debug, Clone, PartialEq)]

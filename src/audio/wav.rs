@@ -6,8 +6,9 @@
 
 use std::fs::File;
 use std::io::{BufReader, Cursor, ErrorKind, Read, Seek};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use super::stream::StreamResampler;
 use super::{SAMPLE_RATE, Waveform, resample::resample};
 use crate::error::{AudioError, Error, Result};
 
@@ -18,25 +19,171 @@ pub const MAX_CHANNELS: u16 = 64;
 
 /// Read a WAV file and return 16 kHz mono audio.
 pub fn read(path: &Path) -> Result<Waveform> {
-    to_16k(read_native(path)?, path)
+    WavStream::open(path)?.read_to_end()
 }
 
 /// Decode WAV bytes held in memory; `name` is used in error messages.
 pub fn read_bytes(bytes: &[u8], name: &Path) -> Result<Waveform> {
-    to_16k(
-        decode_native(Cursor::new(bytes), bytes.len() as u64, name)?,
-        name,
-    )
+    WavStream::new(Cursor::new(bytes), bytes.len() as u64, name)?.read_to_end()
 }
 
 /// Read a WAV file at its own rate, downmixed to mono, without resampling.
 pub fn read_native(path: &Path) -> Result<Waveform> {
+    let (file, len) = open_with_len(path)?;
+    let mut stream = WavStream::new_native(BufReader::new(file), len, path)?;
+    let rate = stream.spec.sample_rate;
+    let samples = stream.collect_samples()?;
+    Waveform::new(samples, rate).ok_or_else(|| Error::audio(path, AudioError::Empty))
+}
+
+/// Native frames read per block by [`WavStream::read_to_end`].
+const BLOCK_FRAMES: usize = 1 << 16;
+
+/// A WAV file read a block at a time, coming out as 16 kHz mono: memory stays bounded by the
+/// block size whatever the file's length. A file streamed to the end gives exactly the samples
+/// [`read`] gives.
+pub struct WavStream<R: Read + Seek = BufReader<File>> {
+    path: PathBuf,
+    reader: hound::WavReader<Overlay<R>>,
+    spec: hound::WavSpec,
+    resampler: Option<StreamResampler>,
+    /// Interleaved samples the header promises, and those read so far.
+    total: u64,
+    read: u64,
+    finished: bool,
+}
+
+impl WavStream {
+    /// Open a WAV file and check its header; no samples are read yet.
+    pub fn open(path: &Path) -> Result<Self> {
+        let (file, len) = open_with_len(path)?;
+        Self::new(BufReader::new(file), len, path)
+    }
+}
+
+impl<R: Read + Seek> WavStream<R> {
+    /// Read a WAV from `reader` holding `byte_len` bytes; `path` names it in errors.
+    pub fn new(reader: R, byte_len: u64, path: &Path) -> Result<Self> {
+        let mut stream = Self::new_native(reader, byte_len, path)?;
+        let rate = stream.spec.sample_rate;
+        if rate != SAMPLE_RATE {
+            let resampler = StreamResampler::new(rate).map_err(|message| {
+                Error::audio(
+                    path,
+                    AudioError::Resample {
+                        from: rate,
+                        message,
+                    },
+                )
+            })?;
+            stream.resampler = Some(resampler);
+        }
+        Ok(stream)
+    }
+
+    fn new_native(reader: R, byte_len: u64, path: &Path) -> Result<Self> {
+        let reader = open_reader(reader, byte_len, path)?;
+        let spec = reader.spec();
+        Ok(Self {
+            path: path.to_path_buf(),
+            total: reader.len() as u64,
+            reader,
+            spec,
+            resampler: None,
+            read: 0,
+            finished: false,
+        })
+    }
+
+    /// Duration in seconds according to the header.
+    pub fn duration_s(&self) -> f64 {
+        self.total as f64 / self.spec.channels as f64 / self.spec.sample_rate as f64
+    }
+
+    /// The file's own sample rate.
+    pub fn native_rate(&self) -> u32 {
+        self.spec.sample_rate
+    }
+
+    /// The next block of 16 kHz mono samples (at most about `frames` native frames' worth);
+    /// `None` after the end. An error (truncation, NaN) leaves the blocks already returned valid.
+    pub fn next_block(&mut self, frames: usize) -> Result<Option<Vec<f32>>> {
+        if self.finished {
+            return Ok(None);
+        }
+        let mono = self.next_native(frames.max(1))?;
+        let at_end = self.read >= self.total;
+        let mut out = match self.resampler.as_mut() {
+            Some(r) => r.push(&mono),
+            None => mono,
+        };
+        if at_end {
+            self.finished = true;
+            if self.read < self.spec.channels as u64 {
+                return Err(Error::audio(&self.path, AudioError::Empty));
+            }
+            if let Some(r) = self.resampler.as_mut() {
+                out.extend(r.finish());
+            }
+        }
+        Ok(Some(out))
+    }
+
+    /// Everything left, as one waveform.
+    pub fn read_to_end(mut self) -> Result<Waveform> {
+        let mut samples = Vec::new();
+        while let Some(block) = self.next_block(BLOCK_FRAMES)? {
+            samples.extend(block);
+        }
+        Waveform::new(samples, SAMPLE_RATE)
+            .ok_or_else(|| Error::audio(&self.path, AudioError::Empty))
+    }
+
+    fn collect_samples(&mut self) -> Result<Vec<f32>> {
+        let mut samples = Vec::new();
+        while self.read < self.total {
+            samples.extend(self.next_native(BLOCK_FRAMES)?);
+        }
+        if samples.is_empty() {
+            return Err(Error::audio(&self.path, AudioError::Empty));
+        }
+        Ok(samples)
+    }
+
+    /// Up to `frames` native frames, checked and downmixed.
+    fn next_native(&mut self, frames: usize) -> Result<Vec<f32>> {
+        let channels = self.spec.channels as usize;
+        let want = (frames * channels).min((self.total - self.read) as usize);
+        let start = self.read;
+        let interleaved = read_samples(
+            &mut self.reader,
+            self.spec,
+            want,
+            &self.path,
+            start,
+            self.total,
+        )?;
+        self.read += interleaved.len() as u64;
+        if let Some((i, &value)) = interleaved.iter().enumerate().find(|(_, s)| !s.is_finite()) {
+            return Err(Error::audio(
+                &self.path,
+                AudioError::NonFinite {
+                    index: (start as usize + i),
+                    value,
+                },
+            ));
+        }
+        Ok(downmix(&interleaved, channels))
+    }
+}
+
+fn open_with_len(path: &Path) -> Result<(File, u64)> {
     let file = open(path)?;
-    let file_len = file
+    let len = file
         .metadata()
         .map_err(|e| Error::audio(path, AudioError::Io(e)))?
         .len();
-    decode_native(BufReader::new(file), file_len, path)
+    Ok((file, len))
 }
 
 fn open(path: &Path) -> Result<File> {
@@ -154,7 +301,12 @@ fn codec_name(tag: u16) -> Option<&'static str> {
     })
 }
 
-fn decode_native<R: Read + Seek>(mut reader: R, byte_len: u64, path: &Path) -> Result<Waveform> {
+/// Check the header and open hound on it; nothing past the header is read.
+fn open_reader<R: Read + Seek>(
+    mut reader: R,
+    byte_len: u64,
+    path: &Path,
+) -> Result<hound::WavReader<Overlay<R>>> {
     if byte_len == 0 {
         return Err(Error::audio(
             path,
@@ -205,16 +357,7 @@ fn decode_native<R: Read + Seek>(mut reader: R, byte_len: u64, path: &Path) -> R
             },
         ));
     }
-    let channels = spec.channels as usize;
-    let interleaved = read_samples(reader, spec, path)?;
-    if interleaved.is_empty() || interleaved.len() < channels {
-        return Err(Error::audio(path, AudioError::Empty));
-    }
-    if let Some((index, &value)) = interleaved.iter().enumerate().find(|(_, s)| !s.is_finite()) {
-        return Err(Error::audio(path, AudioError::NonFinite { index, value }));
-    }
-    let mono = downmix(&interleaved, channels);
-    Waveform::new(mono, spec.sample_rate).ok_or_else(|| Error::audio(path, AudioError::Empty))
+    Ok(reader)
 }
 
 /// A reader whose first bytes come from `head` (a possibly repaired copy) instead of `inner`.
@@ -246,22 +389,26 @@ impl<R: Seek> Seek for Overlay<R> {
     }
 }
 
+/// Read `want` interleaved samples as `f32`; a short read means the data chunk is cut short.
 fn read_samples<R: Read>(
-    mut reader: hound::WavReader<R>,
+    reader: &mut hound::WavReader<R>,
     spec: hound::WavSpec,
+    want: usize,
     path: &Path,
+    start: u64,
+    total: u64,
 ) -> Result<Vec<f32>> {
-    let len = reader.len() as usize;
+    let bytes_per_sample = spec.bits_per_sample.div_ceil(8) as u64;
     let truncated = |got: usize| {
         Error::audio(
             path,
             AudioError::Truncated {
-                expected: len as u64,
-                available: got as u64,
+                expected: total * bytes_per_sample,
+                available: (start + got as u64) * bytes_per_sample,
             },
         )
     };
-    let mut out = Vec::with_capacity(len);
+    let mut out = Vec::with_capacity(want);
     match spec.sample_format {
         hound::SampleFormat::Float => {
             if spec.bits_per_sample != 32 {
@@ -270,7 +417,7 @@ fn read_samples<R: Read>(
                     AudioError::UnsupportedEncoding(format!("{}-bit float", spec.bits_per_sample)),
                 ));
             }
-            for s in reader.samples::<f32>() {
+            for s in reader.samples::<f32>().take(want) {
                 out.push(s.map_err(|_| truncated(out.len()))?);
             }
         }
@@ -283,11 +430,14 @@ fn read_samples<R: Read>(
                 ));
             }
             let scale = 1.0 / (1u64 << (bits - 1)) as f32;
-            for s in reader.samples::<i32>() {
+            for s in reader.samples::<i32>().take(want) {
                 let v = s.map_err(|_| truncated(out.len()))?;
                 out.push(v as f32 * scale);
             }
         }
+    }
+    if out.len() < want {
+        return Err(truncated(out.len()));
     }
     Ok(out)
 }

@@ -48,6 +48,21 @@ impl std::fmt::Display for DeviceSpec {
     }
 }
 
+/// Use at most `n` threads for tensor work: burn's CPU backend (rayon's global pool) and,
+/// with the `tch` feature, LibTorch's intra-op pool. Call once, before any tensor work.
+pub fn set_threads(n: usize) -> Result<()> {
+    if n == 0 {
+        return Err(Error::Config("--threads must be at least 1".into()));
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build_global()
+        .map_err(|e| Error::Config(format!("cannot set {n} threads: {e}")))?;
+    #[cfg(feature = "tch")]
+    tch::set_threads(n);
+    Ok(())
+}
+
 impl DeviceSpec {
     /// The burn device (without autodiff).
     pub fn device(self) -> Result<Device> {

@@ -27,3 +27,10 @@ pub fn cuda(index: usize) -> Result<Device> {
     }
     Ok(Device::libtorch_cuda(index))
 }
+
+/// LibTorch intra-op and inter-op threads.
+pub fn set_threads(n: usize) {
+    let n = i32::try_from(n).unwrap_or(i32::MAX);
+    ::tch::set_num_threads(n);
+    ::tch::set_num_interop_threads(n);
+}

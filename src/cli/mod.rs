@@ -2,6 +2,7 @@
 //! makes one library call.
 
 mod corpus;
+mod interrupt;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -10,8 +11,10 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use hark::audio::SAMPLE_RATE;
 use hark::audio::wav;
 use hark::backend::DeviceSpec;
+use hark::longform::{ChunkConfig, LongTranscriber};
 use hark::model::CellKind;
 use hark::model_dir::ModelSource;
 use hark::recognizer::{Recognizer, RecognizerConfig, Transcript};
@@ -23,6 +26,10 @@ struct Cli {
     /// Compute device: cpu (default, pure Rust), libtorch, cuda:N (the last two need --features tch).
     #[arg(long, global = true, default_value = "cpu")]
     device: String,
+    /// Threads for tensor work (default: all cores). Feature extraction and decoding run on the
+    /// calling thread.
+    #[arg(long, global = true)]
+    threads: Option<usize>,
     #[command(subcommand)]
     command: Command,
 }
@@ -115,9 +122,15 @@ struct TranscribeArgs {
     /// Beam width (1 = greedy).
     #[arg(long, default_value_t = 8)]
     beam: usize,
-    /// WAV files.
+    /// Audio files (WAV, FLAC, MP3, Ogg Vorbis). WAV is streamed: any length in bounded memory.
     #[arg(required = true)]
     files: Vec<PathBuf>,
+    /// Long audio is recognised in windows of about this many seconds, cut at quiet points.
+    #[arg(long, default_value_t = 20.0)]
+    window: f64,
+    /// Seconds of audio decoded on each side of a window, for the words at its edges.
+    #[arg(long, default_value_t = 2.0)]
+    window_context: f64,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -241,6 +254,9 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     let device: DeviceSpec = cli.device.parse()?;
+    if let Some(n) = cli.threads {
+        hark::backend::set_threads(n)?;
+    }
     match cli.command {
         Command::Transcribe(args) => transcribe(args, device),
         Command::Features(args) => features(args),
@@ -273,30 +289,83 @@ struct JsonLine<'a> {
 
 fn transcribe(args: TranscribeArgs, device: DeviceSpec) -> Result<ExitCode> {
     let rec = load_recognizer(args.model, device, args.beam)?;
+    let chunks = ChunkConfig {
+        window_s: args.window,
+        context_s: args.window_context,
+        search_s: (args.window / 5.0).min(4.0),
+    };
+    chunks.validate()?;
+    let stop = interrupt::flag()?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut failed = 0usize;
     let many = args.files.len() > 1;
-    for path in &args.files {
+    for (i, path) in args.files.iter().enumerate() {
+        if interrupt::raised(&stop) {
+            eprintln!(
+                "interrupted: {} file(s) not transcribed, from {}",
+                args.files.len() - i,
+                path.display()
+            );
+            return Ok(ExitCode::from(interrupt::EXIT_CODE));
+        }
         let started = Instant::now();
-        let wave = match wav::read(path) {
-            Ok(w) => w,
+        let (t, error) = match transcribe_file(&rec, path, chunks, &stop) {
+            Ok(done) => done,
             Err(e) => {
                 eprintln!("error: {e}");
                 failed += 1;
                 continue;
             }
         };
-        let t = rec.transcribe(&wave);
         let processing_s = started.elapsed().as_secs_f64();
         write_transcript(&mut out, args.format, path, &t, processing_s, many)?;
         out.flush()?;
+        if let Some(e) = error {
+            eprintln!(
+                "error: {e} (kept the words before it, up to {:.2} s)",
+                t.duration_s
+            );
+            failed += 1;
+        }
+    }
+    if interrupt::raised(&stop) {
+        eprintln!("interrupted: the last file's transcript stops where the signal came");
+        return Ok(ExitCode::from(interrupt::EXIT_CODE));
     }
     Ok(if failed > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Stream one file through the windowed recogniser. An error that comes after some audio
+/// (a truncated or corrupt stretch) is returned beside the words recognised before it.
+fn transcribe_file(
+    rec: &Recognizer,
+    path: &Path,
+    chunks: ChunkConfig,
+    stop: &interrupt::Flag,
+) -> hark::Result<(Transcript, Option<hark::Error>)> {
+    let mut blocks = hark::audio::AudioBlocks::open(path)?;
+    let mut long = LongTranscriber::new(rec, chunks)?;
+    let mut words = Vec::new();
+    let mut error = None;
+    while !interrupt::raised(stop) {
+        match blocks.next_block(SAMPLE_RATE as usize) {
+            Ok(Some(block)) => words.extend(long.push(&block)),
+            Ok(None) => break,
+            Err(e) if long.seconds() == 0.0 => return Err(e),
+            Err(e) => {
+                error = Some(e);
+                break;
+            }
+        }
+    }
+    let seconds = long.seconds();
+    words.extend(long.finish());
+    Ok((hark::longform::transcript(words, seconds), error))
 }
 
 fn write_transcript(
@@ -625,10 +694,7 @@ fn print_events(events: &[hark::live::Event], format: ListenFormat) -> Result<()
 }
 
 fn listen(args: ListenArgs, device: DeviceSpec) -> Result<ExitCode> {
-    use hark::audio::SAMPLE_RATE;
     use hark::live::{EndpointConfig, LiveRecognizer};
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, Ordering};
     use std::time::Duration;
 
     let rec = load_recognizer(args.model, device, args.beam)?;
@@ -646,12 +712,7 @@ fn listen(args: ListenArgs, device: DeviceSpec) -> Result<ExitCode> {
     let limit = args
         .duration
         .map(|d| (d.max(0.0) * SAMPLE_RATE as f64) as u64);
-    let stop = Arc::new(AtomicBool::new(false));
-    {
-        let stop = stop.clone();
-        ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst))
-            .context("cannot install the Ctrl-C handler")?;
-    }
+    let stop = interrupt::flag()?;
     let mut fed = 0u64;
     // Feed 16 kHz samples, respecting --duration; returns false once the limit is reached.
     let mut feed = |samples: &[f32], live: &mut LiveRecognizer| -> Result<bool> {
@@ -673,7 +734,7 @@ fn listen(args: ListenArgs, device: DeviceSpec) -> Result<ExitCode> {
         let block = ((rate as f32 * hark::audio::capture::BLOCK_SECONDS) as usize).max(1);
         let started = Instant::now();
         for (i, c) in wave.samples().chunks(block).enumerate() {
-            if stop.load(Ordering::SeqCst) || !feed(&resampler.push(c), &mut live)? {
+            if interrupt::raised(&stop) || !feed(&resampler.push(c), &mut live)? {
                 break;
             }
             if args.realtime {
@@ -696,7 +757,7 @@ fn listen(args: ListenArgs, device: DeviceSpec) -> Result<ExitCode> {
         .map_err(anyhow::Error::msg)?;
     let mut lost_device = false;
     loop {
-        if stop.load(Ordering::SeqCst) {
+        if interrupt::raised(&stop) {
             break;
         }
         if capture.failed() {
