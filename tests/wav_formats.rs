@@ -1,47 +1,13 @@
 //! The WAV format matrix: every PCM layout hound writes decodes to the same 16 kHz mono audio,
 //! and every bad input gets its own typed error naming the file.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+mod common;
 
+use std::path::Path;
+
+use common::{file, minimal_header, spec, tone, write_wav};
 use hark::audio::wav;
 use hark::error::{AudioError, Error};
-
-fn tone(rate: u32, seconds: f32) -> Vec<f32> {
-    (0..(rate as f32 * seconds) as usize)
-        .map(|i| 0.5 * (2.0 * std::f32::consts::PI * 440.0 * i as f32 / rate as f32).sin())
-        .collect()
-}
-
-fn write_wav(path: &Path, spec: hound::WavSpec, mono: &[f32]) {
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for &s in mono {
-        for _ in 0..spec.channels {
-            match (spec.sample_format, spec.bits_per_sample) {
-                (hound::SampleFormat::Float, _) => w.write_sample(s).unwrap(),
-                (_, 8) => w.write_sample((s * 127.0).round() as i8).unwrap(),
-                (_, 16) => w.write_sample((s * 32767.0) as i16).unwrap(),
-                (_, 24) => w.write_sample((s * 8_388_607.0) as i32).unwrap(),
-                (_, 32) => w.write_sample((s * 2_147_483_647.0) as i32).unwrap(),
-                other => panic!("unexpected format {other:?}"),
-            }
-        }
-    }
-    w.finalize().unwrap();
-}
-
-fn spec(channels: u16, rate: u32, bits: u16, float: bool) -> hound::WavSpec {
-    hound::WavSpec {
-        channels,
-        sample_rate: rate,
-        bits_per_sample: bits,
-        sample_format: if float {
-            hound::SampleFormat::Float
-        } else {
-            hound::SampleFormat::Int
-        },
-    }
-}
 
 /// Amplitude of the best-fitting 440 Hz sinusoid at 16 kHz and the RMS of what remains,
 /// over samples 200..7800.
@@ -127,30 +93,6 @@ fn kind(result: hark::Result<hark::audio::Waveform>, path: &Path) -> AudioError 
         }
         other => panic!("expected an audio error for {path:?}, got {other:?}"),
     }
-}
-
-fn minimal_header(format_tag: u16, channels: u16, rate: u32, bits: u16, data_len: u32) -> Vec<u8> {
-    let block = channels * bits.div_ceil(8);
-    let mut h = Vec::new();
-    h.extend_from_slice(b"RIFF");
-    h.extend_from_slice(&(36 + data_len).to_le_bytes());
-    h.extend_from_slice(b"WAVEfmt ");
-    h.extend_from_slice(&16u32.to_le_bytes());
-    h.extend_from_slice(&format_tag.to_le_bytes());
-    h.extend_from_slice(&channels.to_le_bytes());
-    h.extend_from_slice(&rate.to_le_bytes());
-    h.extend_from_slice(&(rate * block as u32).to_le_bytes());
-    h.extend_from_slice(&block.to_le_bytes());
-    h.extend_from_slice(&bits.to_le_bytes());
-    h.extend_from_slice(b"data");
-    h.extend_from_slice(&data_len.to_le_bytes());
-    h
-}
-
-fn file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::File::create(&p).unwrap().write_all(bytes).unwrap();
-    p
 }
 
 #[test]

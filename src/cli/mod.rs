@@ -284,6 +284,9 @@ struct JsonLine<'a> {
     text: &'a str,
     duration_s: f64,
     processing_s: f64,
+    /// False when the file ended in an error or a signal stopped it: the words are those
+    /// before that point.
+    complete: bool,
     words: &'a [hark::recognizer::Word],
 }
 
@@ -319,7 +322,12 @@ fn transcribe(args: TranscribeArgs, device: DeviceSpec) -> Result<ExitCode> {
             }
         };
         let processing_s = started.elapsed().as_secs_f64();
-        write_transcript(&mut out, args.format, path, &t, processing_s, many)?;
+        let complete = error.is_none() && !interrupt::raised(&stop);
+        let outcome = Outcome {
+            processing_s,
+            complete,
+        };
+        write_transcript(&mut out, args.format, path, &t, outcome, many)?;
         out.flush()?;
         if let Some(e) = error {
             eprintln!(
@@ -368,12 +376,19 @@ fn transcribe_file(
     Ok((hark::longform::transcript(words, seconds), error))
 }
 
+/// How a file's transcription went.
+#[derive(Clone, Copy)]
+struct Outcome {
+    processing_s: f64,
+    complete: bool,
+}
+
 fn write_transcript(
     out: &mut impl Write,
     format: OutputFormat,
     path: &Path,
     t: &Transcript,
-    processing_s: f64,
+    outcome: Outcome,
     many: bool,
 ) -> Result<()> {
     match format {
@@ -384,7 +399,8 @@ fn write_transcript(
                 path: path.display().to_string(),
                 text: &t.text,
                 duration_s: t.duration_s,
-                processing_s,
+                processing_s: outcome.processing_s,
+                complete: outcome.complete,
                 words: &t.words,
             };
             writeln!(out, "{}", serde_json::to_string(&line)?)?;

@@ -1,0 +1,159 @@
+//! WAV builders shared by the test files: good tones in any layout, and broken files.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub fn tone(rate: u32, seconds: f32) -> Vec<f32> {
+    (0..(rate as f32 * seconds) as usize)
+        .map(|i| 0.5 * (2.0 * std::f32::consts::PI * 440.0 * i as f32 / rate as f32).sin())
+        .collect()
+}
+
+pub fn write_wav(path: &Path, spec: hound::WavSpec, mono: &[f32]) {
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for &s in mono {
+        for _ in 0..spec.channels {
+            match (spec.sample_format, spec.bits_per_sample) {
+                (hound::SampleFormat::Float, _) => w.write_sample(s).unwrap(),
+                (_, 8) => w.write_sample((s * 127.0).round() as i8).unwrap(),
+                (_, 16) => w.write_sample((s * 32767.0) as i16).unwrap(),
+                (_, 24) => w.write_sample((s * 8_388_607.0) as i32).unwrap(),
+                (_, 32) => w.write_sample((s * 2_147_483_647.0) as i32).unwrap(),
+                other => panic!("unexpected format {other:?}"),
+            }
+        }
+    }
+    w.finalize().unwrap();
+}
+
+pub fn spec(channels: u16, rate: u32, bits: u16, float: bool) -> hound::WavSpec {
+    hound::WavSpec {
+        channels,
+        sample_rate: rate,
+        bits_per_sample: bits,
+        sample_format: if float {
+            hound::SampleFormat::Float
+        } else {
+            hound::SampleFormat::Int
+        },
+    }
+}
+
+pub fn minimal_header(
+    format_tag: u16,
+    channels: u16,
+    rate: u32,
+    bits: u16,
+    data_len: u32,
+) -> Vec<u8> {
+    let block = channels * bits.div_ceil(8);
+    let mut h = Vec::new();
+    h.extend_from_slice(b"RIFF");
+    h.extend_from_slice(&(36 + data_len).to_le_bytes());
+    h.extend_from_slice(b"WAVEfmt ");
+    h.extend_from_slice(&16u32.to_le_bytes());
+    h.extend_from_slice(&format_tag.to_le_bytes());
+    h.extend_from_slice(&channels.to_le_bytes());
+    h.extend_from_slice(&rate.to_le_bytes());
+    h.extend_from_slice(&(rate * block as u32).to_le_bytes());
+    h.extend_from_slice(&block.to_le_bytes());
+    h.extend_from_slice(&bits.to_le_bytes());
+    h.extend_from_slice(b"data");
+    h.extend_from_slice(&data_len.to_le_bytes());
+    h
+}
+
+pub fn file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::File::create(&p).unwrap().write_all(bytes).unwrap();
+    p
+}
+
+/// A broken or hostile input and the words its error line must contain.
+pub struct BadInput {
+    pub path: PathBuf,
+    pub cause: &'static str,
+}
+
+/// One file (or path) for every kind of bad input `hark` must refuse with a reason.
+pub fn bad_inputs(d: &Path) -> Vec<BadInput> {
+    let mut v = Vec::new();
+    let mut add = |name: &str, bytes: Option<Vec<u8>>, cause: &'static str| {
+        let path = match bytes {
+            Some(b) => file(d, name, &b),
+            None => d.join(name),
+        };
+        v.push(BadInput { path, cause });
+    };
+    add("missing.wav", None, "file not found");
+    add("empty.wav", Some(Vec::new()), "empty file");
+    add(
+        "header_only.wav",
+        Some(minimal_header(1, 1, 16_000, 16, 3200)[..36].to_vec()),
+        "invalid header",
+    );
+    add(
+        "text.wav",
+        Some(b"this is not a wav file at all".to_vec()),
+        "not a WAV file",
+    );
+    let with_data = |mut h: Vec<u8>, n: usize| {
+        h.extend(vec![0u8; n]);
+        h
+    };
+    add(
+        "mulaw.wav",
+        Some(with_data(minimal_header(7, 1, 8000, 8, 100), 100)),
+        "mu-law",
+    );
+    add(
+        "adpcm.wav",
+        Some(with_data(minimal_header(0x11, 1, 8000, 4, 100), 100)),
+        "ADPCM",
+    );
+    add(
+        "truncated.wav",
+        Some(with_data(minimal_header(1, 1, 16_000, 16, 32_000), 1000)),
+        "truncated",
+    );
+    let mut ffff = minimal_header(1, 1, 16_000, 16, 0);
+    let n = ffff.len();
+    ffff[n - 4..].copy_from_slice(&u32::MAX.to_le_bytes());
+    add("ffffffff.wav", Some(with_data(ffff, 64)), "invalid header");
+    // A `fmt ` chunk claiming to be 1 GB long inside a 60-byte file.
+    let mut lying = minimal_header(1, 1, 16_000, 16, 16);
+    lying[16..20].copy_from_slice(&0x4000_0000u32.to_le_bytes());
+    add("lying_chunk.wav", Some(with_data(lying, 16)), "header");
+    add(
+        "zero_samples.wav",
+        Some(minimal_header(1, 1, 16_000, 16, 0)),
+        "no audio samples",
+    );
+    add(
+        "zero_channels.wav",
+        Some(with_data(minimal_header(1, 0, 16_000, 16, 4), 4)),
+        "zero channels",
+    );
+    add(
+        "zero_rate.wav",
+        Some(with_data(minimal_header(1, 1, 0, 16, 4), 4)),
+        "sample rate 0 Hz",
+    );
+    add(
+        "absurd_rate.wav",
+        Some(with_data(minimal_header(1, 1, 50_000_000, 16, 4), 4)),
+        "sample rate 50000000 Hz",
+    );
+    for (name, bad) in [("nan.wav", f32::NAN), ("inf.wav", f32::INFINITY)] {
+        let p = d.join(name);
+        let mut samples = tone(16_000, 0.1);
+        samples[17] = bad;
+        write_wav(&p, spec(1, 16_000, 32, true), &samples);
+        v.push(BadInput {
+            path: p,
+            cause: "not finite",
+        });
+    }
+    v
+}
