@@ -66,10 +66,23 @@ pub enum AudioError {
     Empty,
     #[error("sample {index} is not finite ({value})")]
     NonFinite { index: usize, value: f32 },
+    #[error("sample {index} is {value:e}, far outside any audio range (corrupt data?)")]
+    OutOfRange { index: usize, value: f32 },
     #[error("resampling from {from} Hz failed: {message}")]
     Resample { from: u32, message: String },
     #[error("I/O error: {0}")]
     Io(std::io::Error),
+}
+
+impl AudioError {
+    /// The error for an unusable sample value at `index`.
+    pub fn bad_sample(index: usize, value: f32) -> Self {
+        if value.is_finite() {
+            AudioError::OutOfRange { index, value }
+        } else {
+            AudioError::NonFinite { index, value }
+        }
+    }
 }
 
 impl Error {

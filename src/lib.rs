@@ -4,6 +4,7 @@
 //! per-frame scores, and a [`ctc`] decoder into text. [`recognizer::Recognizer`] is the one
 //! inference path; [`train`] makes models, [`eval`] scores them.
 
+pub mod adversarial;
 pub mod audio;
 pub mod augment;
 pub mod backend;
@@ -13,11 +14,14 @@ pub mod data;
 pub mod error;
 pub mod eval;
 pub mod features;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod live;
 pub mod longform;
 pub mod model;
 pub mod model_dir;
 pub mod noise;
+pub mod plot;
 pub mod recognizer;
 pub mod text;
 pub mod train;

@@ -67,7 +67,7 @@ impl std::fmt::Display for ModelSource {
     }
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -84,6 +84,15 @@ impl ModelSource {
                 let text =
                     std::fs::read_to_string(&cfg_path).map_err(|e| Error::io(&cfg_path, e))?;
                 let config = parse_config(&text, dir)?;
+                if Path::new(&config.weights.file).components().count() != 1 {
+                    return Err(Error::model(
+                        dir,
+                        format!(
+                            "weights file '{}' is not a plain file name",
+                            config.weights.file
+                        ),
+                    ));
+                }
                 let weights_path = dir.join(&config.weights.file);
                 let bytes =
                     std::fs::read(&weights_path).map_err(|e| Error::io(&weights_path, e))?;
@@ -97,6 +106,19 @@ impl ModelSource {
         let (config, bytes) = self.read()?;
         build(self, config, bytes, device)
     }
+}
+
+/// Check and load a model from its config text and weight bytes; `name` is used in errors.
+/// Anything wrong — checksum, shapes, a burnpack burn cannot parse — is an [`Error::Model`].
+pub fn load_parts(
+    name: &str,
+    config: &str,
+    weights: Vec<u8>,
+    device: &Device,
+) -> Result<LoadedModel> {
+    let source = ModelSource::Dir(PathBuf::from(name));
+    let config = parse_config(config, Path::new(name))?;
+    build(&source, config, weights, device)
 }
 
 fn parse_config(text: &str, dir: &Path) -> Result<ModelConfig> {
@@ -156,24 +178,52 @@ fn build(
             config.vocab.size()
         )));
     }
-    let record = ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
-        .map_err(|e| err(format!("cannot read weights: {e}")))?;
-    let model = config
-        .model
-        .init(device)
-        .try_load_record(record)
-        .map_err(|e| err(format!("weights do not fit the architecture: {e}")))?;
+    // Weights are f32: a config whose shapes need more than the file holds is refused before
+    // anything is allocated from it.
+    let needed = config.model.num_params().saturating_mul(4);
+    if needed as u64 > config.weights.bytes {
+        return Err(err(format!(
+            "the architecture needs {needed} bytes of weights, {} holds {}",
+            config.weights.file, config.weights.bytes
+        )));
+    }
+    // The checksum vouches for the bytes, not for burn's parser: keep a panic in there (a
+    // hand-made file with a matching checksum) from taking the process down.
+    let arch = config.model.clone();
+    let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let record = ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
+            .map_err(|e| format!("cannot read weights: {e}"))?;
+        arch.init(device)
+            .try_load_record(record)
+            .map_err(|e| format!("weights do not fit the architecture: {e}"))
+    }));
+    let model = match loaded {
+        Ok(result) => result.map_err(&err)?,
+        Err(_) => return Err(err("weights file is malformed (the decoder gave up)".into())),
+    };
     Ok(LoadedModel { config, model })
 }
 
 /// Save `model` with `config` into `dir` (created if needed). Files are written to temporary
 /// names and renamed, so a crash never leaves a half-written model behind.
-pub fn save(dir: &Path, mut config: ModelConfig, model: AcousticModel) -> Result<ModelConfig> {
+pub fn save(dir: &Path, config: ModelConfig, model: AcousticModel) -> Result<ModelConfig> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let (config, json, bytes) = to_parts(config, model)?;
+    write_atomic(&dir.join(WEIGHTS_FILE), &bytes)?;
+    write_atomic(&dir.join(CONFIG_FILE), json.as_bytes())?;
+    Ok(config)
+}
+
+/// Serialise a model: the config (with format version, size and checksum filled in), its
+/// JSON text, and the weight bytes.
+pub fn to_parts(
+    mut config: ModelConfig,
+    model: AcousticModel,
+) -> Result<(ModelConfig, String, Vec<u8>)> {
     let bytes: Vec<u8> = model
         .into_record()
         .into_bytes()
-        .map_err(|e| Error::model(dir, format!("cannot serialise weights: {e}")))?
+        .map_err(|e| Error::model(WEIGHTS_FILE, format!("cannot serialise weights: {e}")))?
         .to_vec();
     config.format_version = FORMAT_VERSION;
     config.weights = WeightsInfo {
@@ -181,11 +231,9 @@ pub fn save(dir: &Path, mut config: ModelConfig, model: AcousticModel) -> Result
         bytes: bytes.len() as u64,
         sha256: sha256_hex(&bytes),
     };
-    write_atomic(&dir.join(WEIGHTS_FILE), &bytes)?;
     let json = serde_json::to_string_pretty(&config)
-        .map_err(|e| Error::model(dir, format!("cannot serialise config: {e}")))?;
-    write_atomic(&dir.join(CONFIG_FILE), json.as_bytes())?;
-    Ok(config)
+        .map_err(|e| Error::model(CONFIG_FILE, format!("cannot serialise config: {e}")))?;
+    Ok((config, json, bytes))
 }
 
 /// Write `bytes` to `path` through a temporary file and a rename.

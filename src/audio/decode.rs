@@ -131,8 +131,8 @@ fn decode(path: &Path) -> Result<Waveform> {
     if mono.is_empty() {
         return Err(Error::audio(path, AudioError::Empty));
     }
-    if let Some((index, &value)) = mono.iter().enumerate().find(|(_, s)| !s.is_finite()) {
-        return Err(Error::audio(path, AudioError::NonFinite { index, value }));
+    if let Some((index, value)) = super::first_bad_sample(&mono) {
+        return Err(Error::audio(path, AudioError::bad_sample(index, value)));
     }
     Waveform::new(mono, rate).ok_or_else(|| Error::audio(path, AudioError::Empty))
 }

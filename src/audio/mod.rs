@@ -11,7 +11,26 @@ pub const SAMPLE_RATE: u32 = 16_000;
 
 pub use decode::{AudioBlocks, read_any};
 
-/// Mono audio as `f32` samples in `[-1, 1]` (nominally) with all samples finite.
+/// Largest sample magnitude a [`Waveform`] holds. Float WAVs may legitimately go past ±1
+/// (unnormalised, or scaled like integers), but ±2²⁴ and beyond is a corrupt file, and would
+/// overflow the front end's `f32` power spectra.
+pub const MAX_MAGNITUDE: f32 = 16_777_216.0;
+
+/// Why a sample cannot be in a [`Waveform`], if it cannot.
+pub fn bad_sample(s: f32) -> bool {
+    !s.is_finite() || s.abs() > MAX_MAGNITUDE
+}
+
+/// The first unusable sample: its index and value.
+pub fn first_bad_sample(samples: &[f32]) -> Option<(usize, f32)> {
+    samples
+        .iter()
+        .position(|&s| bad_sample(s))
+        .map(|i| (i, samples[i]))
+}
+
+/// Mono audio as `f32` samples in `[-1, 1]` (nominally), all finite and within
+/// ±[`MAX_MAGNITUDE`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Waveform {
     samples: Vec<f32>,
@@ -19,10 +38,10 @@ pub struct Waveform {
 }
 
 impl Waveform {
-    /// Build a waveform, replacing nothing: returns `None` when a sample is not finite or the
-    /// rate is zero.
+    /// Build a waveform, replacing nothing: returns `None` when a sample is not finite or past
+    /// ±[`MAX_MAGNITUDE`], or the rate is zero.
     pub fn new(samples: Vec<f32>, sample_rate: u32) -> Option<Self> {
-        if sample_rate == 0 || samples.iter().any(|s| !s.is_finite()) {
+        if sample_rate == 0 || samples.iter().any(|&s| bad_sample(s)) {
             return None;
         }
         Some(Self {

@@ -164,13 +164,11 @@ impl<R: Read + Seek> WavStream<R> {
             self.total,
         )?;
         self.read += interleaved.len() as u64;
-        if let Some((i, &value)) = interleaved.iter().enumerate().find(|(_, s)| !s.is_finite()) {
+        if let Some((i, value)) = super::first_bad_sample(&interleaved) {
+            let index = start as usize + i;
             return Err(Error::audio(
                 &self.path,
-                AudioError::NonFinite {
-                    index: (start as usize + i),
-                    value,
-                },
+                AudioError::bad_sample(index, value),
             ));
         }
         Ok(downmix(&interleaved, channels))

@@ -41,7 +41,7 @@ enum Command {
     /// Dump the MFCC features of a WAV file.
     Features(FeaturesArgs),
     /// Train a model from JSONL manifests.
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Measure WER/CER of a model on a manifest, clean and in noise.
     Eval(EvalArgs),
     /// Live transcription from a microphone (or a WAV file fed like one).
@@ -102,6 +102,12 @@ struct DevicesArgs {
     /// Print JSON lines instead of a table.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum AttackArg {
+    Fgsm,
+    Pgd,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -199,6 +205,45 @@ struct TrainArgs {
     /// Mix in the train clips of this noise bank (e.g. audio/noise) besides generated noise.
     #[arg(long)]
     noise_bank: Option<PathBuf>,
+    /// Lowest and highest training SNR in dB, e.g. "-5,30".
+    #[arg(long, allow_hyphen_values = true)]
+    snr_range: Option<String>,
+    /// Open the SNR range from easy to hard over the first half of training.
+    #[arg(long)]
+    snr_curriculum: bool,
+    /// Probability of reverberation with a synthetic room impulse response (RT60 0.2–0.9 s).
+    #[arg(long)]
+    reverb_prob: Option<f64>,
+    /// Probability of a random channel: telephone band, µ-law/A-law, clipping, gain.
+    #[arg(long)]
+    channel_prob: Option<f64>,
+    /// Probability of SpecAugment time and frequency masks.
+    #[arg(long)]
+    spec_augment_prob: Option<f64>,
+    /// Adversarial training with this attack on the normalised features.
+    #[arg(long, value_enum)]
+    adversarial: Option<AttackArg>,
+    /// L∞ radius of the attack (feature standard deviations).
+    #[arg(long, default_value_t = 0.1)]
+    adv_epsilon: f32,
+    /// PGD steps.
+    #[arg(long, default_value_t = 3)]
+    adv_steps: usize,
+    /// Fraction of batches replaced by their adversarial version.
+    #[arg(long)]
+    adv_ratio: Option<f64>,
+    /// Standard deviation of Gaussian weight noise, drawn anew per batch.
+    #[arg(long)]
+    weight_noise: Option<f32>,
+    /// Group DRO over noise kind × SNR bucket.
+    #[arg(long)]
+    dro: bool,
+    /// Checkpoint every N steps as well as after each epoch.
+    #[arg(long)]
+    checkpoint_every: Option<usize>,
+    /// Decoupled weight decay (AdamW).
+    #[arg(long)]
+    weight_decay: Option<f32>,
     /// Continue from OUT/checkpoint.
     #[arg(long)]
     resume: bool,
@@ -260,7 +305,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Transcribe(args) => transcribe(args, device),
         Command::Features(args) => features(args),
-        Command::Train(args) => train(args, device),
+        Command::Train(args) => train(*args, device),
         Command::Eval(args) => eval(args, device),
         Command::Listen(args) => listen(args, device),
         Command::Devices(args) => devices(args),
@@ -522,6 +567,30 @@ fn train(args: TrainArgs, device: DeviceSpec) -> Result<ExitCode> {
     set!(cfg.speed_prob, args.speed_prob);
     if let Some(bank) = &args.noise_bank {
         cfg.noise_bank = Some(bank.display().to_string());
+    }
+    if let Some(range) = &args.snr_range {
+        let (lo, hi) = range
+            .split_once(',')
+            .and_then(|(a, b)| Some((a.trim().parse().ok()?, b.trim().parse().ok()?)))
+            .with_context(|| format!("--snr-range '{range}': expected LOW,HIGH in dB"))?;
+        (cfg.snr_min_db, cfg.snr_max_db) = (lo, hi);
+    }
+    cfg.snr_curriculum |= args.snr_curriculum;
+    set!(cfg.reverb_prob, args.reverb_prob);
+    set!(cfg.channel_prob, args.channel_prob);
+    set!(cfg.spec_augment_prob, args.spec_augment_prob);
+    set!(cfg.adversarial_ratio, args.adv_ratio);
+    set!(cfg.weight_noise, args.weight_noise);
+    set!(cfg.checkpoint_every, args.checkpoint_every);
+    set!(cfg.weight_decay, args.weight_decay);
+    cfg.dro |= args.dro;
+    if let Some(attack) = args.adversarial {
+        cfg.adversarial = Some(match attack {
+            AttackArg::Fgsm => hark::adversarial::AttackConfig::fgsm(args.adv_epsilon),
+            AttackArg::Pgd => {
+                hark::adversarial::AttackConfig::pgd(args.adv_epsilon, args.adv_steps)
+            }
+        });
     }
     if let Some(cell) = args.cell {
         cfg.model.cell = match cell {

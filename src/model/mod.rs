@@ -49,6 +49,25 @@ impl AcousticModelConfig {
         Ok(())
     }
 
+    /// Number of weights, computed from the shapes without building anything (saturating, so
+    /// absurd configs give huge numbers instead of overflowing).
+    pub fn num_params(&self) -> usize {
+        let directions = if self.bidirectional { 2 } else { 1 };
+        let gh = self.cell.gates().saturating_mul(self.hidden);
+        let mut d_in = self.input_dim.saturating_mul(self.stack);
+        let mut total = 0usize;
+        for _ in 0..self.layers.min(1 << 16) {
+            let input = d_in.saturating_add(1).saturating_mul(directions * gh);
+            let recurrent = self
+                .hidden
+                .saturating_add(1)
+                .saturating_mul(directions * gh);
+            total = total.saturating_add(input).saturating_add(recurrent);
+            d_in = directions * self.hidden;
+        }
+        total.saturating_add(d_in.saturating_add(1).saturating_mul(self.vocab_size))
+    }
+
     pub fn init(&self, device: &Device) -> AcousticModel {
         let mut layers = Vec::with_capacity(self.layers);
         let mut d_in = self.input_dim * self.stack;
@@ -148,5 +167,29 @@ impl AcousticModel {
             x = layer.forward(x, rev.as_ref());
         }
         self.output.forward(self.dropout.forward(x)) // [N, T_out, V]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameter_count_from_shapes_matches_the_built_model() {
+        let device = Device::flex();
+        for (cell, bidirectional, layers) in [
+            (CellKind::Gru, true, 2),
+            (CellKind::Lstm, false, 3),
+            (CellKind::Lstm, true, 1),
+        ] {
+            let cfg = AcousticModelConfig::new(39, 29)
+                .with_hidden(16)
+                .with_layers(layers)
+                .with_cell(cell)
+                .with_bidirectional(bidirectional);
+            assert_eq!(cfg.num_params(), cfg.init(&device).num_params(), "{cfg:?}");
+        }
+        let absurd = AcousticModelConfig::new(usize::MAX, 29).with_hidden(usize::MAX);
+        assert_eq!(absurd.num_params(), usize::MAX);
     }
 }

@@ -155,5 +155,13 @@ pub fn bad_inputs(d: &Path) -> Vec<BadInput> {
             cause: "not finite",
         });
     }
+    let p = d.join("huge_float.wav");
+    let mut samples = tone(16_000, 0.1);
+    samples[5] = 1.5e36;
+    write_wav(&p, spec(1, 16_000, 32, true), &samples);
+    v.push(BadInput {
+        path: p,
+        cause: "far outside any audio range",
+    });
     v
 }

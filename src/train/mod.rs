@@ -1,7 +1,12 @@
 //! Training: manifests in, model directory out. AdamW with warm-up and cosine decay, gradient
-//! clipping, length-bucketed batches prepared on a separate thread (bounded queue), additive
-//! noise augmentation at random SNR, validation WER/CER each epoch, best-checkpoint selection,
-//! atomic checkpoints and `--resume`.
+//! clipping, length-bucketed batches prepared on a separate thread (bounded queue) with online
+//! augmentation ([`pipeline`]), FGSM/PGD adversarial batches ([`crate::adversarial`]), Gaussian
+//! weight noise, group DRO ([`dro`]), validation WER/CER each epoch, best-checkpoint selection,
+//! atomic checkpoints every N steps and `--resume` from the exact batch.
+
+pub mod dro;
+pub mod pipeline;
+pub mod plot;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -20,8 +25,11 @@ use rand::RngExt;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
+use crate::adversarial::{self, AttackConfig};
 use crate::audio::{Waveform, wav};
-use crate::augment::{self, NoiseColor};
+use crate::augment::{
+    self, channel::ChannelConfig, reverb::RoomRanges, specaug::SpecAugmentConfig,
+};
 use crate::backend::DeviceSpec;
 use crate::ctc::min_frames;
 use crate::data::{Batch, Manifest};
@@ -79,6 +87,44 @@ pub struct TrainingConfig {
     /// Stop after this many optimizer steps in total (0 = no limit).
     #[config(default = 0)]
     pub max_steps: usize,
+    /// SNR curriculum: the SNR range opens from `snr_max_db` down to `snr_min_db` over the
+    /// first half of training.
+    #[config(default = false)]
+    pub snr_curriculum: bool,
+    /// Probability of reverberation with a synthetic room impulse response.
+    #[config(default = 0.0)]
+    pub reverb_prob: f64,
+    #[config(default = "RoomRanges::default()")]
+    pub room: RoomRanges,
+    /// Probability of a random channel (telephone band, companding, clipping, gain).
+    #[config(default = 0.0)]
+    pub channel_prob: f64,
+    #[config(default = "ChannelConfig::default()")]
+    pub channel: ChannelConfig,
+    /// Probability of SpecAugment masks on an utterance's features.
+    #[config(default = 0.0)]
+    pub spec_augment_prob: f64,
+    #[config(default = "SpecAugmentConfig::default()")]
+    pub spec_augment: SpecAugmentConfig,
+    /// Adversarial training: the attack used on training batches (none when unset).
+    #[config(default = "None")]
+    pub adversarial: Option<AttackConfig>,
+    /// Fraction of batches trained on their adversarial version instead of the clean one.
+    #[config(default = 0.5)]
+    pub adversarial_ratio: f64,
+    /// Standard deviation of Gaussian noise added to every weight, drawn anew for each batch
+    /// (Graves, 2011); 0 turns it off.
+    #[config(default = 0.0)]
+    pub weight_noise: f32,
+    /// Group DRO over noise kind × SNR bucket instead of a plain mean over utterances.
+    #[config(default = false)]
+    pub dro: bool,
+    /// Exponentiated-gradient step of the DRO group weights.
+    #[config(default = 0.01)]
+    pub dro_step: f64,
+    /// Also write a checkpoint every this many steps (0: only at the end of each epoch).
+    #[config(default = 500)]
+    pub checkpoint_every: usize,
 }
 
 impl TrainingConfig {
@@ -160,9 +206,15 @@ struct EpochMetrics {
 /// Resumable position, written with every checkpoint.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct CheckpointState {
+    /// Epochs completed.
     epoch: usize,
     step: usize,
     best_dev_wer: Option<f64>,
+    /// Batches of epoch `epoch + 1` already trained on.
+    #[serde(default)]
+    batch_in_epoch: usize,
+    #[serde(default)]
+    dro: Option<dro::GroupWeights>,
 }
 
 /// A loaded training utterance.
@@ -252,11 +304,25 @@ fn learning_rate(cfg: &TrainingConfig, step: usize, total_steps: usize) -> f64 {
 
 /// The CTC loss of a batch, averaged over utterances after dividing by target length.
 pub fn batch_loss(model: &AcousticModel, batch: &Batch, device: &Device) -> Tensor<1> {
-    let n = batch.len();
     let x = Tensor::<3>::from_data(
-        TensorData::new(batch.features.clone(), [n, batch.max_frames, batch.dim]),
+        TensorData::new(
+            batch.features.clone(),
+            [batch.len(), batch.max_frames, batch.dim],
+        ),
         device,
     );
+    utterance_losses(model, x, batch, device).mean()
+}
+
+/// The CTC loss of each utterance of `batch` (`[N]`, divided by target length), with input
+/// features `x` (`[N, T, D]`, the batch's own or a perturbed copy).
+pub fn utterance_losses(
+    model: &AcousticModel,
+    x: Tensor<3>,
+    batch: &Batch,
+    device: &Device,
+) -> Tensor<1> {
+    let n = batch.len();
     let logits = model.forward(x, &batch.lengths); // [N, T', V]
     let log_probs = log_softmax(logits, 2).swap_dims(0, 1); // [T', N, V]
     let out_lengths: Vec<i64> = model
@@ -275,7 +341,7 @@ pub fn batch_loss(model: &AcousticModel, batch: &Batch, device: &Device) -> Tens
         .with_zero_infinity(true)
         .init()
         .forward(log_probs, targets, input_lengths, target_lengths.clone()); // [N]
-    (loss / target_lengths.float()).mean()
+    loss / target_lengths.float()
 }
 
 /// Decode a dev set with the current weights and score it.
@@ -367,13 +433,23 @@ pub fn run(cfg: &TrainingConfig, opts: &TrainOptions) -> Result<TrainReport> {
         epoch: 0,
         step: 0,
         best_dev_wer: None,
+        batch_in_epoch: 0,
+        dro: cfg.dro.then(|| dro::GroupWeights::new(cfg.dro_step)),
     };
     if opts.resume && ckpt_dir.join("state.json").is_file() {
         let (m, o, s) = load_checkpoint(&ckpt_dir, model, optim, &device)?;
         model = m;
         optim = o;
         state = s;
-        eprintln!("resuming after epoch {} (step {})", state.epoch, state.step);
+        eprintln!(
+            "resuming in epoch {} after batch {} (step {})",
+            state.epoch + 1,
+            state.batch_in_epoch,
+            state.step
+        );
+        if cfg.dro && state.dro.is_none() {
+            state.dro = Some(dro::GroupWeights::new(cfg.dro_step));
+        }
     }
 
     let batches_per_epoch = train.len().div_ceil(cfg.batch_size);
@@ -397,87 +473,60 @@ pub fn run(cfg: &TrainingConfig, opts: &TrainOptions) -> Result<TrainReport> {
         let started = Instant::now();
         let mut rng = augment::rng(cfg.seed.wrapping_add(epoch as u64 * 7919));
         let batches = make_batches(&train, cfg.batch_size, &mut rng);
+        let skip = state.batch_in_epoch.min(batches.len());
         let bar = progress_bar(opts.progress, batches.len() as u64, epoch, cfg.epochs);
-        let (tx, rx) = sync_channel::<Batch>(4);
+        bar.set_position(skip as u64);
+        let (tx, rx) = sync_channel::<(usize, Batch, Vec<usize>)>(4);
         let mut loss_sum = 0.0;
         let mut loss_count = 0usize;
         let mut utts_done = 0usize;
         let mut audio_s = 0.0;
         let mut lr = 0.0;
+        let mut step_error = None;
         model = std::thread::scope(|scope| {
             let mut model = model;
             let train = &train;
             let mfcc = &mfcc;
             let bank = &bank;
             let batches = &batches;
-            let seed = cfg.seed.wrapping_mul(31).wrapping_add(epoch as u64);
             scope.spawn(move || {
-                let mut rng = augment::rng(seed);
-                for batch in batches {
-                    let feats: Vec<_> = batch
+                for (k, batch) in batches.iter().enumerate().skip(skip) {
+                    let mut rng = pipeline::batch_rng(cfg.seed, epoch, k);
+                    let clock = (epoch - 1) as f64 / cfg.epochs as f64
+                        + k as f64 / (batches.len() * cfg.epochs) as f64;
+                    let items: Vec<(&[f32], &[u32])> = batch
                         .iter()
-                        .map(|&i| {
-                            let original = train[i].wave.samples();
-                            let perturbed;
-                            let samples = if rng.random::<f64>() < cfg.speed_prob {
-                                let r = cfg.speed_range;
-                                let factor = rng.random_range(1.0 - r..=1.0 + r);
-                                perturbed = augment::speed_perturb(original, factor);
-                                perturbed.as_slice()
-                            } else {
-                                original
-                            };
-                            if rng.random::<f64>() < cfg.noise_prob {
-                                let snr = rng.random_range(cfg.snr_min_db..=cfg.snr_max_db);
-                                let noisy = if !bank.is_empty() && rng.random::<f64>() < 0.7 {
-                                    bank[rng.random_range(0..bank.len())]
-                                        .mix(samples, snr, &mut rng)
-                                } else if !bank.is_empty() {
-                                    let colors =
-                                        [NoiseColor::White, NoiseColor::Pink, NoiseColor::Brown];
-                                    let color = colors[rng.random_range(0..colors.len())];
-                                    augment::add_noise(samples, color, snr, &mut rng)
-                                } else {
-                                    let color = if rng.random::<bool>() {
-                                        NoiseColor::White
-                                    } else {
-                                        NoiseColor::Pink
-                                    };
-                                    augment::add_noise(samples, color, snr, &mut rng)
-                                };
-                                mfcc.compute_samples(&noisy)
-                            } else {
-                                mfcc.compute_samples(samples)
-                            }
-                        })
+                        .map(|&i| (train[i].wave.samples(), train[i].targets.as_slice()))
                         .collect();
-                    let items: Vec<_> = feats
-                        .iter()
-                        .zip(batch)
-                        .map(|(f, &i)| (f, train[i].targets.as_slice()))
-                        .collect();
-                    if tx.send(Batch::collate(&items)).is_err() {
+                    let (b, groups) = pipeline::prepare(&items, cfg, mfcc, bank, clock, &mut rng);
+                    if tx.send((k, b, groups)).is_err() {
                         return;
                     }
                 }
             });
-            for (k, batch) in rx.iter().enumerate() {
+            for (k, batch, groups) in rx.iter() {
                 if cfg.max_steps > 0 && state.step >= cfg.max_steps {
                     break;
                 }
                 lr = learning_rate(cfg, state.step, total_steps);
-                let loss = batch_loss(&model, &batch, &device);
-                let value = loss.clone().into_scalar::<f32>() as f64;
-                if !value.is_finite() {
+                // Dropout masks, weight noise and attack starts depend on the step alone.
+                base.seed(cfg.seed.wrapping_add(state.step as u64));
+                let mut rng = pipeline::batch_rng(cfg.seed ^ 0xADE5, epoch, k);
+                let Some(loss) =
+                    training_loss(cfg, &model, &batch, &groups, &device, &mut state, &mut rng)
+                else {
                     eprintln!(
                         "warning: non-finite loss at step {}, batch skipped",
                         state.step
                     );
+                    state.batch_in_epoch = k + 1;
                     continue;
-                }
+                };
+                let value = loss.clone().into_scalar::<f32>() as f64;
                 let grads = GradientsParams::from_grads(loss.backward(), &model);
                 model = optim.step(lr, model, grads);
                 state.step += 1;
+                state.batch_in_epoch = k + 1;
                 loss_sum += value;
                 loss_count += 1;
                 utts_done += batch.len();
@@ -491,11 +540,30 @@ pub fn run(cfg: &TrainingConfig, opts: &TrainOptions) -> Result<TrainReport> {
                     utts_done as f64 / started.elapsed().as_secs_f64()
                 ));
                 bar.inc(1);
+                if cfg.checkpoint_every > 0 && state.step.is_multiple_of(cfg.checkpoint_every) {
+                    state.epoch = epoch - 1;
+                    if let Err(e) = save_checkpoint(&ckpt_dir, &model, &optim, &state) {
+                        step_error = Some(e);
+                        break;
+                    }
+                }
             }
             // Dropping the receiver ends a producer blocked on a full queue (early stop).
             drop(rx);
             model
         });
+        if let Some(e) = step_error {
+            return Err(e);
+        }
+        if state.batch_in_epoch < batches.len() {
+            // Stopped inside the epoch (--max-steps): keep the position for --resume.
+            bar.finish_and_clear();
+            state.epoch = epoch - 1;
+            last_loss = loss_sum / loss_count.max(1) as f64;
+            save_model(out, cfg, opts, &model, &vocab)?;
+            save_checkpoint(&ckpt_dir, &model, &optim, &state)?;
+            break;
+        }
         bar.finish_and_clear();
         epochs_run += 1;
         last_loss = loss_sum / loss_count.max(1) as f64;
@@ -529,6 +597,7 @@ pub fn run(cfg: &TrainingConfig, opts: &TrainOptions) -> Result<TrainReport> {
             let _ = writeln!(metrics, "{line}");
         }
         state.epoch = epoch;
+        state.batch_in_epoch = 0;
         let improved = match (dev_wer, state.best_dev_wer) {
             (Some(w), Some(best)) => w < best,
             (Some(_), None) => true,
@@ -539,6 +608,10 @@ pub fn run(cfg: &TrainingConfig, opts: &TrainOptions) -> Result<TrainReport> {
             save_model(out, cfg, opts, &model, &vocab)?;
         }
         save_checkpoint(&ckpt_dir, &model, &optim, &state)?;
+        if let Err(e) = plot::training_curves(&out.join("metrics.jsonl"), &out.join("training.png"))
+        {
+            eprintln!("warning: no training plot: {e}");
+        }
     }
     Ok(TrainReport {
         epochs_run,
@@ -548,6 +621,80 @@ pub fn run(cfg: &TrainingConfig, opts: &TrainOptions) -> Result<TrainReport> {
         skipped_utterances: skipped,
         train_utterances: train.len(),
     })
+}
+
+/// The loss to descend for one batch: clean or adversarial features (by
+/// `cfg.adversarial_ratio`), through weights with Gaussian noise when `cfg.weight_noise > 0`,
+/// averaged over utterances or weighted by DRO group. `None` when the loss is not finite.
+fn training_loss(
+    cfg: &TrainingConfig,
+    model: &AcousticModel,
+    batch: &Batch,
+    groups: &[usize],
+    device: &Device,
+    state: &mut CheckpointState,
+    rng: &mut augment::Rng,
+) -> Option<Tensor<1>> {
+    let noisy;
+    let forward_model = if cfg.weight_noise > 0.0 {
+        noisy = model.clone().map(&mut WeightNoise(cfg.weight_noise));
+        &noisy
+    } else {
+        model
+    };
+    // The attack is crafted against the noise-free weights: a backward through the noisy
+    // copy would consume the graph the training loss still needs.
+    let features = match &cfg.adversarial {
+        Some(attack) if rng.random::<f64>() < cfg.adversarial_ratio => {
+            adversarial::perturb(model, batch, device, attack, rng).0
+        }
+        _ => batch.features.clone(),
+    };
+    let shape = [batch.len(), batch.max_frames, batch.dim];
+    let x = Tensor::<3>::from_data(TensorData::new(features, shape), device);
+    let losses = utterance_losses(forward_model, x, batch, device); // [N]
+    let loss = match state.dro.as_mut() {
+        None => losses.mean(),
+        Some(weights) => {
+            let values = losses.clone().into_data().try_to_vec::<f32>().ok()?;
+            let mut sums = [(0.0f64, 0usize); dro::GROUPS];
+            for (&g, &v) in groups.iter().zip(&values) {
+                sums[g].0 += v as f64;
+                sums[g].1 += 1;
+            }
+            let means: Vec<Option<f64>> = sums
+                .iter()
+                .map(|&(s, n)| (n > 0).then(|| s / n as f64))
+                .collect();
+            let coef = weights.update(&means);
+            // Each utterance carries its group's weight shared among the group's utterances.
+            let per_utt: Vec<f32> = groups
+                .iter()
+                .map(|&g| (coef[g] / sums[g].1.max(1) as f64) as f32)
+                .collect();
+            let w = Tensor::<1>::from_data(TensorData::new(per_utt, [groups.len()]), device);
+            (losses * w).sum()
+        }
+    };
+    let value = loss.clone().into_scalar::<f32>();
+    value.is_finite().then_some(loss)
+}
+
+/// Adds Gaussian noise of the given standard deviation to every float parameter. The noisy
+/// tensors are built from the original parameters, so gradients flow back to them.
+struct WeightNoise(f32);
+
+impl burn::module::ModuleMapper for WeightNoise {
+    fn map_float<const D: usize>(
+        &mut self,
+        param: burn::module::Param<Tensor<D>>,
+    ) -> burn::module::Param<Tensor<D>> {
+        let std = self.0 as f64;
+        param.map(|t| {
+            let noise = t.random_like(burn::tensor::Distribution::Normal(0.0, std));
+            t + noise
+        })
+    }
 }
 
 fn progress_bar(enabled: bool, len: u64, epoch: usize, epochs: usize) -> ProgressBar {
@@ -633,7 +780,10 @@ fn load_checkpoint(
     let model = model
         .try_load_record(record)
         .map_err(|e| Error::model(dir, e.to_string()))?
-        .to_device(device);
+        .to_device(device)
+        // Fresh leaves: a backward must not run into the device move.
+        .valid()
+        .train();
     let optim = optim
         .from_bytes(burn::tensor::Bytes::from_bytes_vec(read("optimizer.bpk")?))
         .map_err(|e| Error::model(dir, e.to_string()))?;

@@ -3,6 +3,10 @@
 //!
 //! Domain: signal (operates on 16 kHz samples).
 
+pub mod channel;
+pub mod reverb;
+pub mod specaug;
+
 use rand::RngExt;
 
 use crate::audio::rms;

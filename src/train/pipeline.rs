@@ -1,0 +1,104 @@
+//! The augmentation pipeline: one training batch from utterance indices. Every batch draws its
+//! randomness from its own seed (run seed, epoch, batch number), so a run resumed in the middle
+//! of an epoch sees exactly the batches an uninterrupted run would.
+
+use rand::RngExt;
+
+use super::TrainingConfig;
+use super::dro::{NoiseKind, group_of};
+use crate::augment::{self, NoiseColor, Rng, channel, reverb, specaug};
+use crate::data::Batch;
+use crate::features::Mfcc;
+use crate::noise::Noise;
+
+/// The RNG for batch `index` of `epoch`.
+pub fn batch_rng(seed: u64, epoch: usize, index: usize) -> Rng {
+    let mix = seed
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add((epoch as u64) << 32)
+        .wrapping_add(index as u64);
+    augment::rng(mix)
+}
+
+/// Lowest SNR allowed at training clock `clock` (0 → 1 over the run): with the curriculum on,
+/// the range opens from its top to its bottom over the first half of training.
+pub fn snr_floor(cfg: &TrainingConfig, clock: f64) -> f32 {
+    if !cfg.snr_curriculum {
+        return cfg.snr_min_db;
+    }
+    let open = (clock / 0.5).clamp(0.0, 1.0) as f32;
+    cfg.snr_max_db - (cfg.snr_max_db - cfg.snr_min_db) * open
+}
+
+/// Corrupt one utterance: speed, reverberation, additive noise, channel (each by its
+/// probability). Returns the samples and the DRO group they fall in.
+pub fn corrupt(
+    original: &[f32],
+    cfg: &TrainingConfig,
+    bank: &[Noise],
+    clock: f64,
+    rng: &mut Rng,
+) -> (Vec<f32>, usize) {
+    let mut x = if rng.random::<f64>() < cfg.speed_prob {
+        let r = cfg.speed_range;
+        augment::speed_perturb(original, rng.random_range(1.0 - r..=1.0 + r))
+    } else {
+        original.to_vec()
+    };
+    if rng.random::<f64>() < cfg.reverb_prob {
+        let h = reverb::room_impulse_response(cfg.room, rng);
+        x = reverb::reverberate(&x, &h);
+    }
+    let mut group = group_of(NoiseKind::Clean, f32::INFINITY);
+    if rng.random::<f64>() < cfg.noise_prob {
+        let floor = snr_floor(cfg, clock);
+        let snr = if cfg.snr_max_db > floor {
+            rng.random_range(floor..=cfg.snr_max_db)
+        } else {
+            floor
+        };
+        if !bank.is_empty() && rng.random::<f64>() < 0.7 {
+            x = bank[rng.random_range(0..bank.len())].mix(&x, snr, rng);
+            group = group_of(NoiseKind::Recorded, snr);
+        } else {
+            let colors: &[NoiseColor] = if bank.is_empty() {
+                &[NoiseColor::White, NoiseColor::Pink]
+            } else {
+                &[NoiseColor::White, NoiseColor::Pink, NoiseColor::Brown]
+            };
+            let color = colors[rng.random_range(0..colors.len())];
+            x = augment::add_noise(&x, color, snr, rng);
+            group = group_of(NoiseKind::Generated, snr);
+        }
+    }
+    if rng.random::<f64>() < cfg.channel_prob {
+        x = channel::random_channel(&x, &cfg.channel, rng);
+    }
+    (x, group)
+}
+
+/// Features and targets of one batch, and each utterance's DRO group.
+pub fn prepare(
+    items: &[(&[f32], &[u32])],
+    cfg: &TrainingConfig,
+    mfcc: &Mfcc,
+    bank: &[Noise],
+    clock: f64,
+    rng: &mut Rng,
+) -> (Batch, Vec<usize>) {
+    let mut groups = Vec::with_capacity(items.len());
+    let feats: Vec<_> = items
+        .iter()
+        .map(|(samples, _)| {
+            let (x, group) = corrupt(samples, cfg, bank, clock, rng);
+            groups.push(group);
+            let mut f = mfcc.compute_samples(&x);
+            if rng.random::<f64>() < cfg.spec_augment_prob {
+                specaug::spec_augment(&mut f, cfg.features.num_ceps, &cfg.spec_augment, rng);
+            }
+            f
+        })
+        .collect();
+    let pairs: Vec<_> = feats.iter().zip(items).map(|(f, (_, t))| (f, *t)).collect();
+    (Batch::collate(&pairs), groups)
+}

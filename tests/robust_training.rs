@@ -1,0 +1,203 @@
+//! The robust trainer's parts: attacks have the stated radius and raise the loss, every
+//! augmentation runs inside a real training step, and a run killed with SIGKILL and resumed
+//! ends with the same weights as one that was never interrupted.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use burn::prelude::*;
+use hark::adversarial::{AttackConfig, loss_with, perturb};
+use hark::data::Batch;
+use hark::features::{Mfcc, MfccConfig};
+use hark::model::AcousticModelConfig;
+use hark::model_dir::ModelSource;
+use hark::text::Vocab;
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// The two fixture utterances as one batch, and an untrained model on an autodiff device.
+fn batch_and_model() -> (Batch, hark::model::AcousticModel, Device) {
+    let mfcc = Mfcc::new(MfccConfig::default()).unwrap();
+    let vocab = Vocab::english();
+    let feats: Vec<_> = ["overfit-1.wav", "overfit-2.wav"]
+        .iter()
+        .map(|f| mfcc.compute(&hark::audio::wav::read(&fixtures().join(f)).unwrap()))
+        .collect();
+    let targets = [
+        vocab.encode("open the door"),
+        vocab.encode("seven green apples"),
+    ];
+    let items: Vec<_> = feats
+        .iter()
+        .zip(&targets)
+        .map(|(f, t)| (f, t.as_slice()))
+        .collect();
+    let batch = Batch::collate(&items);
+    let device = Device::flex().autodiff();
+    let model = AcousticModelConfig::new(39, vocab.size())
+        .with_hidden(32)
+        .with_layers(1)
+        .with_dropout(0.0)
+        .init(&device);
+    (batch, model, device)
+}
+
+fn linf(a: &[f32], b: &[f32]) -> f32 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+#[test]
+fn fgsm_moves_every_real_frame_by_epsilon_and_raises_the_loss() {
+    let (batch, model, device) = batch_and_model();
+    let mut rng = hark::augment::rng(1);
+    let eps = 0.25;
+    let (adv, _) = perturb(&model, &batch, &device, &AttackConfig::fgsm(eps), &mut rng);
+    assert!((linf(&adv, &batch.features) - eps).abs() < 1e-5);
+    // Padding (the shorter utterance's tail) is never touched.
+    let (t, d) = (batch.max_frames, batch.dim);
+    let short = (0..2).min_by_key(|&b| batch.lengths[b]).unwrap();
+    let pad = short * t * d + batch.lengths[short] * d..(short + 1) * t * d;
+    assert!(!pad.is_empty());
+    assert!(adv[pad.clone()] == batch.features[pad]);
+    let clean = loss_with(&model, &batch, batch.features.clone(), &device);
+    let attacked = loss_with(&model, &batch, adv, &device);
+    assert!(attacked > clean * 1.05, "clean {clean}, FGSM {attacked}");
+}
+
+#[test]
+fn pgd_stays_in_the_ball_and_beats_fgsm() {
+    let (batch, model, device) = batch_and_model();
+    let mut rng = hark::augment::rng(2);
+    let eps = 0.1;
+    let (fgsm, _) = perturb(&model, &batch, &device, &AttackConfig::fgsm(eps), &mut rng);
+    let (pgd, _) = perturb(
+        &model,
+        &batch,
+        &device,
+        &AttackConfig::pgd(eps, 5),
+        &mut rng,
+    );
+    assert!(linf(&pgd, &batch.features) <= eps + 1e-6);
+    let clean = loss_with(&model, &batch, batch.features.clone(), &device);
+    let l_fgsm = loss_with(&model, &batch, fgsm, &device);
+    let l_pgd = loss_with(&model, &batch, pgd, &device);
+    assert!(
+        l_pgd > clean && l_pgd >= l_fgsm * 0.98,
+        "clean {clean} FGSM {l_fgsm} PGD {l_pgd}"
+    );
+}
+
+fn hark() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_hark"))
+}
+
+/// `hark train` on the fixtures with every robustness option on.
+fn train_command(out: &Path, extra: &[&str]) -> Command {
+    let mut c = hark();
+    c.args(["--threads", "1", "train", "--train"])
+        .arg(fixtures().join("overfit.jsonl"))
+        .arg("--out")
+        .arg(out)
+        .args([
+            "--hidden",
+            "24",
+            "--layers",
+            "1",
+            "--batch-size",
+            "1",
+            "--quiet",
+        ])
+        .args([
+            "--noise-bank",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/audio/noise"),
+        ])
+        .args([
+            "--noise-prob",
+            "0.8",
+            "--snr-range",
+            "-5,20",
+            "--snr-curriculum",
+        ])
+        .args([
+            "--reverb-prob",
+            "0.5",
+            "--channel-prob",
+            "0.5",
+            "--spec-augment-prob",
+            "0.5",
+        ])
+        .args([
+            "--adversarial",
+            "pgd",
+            "--adv-epsilon",
+            "0.1",
+            "--adv-steps",
+            "2",
+        ])
+        .args(["--weight-noise", "0.01", "--dro", "--checkpoint-every", "1"])
+        .args(extra);
+    c
+}
+
+fn log_probs(dir: &Path) -> Vec<f32> {
+    let device = Device::flex();
+    let loaded = ModelSource::Dir(dir.to_path_buf()).load(&device).unwrap();
+    let rec = hark::recognizer::Recognizer::new(loaded, device, &Default::default()).unwrap();
+    let wave = hark::audio::wav::read(&fixtures().join("overfit-1.wav")).unwrap();
+    let f = rec.mfcc().compute(&wave);
+    rec.log_probs(&[&f]).remove(0).0
+}
+
+fn checkpoint_step(out: &Path) -> usize {
+    std::fs::read_to_string(out.join("checkpoint/state.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v["step"].as_u64())
+        .unwrap_or(0) as usize
+}
+
+#[cfg(unix)]
+#[test]
+fn killed_and_resumed_run_ends_where_an_uninterrupted_one_does() {
+    let epochs = ["--epochs", "12"];
+    let whole = tempfile::tempdir().unwrap();
+    let out = train_command(whole.path(), &epochs).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(checkpoint_step(whole.path()), 24);
+    assert!(whole.path().join("training.png").is_file(), "training plot");
+
+    let broken = tempfile::tempdir().unwrap();
+    let mut child = train_command(broken.path(), &epochs).spawn().unwrap();
+    // Kill it mid-run, in the middle of an epoch if the timing allows.
+    let started = std::time::Instant::now();
+    while checkpoint_step(broken.path()) < 7 && started.elapsed().as_secs() < 120 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let killed_at = checkpoint_step(broken.path());
+    assert!((7..24).contains(&killed_at), "killed at step {killed_at}");
+    let out = train_command(broken.path(), &epochs)
+        .arg("--resume")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("resuming"));
+    assert_eq!(checkpoint_step(broken.path()), 24);
+    let (a, b) = (log_probs(whole.path()), log_probs(broken.path()));
+    let diff = linf(&a, &b);
+    assert!(diff < 1e-4, "resumed run differs by {diff}");
+}
