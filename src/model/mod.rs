@@ -57,13 +57,15 @@ impl AcousticModelConfig {
         let mut d_in = self.input_dim.saturating_mul(self.stack);
         let mut total = 0usize;
         for _ in 0..self.layers.min(1 << 16) {
-            let input = d_in.saturating_add(1).saturating_mul(directions * gh);
+            let input = d_in
+                .saturating_add(1)
+                .saturating_mul(gh.saturating_mul(directions));
             let recurrent = self
                 .hidden
                 .saturating_add(1)
-                .saturating_mul(directions * gh);
+                .saturating_mul(gh.saturating_mul(directions));
             total = total.saturating_add(input).saturating_add(recurrent);
-            d_in = directions * self.hidden;
+            d_in = self.hidden.saturating_mul(directions);
         }
         total.saturating_add(d_in.saturating_add(1).saturating_mul(self.vocab_size))
     }
