@@ -106,7 +106,7 @@ impl<'a> LongTranscriber<'a> {
             let end = (quiet + context).min(self.total);
             let found = self.recognise(self.core_start, end);
             let cut = snap_to_word_gap(&found, self.core_start, quiet, quiet + context / 2);
-            words.extend(keep_between(found, self.core_start, cut));
+            words.extend(keep_between(found, self.core_start, Some(cut)));
             self.core_start = cut;
             let keep_from = cut.saturating_sub(context).max(self.buf_start);
             self.buf.drain(..keep_from - self.buf_start);
@@ -120,7 +120,7 @@ impl<'a> LongTranscriber<'a> {
         let (core, end) = (self.core_start, self.total);
         let found = self.recognise(core, end);
         self.buf.clear();
-        keep_between(found, core, usize::MAX)
+        keep_between(found, core, None)
     }
 
     /// The middle of the quietest 100 ms between absolute samples `lo` and `hi`.
@@ -178,12 +178,12 @@ fn middle(w: &Word) -> f64 {
     (w.start + w.end) / 2.0
 }
 
-/// The words whose middle lies in `[from, to)` (samples).
-fn keep_between(words: Vec<Word>, from: usize, to: usize) -> Vec<Word> {
-    let (lo, hi) = (seconds_at(from), seconds_at(to));
+/// The words whose middle lies in `[from, to)` (samples; no upper end when `to` is `None`).
+fn keep_between(words: Vec<Word>, from: usize, to: Option<usize>) -> Vec<Word> {
+    let lo = seconds_at(from);
     words
         .into_iter()
-        .filter(|w| middle(w) >= lo && (to == usize::MAX || middle(w) < hi))
+        .filter(|w| middle(w) >= lo && to.is_none_or(|to| middle(w) < seconds_at(to)))
         .collect()
 }
 

@@ -1,11 +1,10 @@
 //! The `hark` binary with its built-in model, as a user runs it.
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use std::path::PathBuf;
+
+use common::{hark, root, run_ok};
 
 fn samples() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("audio/samples"))
@@ -18,23 +17,14 @@ fn samples() -> Vec<PathBuf> {
     v
 }
 
-fn hark() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_hark"))
-}
-
 #[test]
 fn transcribes_samples_as_json_lines() {
     let files = samples();
-    let out = hark()
-        .args(["transcribe", "--format", "json"])
-        .args(&files)
-        .current_dir(std::env::temp_dir())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_ok(
+        hark()
+            .args(["transcribe", "--format", "json"])
+            .args(&files)
+            .current_dir(std::env::temp_dir()),
     );
     let stdout = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = stdout.lines().collect();
@@ -146,7 +136,7 @@ fn silence_and_near_silence_give_empty_transcripts() {
         .map(|_| 3e-4 * hark::augment::gaussian(&mut rng))
         .collect();
     hark::audio::wav::write(&hiss, &hark::audio::Waveform::new(quiet, rate).unwrap()).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hark"))
+    let out = hark()
         .args(["transcribe", "--format", "json"])
         .arg(&silence)
         .arg(&hiss)

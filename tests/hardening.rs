@@ -7,25 +7,10 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::{bad_inputs, spec, write_wav};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use common::{bad_inputs, hark, json_lines, root, run_ok, spec, write_wav};
 
 fn sample() -> PathBuf {
     root().join("audio/samples/clean_flite_rms_fox.wav")
-}
-
-fn hark() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_hark"))
-}
-
-fn json_lines(stdout: &[u8]) -> Vec<serde_json::Value> {
-    String::from_utf8_lossy(stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l}: {e}")))
-        .collect()
 }
 
 #[test]
@@ -99,16 +84,7 @@ fn odd_but_valid_audio_is_transcribed_without_error() {
         write_wav(&p, spec(1, 16_000, 16, false), samples);
         paths.push(p);
     }
-    let out = hark()
-        .args(["transcribe", "--format", "json"])
-        .args(&paths)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_ok(hark().args(["transcribe", "--format", "json"]).args(&paths));
     let results = json_lines(&out.stdout);
     assert_eq!(results.len(), cases.len());
     let text = |i: usize| results[i]["text"].as_str().unwrap().to_string();
@@ -229,12 +205,7 @@ fn threads_flag_is_checked() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--threads"));
-    let out = hark()
-        .args(["--threads", "1", "transcribe"])
-        .arg(sample())
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    run_ok(hark().args(["--threads", "1", "transcribe"]).arg(sample()));
 }
 
 #[cfg(unix)]

@@ -2,26 +2,14 @@
 //! capture device (the `file` plugin with a `null` slave reading a raw PCM file), so the real
 //! microphone path runs without a sound card.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use std::path::{Path, PathBuf};
+
+use common::{hark, json_lines, root, run_ok};
 
 fn sample() -> PathBuf {
     root().join("audio/samples/clean_festival_ked_lights.wav")
-}
-
-fn hark() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_hark"))
-}
-
-fn events(stdout: &[u8]) -> Vec<serde_json::Value> {
-    String::from_utf8_lossy(stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
-        .collect()
 }
 
 fn final_text(events: &[serde_json::Value]) -> String {
@@ -46,17 +34,12 @@ fn transcribe_text(path: &Path) -> String {
 
 #[test]
 fn listen_from_file_gives_partials_then_finals() {
-    let out = hark()
-        .args(["listen", "--format", "json", "--input"])
-        .arg(sample())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_ok(
+        hark()
+            .args(["listen", "--format", "json", "--input"])
+            .arg(sample()),
     );
-    let ev = events(&out.stdout);
+    let ev = json_lines(&out.stdout);
     let first_final = ev
         .iter()
         .position(|e| e["type"] == "final")
@@ -89,7 +72,7 @@ fn listen_from_file_gives_partials_then_finals() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    let live = final_text(&events(&out.stdout));
+    let live = final_text(&json_lines(&out.stdout));
     let whole = transcribe_text(&sample());
     let errors = hark::eval::word_errors(&whole, &live);
     assert!(
@@ -106,7 +89,7 @@ fn default_device(home: &Path) -> Option<serde_json::Value> {
         .env("HOME", home)
         .output()
         .ok()?;
-    events(&out.stdout)
+    json_lines(&out.stdout)
         .into_iter()
         .find(|d| d["is_default"] == true)
 }
@@ -157,7 +140,7 @@ fn cpal_captures_from_an_alsa_file_device() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("listening on"), "{stderr}");
-    let captured = events(&out.stdout);
+    let captured = json_lines(&out.stdout);
     assert!(
         !final_text(&captured).is_empty(),
         "nothing recognised from the capture device; {stderr}"
@@ -185,7 +168,7 @@ fn cpal_captures_from_an_alsa_file_device() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    let from_file = events(&out.stdout);
+    let from_file = json_lines(&out.stdout);
     let finals = |ev: &[serde_json::Value]| -> Vec<serde_json::Value> {
         ev.iter()
             .filter(|e| e["type"] == "final")

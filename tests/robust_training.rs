@@ -2,8 +2,12 @@
 //! augmentation runs inside a real training step, and a run killed with SIGKILL and resumed
 //! ends with the same weights as one that was never interrupted.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use common::{hark, run_ok};
 
 use burn::prelude::*;
 use hark::adversarial::{AttackConfig, loss_with, perturb};
@@ -92,10 +96,6 @@ fn pgd_stays_in_the_ball_and_beats_fgsm() {
     );
 }
 
-fn hark() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_hark"))
-}
-
 /// `hark train` on the fixtures with every robustness option on.
 fn train_command(out: &Path, extra: &[&str]) -> Command {
     let mut c = hark();
@@ -166,12 +166,7 @@ fn checkpoint_step(out: &Path) -> usize {
 fn killed_and_resumed_run_ends_where_an_uninterrupted_one_does() {
     let epochs = ["--epochs", "12"];
     let whole = tempfile::tempdir().unwrap();
-    let out = train_command(whole.path(), &epochs).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_ok(&mut train_command(whole.path(), &epochs));
     assert_eq!(checkpoint_step(whole.path()), 24);
     assert!(whole.path().join("training.png").is_file(), "training plot");
 
@@ -186,15 +181,7 @@ fn killed_and_resumed_run_ends_where_an_uninterrupted_one_does() {
     child.wait().unwrap();
     let killed_at = checkpoint_step(broken.path());
     assert!((7..24).contains(&killed_at), "killed at step {killed_at}");
-    let out = train_command(broken.path(), &epochs)
-        .arg("--resume")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_ok(train_command(broken.path(), &epochs).arg("--resume"));
     assert!(String::from_utf8_lossy(&out.stderr).contains("resuming"));
     assert_eq!(checkpoint_step(broken.path()), 24);
     let (a, b) = (log_probs(whole.path()), log_probs(broken.path()));

@@ -67,15 +67,8 @@ impl<R: Read + Seek> WavStream<R> {
         let mut stream = Self::new_native(reader, byte_len, path)?;
         let rate = stream.spec.sample_rate;
         if rate != SAMPLE_RATE {
-            let resampler = StreamResampler::new(rate).map_err(|message| {
-                Error::audio(
-                    path,
-                    AudioError::Resample {
-                        from: rate,
-                        message,
-                    },
-                )
-            })?;
+            let resampler =
+                StreamResampler::new(rate).map_err(|m| resample_error(path, rate, m))?;
             stream.resampler = Some(resampler);
         }
         Ok(stream)
@@ -204,24 +197,14 @@ pub(crate) fn to_16k(native: Waveform, path: &Path) -> Result<Waveform> {
     if rate == SAMPLE_RATE {
         return Ok(native);
     }
-    let samples = resample(native.samples(), rate, SAMPLE_RATE).map_err(|message| {
-        Error::audio(
-            path,
-            AudioError::Resample {
-                from: rate,
-                message,
-            },
-        )
-    })?;
-    Waveform::new(samples, SAMPLE_RATE).ok_or_else(|| {
-        Error::audio(
-            path,
-            AudioError::Resample {
-                from: rate,
-                message: "resampler produced non-finite samples".into(),
-            },
-        )
-    })
+    let samples =
+        resample(native.samples(), rate, SAMPLE_RATE).map_err(|m| resample_error(path, rate, m))?;
+    Waveform::new(samples, SAMPLE_RATE)
+        .ok_or_else(|| resample_error(path, rate, "resampler produced non-finite samples".into()))
+}
+
+fn resample_error(path: &Path, from: u32, message: String) -> Error {
+    Error::audio(path, AudioError::Resample { from, message })
 }
 
 fn map_hound(path: &Path, err: hound::Error) -> Error {
