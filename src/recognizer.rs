@@ -55,6 +55,19 @@ pub struct Recognizer {
     device: Device,
     /// Seconds per model output frame.
     frame_seconds: f64,
+    /// Monte Carlo dropout at inference, when asked for.
+    mc: Option<McDropout>,
+}
+
+/// Monte Carlo dropout (Gal & Ghahramani, 2016): the model with its dropout left on, run
+/// `samples` times per input.
+struct McDropout {
+    /// A copy of the model on the autodiff device with its training flags on and no gradients
+    /// kept: burn applies dropout only there.
+    model: AcousticModel,
+    device: Device,
+    samples: usize,
+    seed: u64,
 }
 
 impl Recognizer {
@@ -90,7 +103,42 @@ impl Recognizer {
             decoder,
             device,
             frame_seconds,
+            mc: None,
         })
+    }
+
+    /// Decode with Monte Carlo dropout: each input is run `samples` times with the model's
+    /// dropout active; the decoder reads the mean of the sampled posteriors, and each word's
+    /// confidence becomes the fraction of samples whose own greedy transcript has the same
+    /// word overlapping it in time. Dropout is drawn from `seed` afresh for every call, so the
+    /// same input gives the same output.
+    pub fn with_mc_dropout(mut self, samples: usize, seed: u64) -> Result<Self> {
+        if samples < 2 {
+            return Err(Error::Config(format!(
+                "Monte Carlo dropout needs at least 2 samples, not {samples}"
+            )));
+        }
+        if self.model.dropout.prob <= 0.0 {
+            return Err(Error::Config(
+                "the model has no dropout to sample; Monte Carlo dropout needs one trained with \
+                 --dropout above 0"
+                    .into(),
+            ));
+        }
+        let device = self.device.clone().autodiff();
+        let model = self.model.clone().to_device(&device).train().no_grad();
+        self.mc = Some(McDropout {
+            model,
+            device,
+            samples,
+            seed,
+        });
+        Ok(self)
+    }
+
+    /// The model as used for inference (no dropout, no autodiff).
+    pub fn model(&self) -> &AcousticModel {
+        &self.model
     }
 
     pub fn vocab(&self) -> &Vocab {
@@ -159,12 +207,65 @@ impl Recognizer {
     pub fn transcribe_batch(&self, waves: &[Waveform]) -> Vec<Transcript> {
         let feats: Vec<Features> = waves.iter().map(|w| self.mfcc.compute(w)).collect();
         let refs: Vec<&Features> = feats.iter().collect();
-        self.log_probs(&refs)
+        let durations: Vec<f64> = waves.iter().map(Waveform::duration_s).collect();
+        self.transcribe_features(&refs, &durations)
             .into_iter()
             .zip(waves)
-            .map(|((lp, frames), wave)| {
-                let mut t = self.decode(&lp, frames, wave.duration_s());
+            .map(|(mut t, wave)| {
                 drop_inaudible_words(&mut t, wave);
+                t
+            })
+            .collect()
+    }
+
+    /// Recognise feature matrices (normalised as `mfcc()` makes them) of utterances lasting
+    /// `durations` seconds.
+    pub fn transcribe_features(&self, feats: &[&Features], durations: &[f64]) -> Vec<Transcript> {
+        match &self.mc {
+            None => self
+                .log_probs(feats)
+                .into_iter()
+                .zip(durations)
+                .map(|((lp, frames), &d)| self.decode(&lp, frames, d))
+                .collect(),
+            Some(mc) => self.mc_transcripts(mc, feats, durations),
+        }
+    }
+
+    fn mc_transcripts(
+        &self,
+        mc: &McDropout,
+        feats: &[&Features],
+        durations: &[f64],
+    ) -> Vec<Transcript> {
+        mc.device.seed(mc.seed);
+        let draws: Vec<Vec<(Vec<f32>, usize)>> = (0..mc.samples)
+            .map(|_| run_model(&mc.model, &mc.device, self.vocab.size(), feats))
+            .collect();
+        (0..feats.len())
+            .map(|i| {
+                let frames = draws[0][i].1;
+                let mut mean = vec![0.0f32; draws[0][i].0.len()];
+                for draw in &draws {
+                    for (m, lp) in mean.iter_mut().zip(&draw[i].0) {
+                        *m += lp.exp();
+                    }
+                }
+                let n = mc.samples as f32;
+                for m in &mut mean {
+                    *m = (*m / n).max(f32::MIN_POSITIVE).ln();
+                }
+                let mut t = self.decode(&mean, frames, durations[i]);
+                let sampled: Vec<Vec<Word>> = draws
+                    .iter()
+                    .map(|draw| {
+                        let lp = LogProbs::new(&draw[i].0, frames, self.vocab.size());
+                        self.to_transcript(&Greedy.decode(lp), durations[i]).words
+                    })
+                    .collect();
+                for w in &mut t.words {
+                    w.confidence = agreement(w, &sampled);
+                }
                 t
             })
             .collect()
@@ -172,40 +273,7 @@ impl Recognizer {
 
     /// Per-frame log-probabilities for each utterance: `(data [frames × vocab], frames)`.
     pub fn log_probs(&self, feats: &[&Features]) -> Vec<(Vec<f32>, usize)> {
-        let vocab = self.vocab.size();
-        let mut out: Vec<(Vec<f32>, usize)> = vec![(Vec::new(), 0); feats.len()];
-        let live: Vec<usize> = (0..feats.len())
-            .filter(|&i| feats[i].num_frames > 0)
-            .collect();
-        if live.is_empty() {
-            return out;
-        }
-        let dim = feats[live[0]].dim;
-        let max_t = live.iter().map(|&i| feats[i].num_frames).max().unwrap_or(0);
-        let mut data = vec![0.0f32; live.len() * max_t * dim];
-        let mut lengths = Vec::with_capacity(live.len());
-        for (b, &i) in live.iter().enumerate() {
-            let f = feats[i];
-            data[b * max_t * dim..b * max_t * dim + f.data.len()].copy_from_slice(&f.data);
-            lengths.push(f.num_frames);
-        }
-        let x = Tensor::<3>::from_data(
-            TensorData::new(data, [live.len(), max_t, dim]),
-            &self.device,
-        );
-        let logits = self.model.forward(x, &lengths); // [B, T', V]
-        let [_, t_out, _] = logits.dims();
-        let lp = log_softmax(logits, 2)
-            .into_data()
-            .try_to_vec::<f32>()
-            .unwrap_or_else(|e| unreachable!("model output is f32: {e:?}"));
-        let out_lengths = self.model.output_lengths(&lengths);
-        for (b, &i) in live.iter().enumerate() {
-            let frames = out_lengths[b];
-            let start = b * t_out * vocab;
-            out[i] = (lp[start..start + frames * vocab].to_vec(), frames);
-        }
-        out
+        run_model(&self.model, &self.device, self.vocab.size(), feats)
     }
 
     /// Turn a hypothesis into words with times and confidences.
@@ -252,6 +320,62 @@ impl Recognizer {
             words,
         }
     }
+}
+
+/// Per-frame log-probabilities of `model` on `device` for each utterance:
+/// `(data [frames × vocab], frames)`.
+fn run_model(
+    model: &AcousticModel,
+    device: &Device,
+    vocab: usize,
+    feats: &[&Features],
+) -> Vec<(Vec<f32>, usize)> {
+    let mut out: Vec<(Vec<f32>, usize)> = vec![(Vec::new(), 0); feats.len()];
+    let live: Vec<usize> = (0..feats.len())
+        .filter(|&i| feats[i].num_frames > 0)
+        .collect();
+    if live.is_empty() {
+        return out;
+    }
+    let dim = feats[live[0]].dim;
+    let max_t = live.iter().map(|&i| feats[i].num_frames).max().unwrap_or(0);
+    let mut data = vec![0.0f32; live.len() * max_t * dim];
+    let mut lengths = Vec::with_capacity(live.len());
+    for (b, &i) in live.iter().enumerate() {
+        let f = feats[i];
+        data[b * max_t * dim..b * max_t * dim + f.data.len()].copy_from_slice(&f.data);
+        lengths.push(f.num_frames);
+    }
+    let x = Tensor::<3>::from_data(TensorData::new(data, [live.len(), max_t, dim]), device);
+    let logits = model.forward(x, &lengths); // [B, T', V]
+    let [_, t_out, _] = logits.dims();
+    let lp = log_softmax(logits, 2)
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap_or_else(|e| unreachable!("model output is f32: {e:?}"));
+    let out_lengths = model.output_lengths(&lengths);
+    for (b, &i) in live.iter().enumerate() {
+        let frames = out_lengths[b];
+        let start = b * t_out * vocab;
+        out[i] = (lp[start..start + frames * vocab].to_vec(), frames);
+    }
+    out
+}
+
+/// The fraction of `samples` (each a list of words) holding a word with the same spelling
+/// as `word` that overlaps it in time.
+fn agreement(word: &Word, samples: &[Vec<Word>]) -> f32 {
+    if samples.is_empty() {
+        return word.confidence;
+    }
+    let agreeing = samples
+        .iter()
+        .filter(|s| {
+            s.iter()
+                .any(|v| v.word == word.word && v.start < word.end && word.start < v.end)
+        })
+        .count();
+    agreeing as f32 / samples.len() as f32
 }
 
 /// Remove words during which nothing was audible (every 10 ms frame below −60 dBFS, within

@@ -2,6 +2,7 @@
 //! makes one library call.
 
 mod corpus;
+mod eval;
 mod interrupt;
 
 use std::io::Write;
@@ -43,7 +44,7 @@ enum Command {
     /// Train a model from JSONL manifests.
     Train(Box<TrainArgs>),
     /// Measure WER/CER of a model on a manifest, clean and in noise.
-    Eval(EvalArgs),
+    Eval(eval::EvalArgs),
     /// Live transcription from a microphone (or a WAV file fed like one).
     Listen(ListenArgs),
     /// List audio input devices.
@@ -128,6 +129,10 @@ struct TranscribeArgs {
     /// Beam width (1 = greedy).
     #[arg(long, default_value_t = 8)]
     beam: usize,
+    /// Monte Carlo dropout: decode the mean of N dropout samples; each word's confidence is
+    /// the share of samples that agree on it (0: off; costs N forward passes).
+    #[arg(long, default_value_t = 0)]
+    mc_samples: usize,
     /// Audio files (WAV, FLAC, MP3, Ogg Vorbis). WAV is streamed: any length in bounded memory.
     #[arg(required = true)]
     files: Vec<PathBuf>,
@@ -258,33 +263,6 @@ enum CellArg {
     Gru,
 }
 
-#[derive(Args, Debug)]
-struct EvalArgs {
-    /// Model directory (default: the built-in model).
-    #[arg(long)]
-    model: Option<PathBuf>,
-    /// Test manifest (JSONL).
-    #[arg(long)]
-    manifest: PathBuf,
-    /// Comma-separated SNRs in dB; "clean" for no noise.
-    #[arg(long, default_value = "clean,20,10,0")]
-    snr: String,
-    /// Comma-separated noises: white, pink, brown (generated), names from the noise bank
-    /// (`audio/noise/bank.json`), or WAV files.
-    #[arg(long, default_value = "white")]
-    noise: String,
-    /// Noise bank directory.
-    #[arg(long, default_value_os_t = hark::noise::default_bank_dir())]
-    noise_bank: PathBuf,
-    #[arg(long, default_value_t = 8)]
-    beam: usize,
-    #[arg(long, default_value_t = 1234)]
-    seed: u64,
-    /// Also write the report as JSON here.
-    #[arg(long)]
-    json: Option<PathBuf>,
-}
-
 /// Entry point: maps errors to exit code 2.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -306,7 +284,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Transcribe(args) => transcribe(args, device),
         Command::Features(args) => features(args),
         Command::Train(args) => train(*args, device),
-        Command::Eval(args) => eval(args, device),
+        Command::Eval(args) => eval::eval(args, device),
         Command::Listen(args) => listen(args, device),
         Command::Devices(args) => devices(args),
         Command::Corpus(args) => corpus::corpus(args),
@@ -317,7 +295,11 @@ fn model_source(dir: Option<PathBuf>) -> ModelSource {
     dir.map_or(ModelSource::Embedded, ModelSource::Dir)
 }
 
-fn load_recognizer(model: Option<PathBuf>, device: DeviceSpec, beam: usize) -> Result<Recognizer> {
+pub(crate) fn load_recognizer(
+    model: Option<PathBuf>,
+    device: DeviceSpec,
+    beam: usize,
+) -> Result<Recognizer> {
     let device = device.device()?;
     let loaded = model_source(model).load(&device)?;
     Ok(Recognizer::new(loaded, device, &RecognizerConfig { beam })?)
@@ -336,7 +318,10 @@ struct JsonLine<'a> {
 }
 
 fn transcribe(args: TranscribeArgs, device: DeviceSpec) -> Result<ExitCode> {
-    let rec = load_recognizer(args.model, device, args.beam)?;
+    let mut rec = load_recognizer(args.model, device, args.beam)?;
+    if args.mc_samples > 0 {
+        rec = rec.with_mc_dropout(args.mc_samples, 0)?;
+    }
     let chunks = ChunkConfig {
         window_s: args.window,
         context_s: args.window_context,
@@ -625,113 +610,6 @@ fn train(args: TrainArgs, device: DeviceSpec) -> Result<ExitCode> {
         args.out.display()
     );
     Ok(ExitCode::SUCCESS)
-}
-
-fn eval(args: EvalArgs, device: DeviceSpec) -> Result<ExitCode> {
-    use hark::eval::{ErrorCounts, char_errors, word_errors};
-    let bank = hark::noise::NoiseBank::open(&args.noise_bank).ok();
-    let noises: Vec<hark::noise::Noise> = args
-        .noise
-        .split(',')
-        .map(|n| hark::noise::resolve(n.trim(), bank.as_ref()))
-        .collect::<hark::Result<_>>()?;
-    let snrs: Vec<Option<f32>> = args
-        .snr
-        .split(',')
-        .map(|s| match s.trim() {
-            "clean" => Ok(None),
-            v => v
-                .parse::<f32>()
-                .map(Some)
-                .with_context(|| format!("bad SNR '{v}'")),
-        })
-        .collect::<Result<_>>()?;
-    let rec = load_recognizer(args.model, device, args.beam)?;
-    let manifest = hark::data::Manifest::load(&args.manifest)?;
-    let mut failed = manifest.errors.len();
-    for e in &manifest.errors {
-        eprintln!("error: {e}");
-    }
-    let mut utts = Vec::new();
-    for entry in &manifest.entries {
-        match wav::read(&entry.audio) {
-            Ok(w) => utts.push((w, entry.text.clone())),
-            Err(e) => {
-                eprintln!("error: {e}");
-                failed += 1;
-            }
-        }
-    }
-    #[derive(Serialize)]
-    struct Row {
-        condition: String,
-        wer: f64,
-        cer: f64,
-        words: ErrorCounts,
-        rtf: f64,
-    }
-    let mut rows = Vec::new();
-    println!(
-        "{:>18} {:>8} {:>8} {:>8}",
-        "condition", "WER%", "CER%", "RTF"
-    );
-    // Clean once, then every noise at every SNR.
-    let mut conditions: Vec<(Option<&hark::noise::Noise>, Option<f32>)> = Vec::new();
-    if snrs.contains(&None) {
-        conditions.push((None, None));
-    }
-    for noise in &noises {
-        for snr in snrs.iter().flatten() {
-            conditions.push((Some(noise), Some(*snr)));
-        }
-    }
-    for (noise, snr) in conditions {
-        let mut rng = hark::augment::rng(args.seed);
-        let mut words = ErrorCounts::default();
-        let mut chars = ErrorCounts::default();
-        let mut audio_s = 0.0;
-        let started = Instant::now();
-        for (wave, text) in &utts {
-            let input = match (noise, snr) {
-                (Some(noise), Some(db)) => {
-                    let noisy = noise.mix(wave.samples(), db, &mut rng);
-                    hark::audio::Waveform::new(noisy, wave.sample_rate())
-                        .context("noise mixing produced non-finite samples")?
-                }
-                _ => wave.clone(),
-            };
-            let t = rec.transcribe(&input);
-            words += word_errors(text, &t.text);
-            chars += char_errors(text, &t.text);
-            audio_s += wave.duration_s();
-        }
-        let condition = match (noise, snr) {
-            (Some(n), Some(d)) => format!("{} {d} dB", n.name()),
-            _ => "clean".to_string(),
-        };
-        let rtf = started.elapsed().as_secs_f64() / audio_s.max(1e-9);
-        println!(
-            "{condition:>18} {:>8.1} {:>8.1} {rtf:>8.3}",
-            words.rate(),
-            chars.rate()
-        );
-        rows.push(Row {
-            condition,
-            wer: words.rate(),
-            cer: chars.rate(),
-            words,
-            rtf,
-        });
-    }
-    if let Some(p) = args.json {
-        std::fs::write(&p, serde_json::to_string_pretty(&rows)?)
-            .with_context(|| p.display().to_string())?;
-    }
-    Ok(if failed > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
 }
 
 fn devices(args: DevicesArgs) -> Result<ExitCode> {

@@ -1,4 +1,8 @@
-//! Scoring: Levenshtein alignment into substitutions, deletions and insertions; WER and CER.
+//! Scoring: Levenshtein alignment into substitutions, deletions and insertions; WER and CER;
+//! the calibration of word confidences; and robustness reports over noise, SNR and attacks.
+
+pub mod calibration;
+pub mod report;
 
 use serde::Serialize;
 

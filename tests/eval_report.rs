@@ -1,0 +1,171 @@
+//! `hark eval` as a user runs it: every condition in the report, attacks that hurt, averages
+//! that are the mean of their rows, a plot, a bad manifest line that costs only itself; and
+//! Monte Carlo dropout that is reproducible and gives sample shares as confidences.
+
+mod common;
+
+use std::path::PathBuf;
+
+use burn::prelude::*;
+use common::{hark, root, run_ok};
+use hark::features::MfccConfig;
+use hark::model::AcousticModelConfig;
+use hark::model_dir::ModelSource;
+use hark::recognizer::{Recognizer, RecognizerConfig};
+use hark::text::Vocab;
+
+fn fixtures() -> PathBuf {
+    root().join("tests/fixtures")
+}
+
+fn read_json(path: &std::path::Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+#[test]
+fn report_covers_every_condition_and_an_attack_hurts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (json, png) = (dir.path().join("r.json"), dir.path().join("r.png"));
+    let out = run_ok(
+        hark()
+            .args(["eval", "--quiet", "--snr", "clean,20,10", "--noise"])
+            .args([
+                "white",
+                "--attack-eps",
+                "0.3",
+                "--manifest",
+                fixtures().join("overfit.jsonl").to_str().unwrap(),
+                "--json",
+                json.to_str().unwrap(),
+                "--plot",
+                png.to_str().unwrap(),
+            ]),
+    );
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("pgd3 eps 0.3"), "{table}");
+    let r = read_json(&json);
+    assert_eq!(r["format"], "hark-eval/1");
+    assert_eq!(r["utterances"], 2);
+    assert_eq!(r["failed"], 0);
+    let rows = r["rows"].as_array().unwrap();
+    let names: Vec<&str> = rows
+        .iter()
+        .map(|r| r["condition"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["clean", "white 20 dB", "white 10 dB", "pgd3 eps 0.3"]
+    );
+    for row in rows {
+        let ece = row["ece"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&ece), "{row}");
+        assert_eq!(row["words"]["reference"], 6, "{row}");
+    }
+    let cer = |i: usize| rows[i]["cer"].as_f64().unwrap();
+    assert!(
+        cer(3) > cer(0) + 20.0,
+        "PGD at ε 0.3 should hurt: {} vs {}",
+        cer(3),
+        cer(0)
+    );
+    assert!((rows[3]["attack_epsilon"].as_f64().unwrap() - 0.3).abs() < 1e-6);
+    let avg = &r["averages_0_20db"][0];
+    assert_eq!(avg["noise"], "white");
+    let mean = (rows[1]["wer"].as_f64().unwrap() + rows[2]["wer"].as_f64().unwrap()) / 2.0;
+    assert!((avg["wer"].as_f64().unwrap() - mean).abs() < 1e-9);
+    let image = std::fs::read(&png).unwrap();
+    assert!(image.starts_with(b"\x89PNG"), "plot is not a PNG");
+}
+
+#[test]
+fn a_missing_file_costs_only_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("m.jsonl");
+    let good = std::fs::read_to_string(fixtures().join("overfit.jsonl")).unwrap();
+    let good = good.replace(
+        "\"overfit-",
+        &format!("\"{}/overfit-", fixtures().display()),
+    );
+    std::fs::write(
+        &manifest,
+        format!("{good}{{\"audio\": \"gone.wav\", \"text\": \"nothing\"}}\n"),
+    )
+    .unwrap();
+    let json = dir.path().join("r.json");
+    let out = hark()
+        .args(["eval", "--quiet", "--snr", "clean", "--manifest"])
+        .arg(&manifest)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("gone.wav"), "{stderr}");
+    let r = read_json(&json);
+    assert_eq!(
+        (r["utterances"].as_u64(), r["failed"].as_u64()),
+        (Some(2), Some(1))
+    );
+}
+
+#[test]
+fn bad_conditions_are_refused() {
+    for args in [
+        ["--snr", "loud"],
+        ["--attack-eps", "-1"],
+        ["--noise", "no-such-noise"],
+    ] {
+        let out = hark()
+            .args(["eval", "--quiet", "--manifest"])
+            .arg(fixtures().join("overfit.jsonl"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+}
+
+/// One test, not two: burn's CPU random generator is global to the process, so a model built
+/// on another test thread would draw from it between two MC runs.
+#[test]
+fn mc_dropout_is_reproducible_and_needs_samples_and_dropout() {
+    let device = Device::flex();
+    let loaded = ModelSource::Embedded.load(&device).unwrap();
+    let rec = Recognizer::new(loaded, device.clone(), &RecognizerConfig { beam: 4 })
+        .unwrap()
+        .with_mc_dropout(4, 7)
+        .unwrap();
+    let wave = hark::audio::wav::read(&fixtures().join("overfit-2.wav")).unwrap();
+    let first = rec.transcribe(&wave);
+    assert!(!first.words.is_empty());
+    assert_eq!(
+        first,
+        rec.transcribe(&wave),
+        "same seed, same input, same answer"
+    );
+    for w in &first.words {
+        let share = w.confidence * 4.0;
+        assert!((share - share.round()).abs() < 1e-6, "{w:?}");
+    }
+
+    let loaded = ModelSource::Embedded.load(&device).unwrap();
+    let rec = Recognizer::new(loaded, device.clone(), &RecognizerConfig { beam: 1 }).unwrap();
+    assert!(rec.with_mc_dropout(1, 0).is_err());
+    let vocab = Vocab::english();
+    let plain = AcousticModelConfig::new(39, vocab.size())
+        .with_hidden(8)
+        .with_layers(1)
+        .with_dropout(0.0)
+        .init(&device);
+    let rec = Recognizer::from_model(
+        plain,
+        MfccConfig::default(),
+        vocab,
+        device,
+        &RecognizerConfig { beam: 1 },
+    )
+    .unwrap();
+    let err = rec.with_mc_dropout(8, 0).err().unwrap().to_string();
+    assert!(err.contains("dropout"), "{err}");
+}
