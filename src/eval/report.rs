@@ -193,7 +193,7 @@ fn score(
             hypothesis: t.text.clone(),
         });
     }
-    worst.sort_by(|a, b| b.word_errors.cmp(&a.word_errors));
+    worst.sort_by_key(|w| std::cmp::Reverse(w.word_errors));
     worst.truncate(5);
     let (noise, snr_db, attack) = match condition {
         Condition::Clean => (None, None, None),
@@ -258,7 +258,7 @@ pub fn averages_0_20db(rows: &[Row]) -> Vec<NoiseAverage> {
 pub fn wer_by_snr(rows: &[Row], clean_at_db: f64) -> Vec<crate::plot::Series> {
     let clean = rows
         .iter()
-        .find(|r| matches!(r.noise, None) && r.attack_epsilon.is_none());
+        .find(|r| r.noise.is_none() && r.attack_epsilon.is_none());
     let mut series: Vec<crate::plot::Series> = Vec::new();
     for r in rows {
         let (Some(noise), Some(snr)) = (&r.noise, r.snr_db) else {
