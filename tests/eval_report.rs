@@ -75,6 +75,28 @@ fn report_covers_every_condition_and_an_attack_hurts() {
     assert!((avg["wer"].as_f64().unwrap() - mean).abs() < 1e-9);
     let image = std::fs::read(&png).unwrap();
     assert!(image.starts_with(b"\x89PNG"), "plot is not a PNG");
+
+    // Two reports side by side: the second against the first as baseline.
+    let both = dir.path().join("both.png");
+    let out = run_ok(
+        hark()
+            .arg("compare")
+            .args([&json, &json])
+            .arg("--plot")
+            .arg(&both),
+    );
+    let table = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 4, "{table}");
+    assert!(
+        lines[0].contains("white 0–20 dB") && lines[0].contains("PGD3 ε 0.3"),
+        "{table}"
+    );
+    assert!(
+        lines[3].starts_with("| r | ") && lines[3].contains("+0.0%"),
+        "{table}"
+    );
+    assert!(std::fs::read(&both).unwrap().starts_with(b"\x89PNG"));
 }
 
 #[test]

@@ -212,7 +212,7 @@ pub fn eval(args: EvalArgs, device: DeviceSpec) -> Result<ExitCode> {
     }
     if let Some(p) = &args.json {
         let report = Report {
-            format: report::FORMAT,
+            format: report::FORMAT.to_string(),
             model: args
                 .model
                 .as_ref()
@@ -234,4 +234,42 @@ pub fn eval(args: EvalArgs, device: DeviceSpec) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// Reports written by `hark eval --json` on the same test set; the first is the baseline
+    /// of the relative change.
+    #[arg(required = true)]
+    reports: Vec<PathBuf>,
+    /// Also draw WER against SNR (mean over the noises), one line per report, as a PNG here.
+    #[arg(long)]
+    plot: Option<PathBuf>,
+}
+
+/// `hark compare`: reports side by side as a Markdown table (named by file stem).
+pub fn compare(args: CompareArgs) -> Result<ExitCode> {
+    use hark::eval::compare;
+    let reports = args
+        .reports
+        .iter()
+        .map(|p| {
+            let name = p
+                .file_stem()
+                .map_or("?".into(), |s| s.to_string_lossy().into_owned());
+            let name = name.strip_suffix(".eval").unwrap_or(&name).to_string();
+            Ok((name, compare::load(p)?))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    print!("{}", compare::markdown(&reports));
+    if let Some(p) = &args.plot {
+        hark::plot::line_chart(
+            p,
+            "WER against SNR, mean over noises (clean drawn at 30 dB)",
+            "SNR (dB)",
+            "WER (%)",
+            &compare::mean_wer_by_snr(&reports, 30.0),
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -45,6 +45,8 @@ enum Command {
     Train(Box<TrainArgs>),
     /// Measure WER/CER of a model on a manifest, clean and in noise.
     Eval(eval::EvalArgs),
+    /// Robustness reports from `hark eval --json` side by side: a Markdown table and a plot.
+    Compare(eval::CompareArgs),
     /// Live transcription from a microphone (or a WAV file fed like one).
     Listen(ListenArgs),
     /// List audio input devices.
@@ -285,6 +287,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Features(args) => features(args),
         Command::Train(args) => train(*args, device),
         Command::Eval(args) => eval::eval(args, device),
+        Command::Compare(args) => eval::compare(args),
         Command::Listen(args) => listen(args, device),
         Command::Devices(args) => devices(args),
         Command::Corpus(args) => corpus::corpus(args),

@@ -2,6 +2,7 @@
 //! the calibration of word confidences; and robustness reports over noise, SNR and attacks.
 
 pub mod calibration;
+pub mod compare;
 pub mod report;
 
 use serde::Serialize;
@@ -9,7 +10,7 @@ use serde::Serialize;
 use crate::text::normalize;
 
 /// Edit counts of a hypothesis against a reference.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ErrorCounts {
     pub substitutions: usize,
     pub deletions: usize,

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::calibration::{Calibration, word_hits};
 use super::{ErrorCounts, char_errors, word_errors};
@@ -44,7 +44,7 @@ pub enum Condition {
 }
 
 /// The scores of one condition.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Row {
     pub condition: String,
     pub noise: Option<String>,
@@ -65,7 +65,7 @@ pub struct Row {
     pub worst: Vec<WorstUtterance>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WorstUtterance {
     pub id: String,
     pub word_errors: usize,
@@ -74,7 +74,7 @@ pub struct WorstUtterance {
 }
 
 /// Mean WER of one noise over the SNRs from 0 to 20 dB that were measured.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NoiseAverage {
     pub noise: String,
     pub snrs_db: Vec<f32>,
@@ -83,9 +83,9 @@ pub struct NoiseAverage {
 }
 
 /// A whole report, as `hark eval --json` writes it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
-    pub format: &'static str,
+    pub format: String,
     pub model: String,
     pub manifest: String,
     pub utterances: usize,
