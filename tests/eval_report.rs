@@ -119,6 +119,7 @@ fn a_missing_file_costs_only_itself() {
         .arg(&manifest)
         .arg("--json")
         .arg(&json)
+        .arg("--details")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));

@@ -20,7 +20,7 @@ pub struct EvalArgs {
     #[arg(long)]
     manifest: PathBuf,
     /// Comma-separated SNRs in dB; "clean" for no noise.
-    #[arg(long, default_value = "clean,20,10,0")]
+    #[arg(long, default_value = "clean,20,15,10,5,0,-5")]
     snr: String,
     /// Comma-separated noises: white, pink, brown (generated), names from the noise bank
     /// (`audio/noise/bank.json`), or WAV files.
@@ -53,6 +53,9 @@ pub struct EvalArgs {
     /// Also draw WER against SNR, one line per noise, as a PNG here.
     #[arg(long)]
     plot: Option<PathBuf>,
+    /// Put every utterance's reference, hypothesis and error counts in the JSON report.
+    #[arg(long, requires = "json")]
+    details: bool,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
@@ -167,7 +170,8 @@ pub fn eval(args: EvalArgs, device: DeviceSpec) -> Result<ExitCode> {
         &noises,
         &conditions,
         args.seed,
-        |name, done| {
+        args.details,
+        |name: &str, done: usize| {
             if name != last_name {
                 done_before += last_done as u64;
                 last_name = name.to_string();

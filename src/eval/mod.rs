@@ -113,6 +113,37 @@ mod tests {
     }
 
     #[test]
+    fn alignment_table() {
+        // (reference, hypothesis, substitutions, deletions, insertions)
+        let cases: &[(&str, &str, usize, usize, usize)] = &[
+            ("a b c", "a b c", 0, 0, 0),
+            ("a b c", "", 0, 3, 0),
+            ("", "a b", 0, 0, 2),
+            ("a b c", "x y z", 3, 0, 0),
+            ("a b c d", "a c d", 0, 1, 0),
+            ("a c d", "a b c d", 0, 0, 1),
+            ("a b c d e", "a x c e", 1, 1, 0),
+            ("a b", "x a b y", 0, 0, 2),
+            ("one two three", "three two one", 2, 0, 0),
+            ("the the the", "the", 0, 2, 0),
+            ("Don't STOP", "dont stop", 1, 0, 0),
+            ("seven, eight; nine.", "seven eight nine", 0, 0, 0),
+        ];
+        for &(r, h, s, d, i) in cases {
+            let e = word_errors(r, h);
+            assert_eq!(
+                (e.substitutions, e.deletions, e.insertions),
+                (s, d, i),
+                "{r:?} vs {h:?}"
+            );
+            assert_eq!(e.reference, r.split_whitespace().count(), "{r:?}");
+            // Swapping the sides swaps deletions and insertions and keeps the edit count.
+            let back = word_errors(h, r);
+            assert_eq!(back.errors(), e.errors(), "{r:?} vs {h:?}");
+        }
+    }
+
+    #[test]
     fn character_errors() {
         let e = char_errors("abc", "abd");
         assert_eq!((e.substitutions, e.reference), (1, 3));

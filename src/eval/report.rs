@@ -61,16 +61,21 @@ pub struct Row {
     pub hypothesis_words: usize,
     /// Processing seconds per second of audio (attacks included).
     pub rtf: f64,
-    /// The worst utterances, most word errors first (id, errors, reference words, hypothesis).
-    pub worst: Vec<WorstUtterance>,
+    /// The five worst utterances, most word errors first.
+    pub worst: Vec<UtteranceResult>,
+    /// Every utterance, in manifest order, when asked for (`hark eval --details`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub utterances: Vec<UtteranceResult>,
 }
 
+/// One utterance's result under one condition.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct WorstUtterance {
+pub struct UtteranceResult {
     pub id: String,
-    pub word_errors: usize,
-    pub reference_words: usize,
+    pub reference: String,
     pub hypothesis: String,
+    pub words: ErrorCounts,
+    pub chars: ErrorCounts,
 }
 
 /// Mean WER of one noise over the SNRs from 0 to 20 dB that were measured.
@@ -106,6 +111,7 @@ pub fn evaluate(
     noises: &[Noise],
     conditions: &[Condition],
     seed: u64,
+    details: bool,
     mut progress: impl FnMut(&str, usize),
 ) -> Result<Vec<Row>> {
     let audio_s: f64 = utts.iter().map(|u| u.wave.duration_s()).sum();
@@ -149,7 +155,15 @@ pub fn evaluate(
             progress(&name, transcripts.len());
         }
         let rtf = started.elapsed().as_secs_f64() / audio_s.max(1e-9);
-        rows.push(score(name, condition, noises, utts, &transcripts, rtf));
+        rows.push(score(
+            name,
+            condition,
+            noises,
+            utts,
+            &transcripts,
+            rtf,
+            details,
+        ));
     }
     Ok(rows)
 }
@@ -173,28 +187,35 @@ fn score(
     utts: &[TestUtterance],
     transcripts: &[Transcript],
     rtf: f64,
+    details: bool,
 ) -> Row {
     let mut words = ErrorCounts::default();
     let mut chars = ErrorCounts::default();
     let mut calibration = Calibration::new(CALIBRATION_BINS);
-    let mut worst = Vec::new();
+    let mut each = Vec::with_capacity(utts.len());
     for (u, t) in utts.iter().zip(transcripts) {
         let w = word_errors(&u.text, &t.text);
+        let c = char_errors(&u.text, &t.text);
         words += w;
-        chars += char_errors(&u.text, &t.text);
+        chars += c;
         let spelled: Vec<&str> = t.words.iter().map(|w| w.word.as_str()).collect();
         for (word, hit) in t.words.iter().zip(word_hits(&u.text, &spelled)) {
             calibration.add(word.confidence, hit);
         }
-        worst.push(WorstUtterance {
+        each.push(UtteranceResult {
             id: u.id.clone(),
-            word_errors: w.errors(),
-            reference_words: w.reference,
+            reference: u.text.clone(),
             hypothesis: t.text.clone(),
+            words: w,
+            chars: c,
         });
     }
-    worst.sort_by_key(|w| std::cmp::Reverse(w.word_errors));
+    let mut worst = each.clone();
+    worst.sort_by_key(|w| std::cmp::Reverse(w.words.errors()));
     worst.truncate(5);
+    if !details {
+        each.clear();
+    }
     let (noise, snr_db, attack) = match condition {
         Condition::Clean => (None, None, None),
         Condition::Noisy { noise, snr_db } => (
@@ -218,6 +239,7 @@ fn score(
         hypothesis_words: calibration.count(),
         rtf,
         worst,
+        utterances: each,
     }
 }
 
