@@ -192,3 +192,34 @@ fn mc_dropout_is_reproducible_and_needs_samples_and_dropout() {
     let err = rec.with_mc_dropout(8, 0).err().unwrap().to_string();
     assert!(err.contains("dropout"), "{err}");
 }
+
+#[test]
+fn score_uses_hark_normalisation_and_counts_missing_hypotheses() {
+    let dir = tempfile::tempdir().unwrap();
+    let hyps = dir.path().join("h.jsonl");
+    let one = fixtures().join("overfit-1.wav");
+    std::fs::write(
+        &hyps,
+        format!(
+            "{{\"audio\": {:?}, \"text\": \"Open the DOOR!\"}}\n",
+            one.display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = hark()
+        .args(["score", "--reference"])
+        .arg(fixtures().join("overfit.jsonl"))
+        .arg("--hypotheses")
+        .arg(&hyps)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a missing hypothesis is reported"
+    );
+    let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(line["missing_hypotheses"], 1);
+    assert_eq!(line["words"]["deletions"], 3);
+    assert_eq!(line["wer"].as_f64(), Some(50.0));
+}

@@ -47,6 +47,8 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Robustness reports from `hark eval --json` side by side: a Markdown table and a plot.
     Compare(eval::CompareArgs),
+    /// Score any recogniser's hypotheses (JSONL) against a manifest with hark's normalisation.
+    Score(eval::ScoreArgs),
     /// Live transcription from a microphone (or a WAV file fed like one).
     Listen(ListenArgs),
     /// List audio input devices.
@@ -288,6 +290,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Train(args) => train(*args, device),
         Command::Eval(args) => eval::eval(args, device),
         Command::Compare(args) => eval::compare(args),
+        Command::Score(args) => eval::score(args),
         Command::Listen(args) => listen(args, device),
         Command::Devices(args) => devices(args),
         Command::Corpus(args) => corpus::corpus(args),
