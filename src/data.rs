@@ -104,6 +104,50 @@ impl Batch {
         self.lengths.is_empty()
     }
 
+    /// Utterances `range` of this batch as a batch of their own, padded only as far as they
+    /// need.
+    pub fn rows(&self, range: std::ops::Range<usize>) -> Batch {
+        let range = range.start.min(self.len())..range.end.min(self.len());
+        let lengths = self.lengths[range.clone()].to_vec();
+        let target_lengths = self.target_lengths[range.clone()].to_vec();
+        let max_frames = lengths.iter().copied().max().unwrap_or(0);
+        let max_target = target_lengths.iter().copied().max().unwrap_or(0).max(1);
+        let (t, d, s) = (self.max_frames, self.dim, self.max_target);
+        let mut features = vec![0.0f32; range.len() * max_frames * d];
+        let mut targets = vec![0i64; range.len() * max_target];
+        for (r, i) in range.enumerate() {
+            let n = self.lengths[i] * d;
+            features[r * max_frames * d..r * max_frames * d + n]
+                .copy_from_slice(&self.features[i * t * d..i * t * d + n]);
+            let m = self.target_lengths[i];
+            targets[r * max_target..r * max_target + m]
+                .copy_from_slice(&self.targets[i * s..i * s + m]);
+        }
+        Batch {
+            features,
+            lengths,
+            max_frames,
+            dim: d,
+            targets,
+            target_lengths,
+            max_target,
+        }
+    }
+
+    /// Cut into at most `parts` batches of nearly equal size, in order.
+    pub fn split(&self, parts: usize) -> Vec<Batch> {
+        let parts = parts.clamp(1, self.len().max(1));
+        let (n, base, extra) = (self.len(), self.len() / parts, self.len() % parts);
+        let mut out = Vec::with_capacity(parts);
+        let mut start = 0;
+        for p in 0..parts {
+            let end = (start + base + usize::from(p < extra)).min(n);
+            out.push(self.rows(start..end));
+            start = end;
+        }
+        out
+    }
+
     /// Pad features and targets of several utterances into one batch.
     pub fn collate(items: &[(&Features, &[u32])]) -> Self {
         let dim = items.first().map_or(0, |(f, _)| f.dim);
@@ -160,6 +204,31 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn split_keeps_every_utterance_and_trims_padding() {
+        let f = |frames: usize, v: f32| Features {
+            data: vec![v; frames * 2],
+            num_frames: frames,
+            dim: 2,
+        };
+        let feats = [f(3, 1.0), f(5, 2.0), f(2, 3.0)];
+        let targets: [&[u32]; 3] = [&[1, 2], &[3], &[4, 5, 6]];
+        let items: Vec<(&Features, &[u32])> =
+            feats.iter().zip(targets).map(|(f, t)| (f, t)).collect();
+        let whole = Batch::collate(&items);
+        let parts = whole.split(2);
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[0].lengths, [3, 5]);
+        assert_eq!(parts[1].lengths, [2]);
+        assert_eq!((parts[1].max_frames, parts[1].max_target), (2, 3));
+        assert_eq!(parts[1].features, vec![3.0; 4]);
+        assert_eq!(parts[1].targets, [4, 5, 6]);
+        // Each part equals collating its own utterances.
+        assert_eq!(parts[0].features, Batch::collate(&items[..2]).features);
+        assert_eq!(parts[0].targets, Batch::collate(&items[..2]).targets);
+        assert_eq!(whole.split(5).len(), 3, "never an empty part");
     }
 
     #[test]

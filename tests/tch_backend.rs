@@ -28,6 +28,7 @@ fn training_steps_run_on_libtorch() {
         dev_manifest: None,
         out_dir: out.path().to_path_buf(),
         device: DeviceSpec::Libtorch,
+        parallel_devices: Vec::new(),
         resume: false,
         progress: false,
         command: "test".into(),

@@ -33,6 +33,7 @@ fn tiny_model_overfits_two_utterances() {
         dev_manifest: None,
         out_dir: out.path().to_path_buf(),
         device: DeviceSpec::Cpu,
+        parallel_devices: Vec::new(),
         resume: false,
         progress: false,
         command: "test".into(),

@@ -181,12 +181,20 @@ struct TrainArgs {
     /// A TrainingConfig JSON file; flags below override it.
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Train data-parallel on these devices (comma-separated, e.g. cpu,cpu or cuda:0,cuda:1)
+    /// through burn-train's multi-device step: each batch is split between them and their
+    /// gradients summed on the first, which replaces --device.
+    #[arg(long)]
+    devices: Option<String>,
     #[arg(long)]
     epochs: Option<usize>,
     #[arg(long)]
     batch_size: Option<usize>,
     #[arg(long)]
     lr: Option<f64>,
+    /// Steps of linear learning-rate warm-up.
+    #[arg(long)]
+    warmup_steps: Option<usize>,
     #[arg(long)]
     hidden: Option<usize>,
     #[arg(long)]
@@ -548,6 +556,7 @@ fn train(args: TrainArgs, device: DeviceSpec) -> Result<ExitCode> {
     set!(cfg.epochs, args.epochs);
     set!(cfg.batch_size, args.batch_size);
     set!(cfg.learning_rate, args.lr);
+    set!(cfg.warmup_steps, args.warmup_steps);
     set!(cfg.model.hidden, args.hidden);
     set!(cfg.model.layers, args.layers);
     set!(cfg.model.stack, args.stack);
@@ -595,11 +604,26 @@ fn train(args: TrainArgs, device: DeviceSpec) -> Result<ExitCode> {
         cfg.model.bidirectional = false;
         cfg.features.cmvn = false;
     }
+    let (device, parallel_devices) = match &args.devices {
+        None => (device, Vec::new()),
+        Some(list) => {
+            let mut specs = list
+                .split(',')
+                .map(|d| d.trim().parse::<DeviceSpec>())
+                .collect::<hark::Result<Vec<_>>>()?;
+            if specs.len() < 2 {
+                bail!("--devices needs at least two devices, not '{list}'");
+            }
+            let first = specs.remove(0);
+            (first, specs)
+        }
+    };
     let opts = TrainOptions {
         train_manifest: args.train,
         dev_manifest: args.dev,
         out_dir: args.out.clone(),
         device,
+        parallel_devices,
         resume: args.resume,
         progress: !args.quiet,
         command: std::env::args().collect::<Vec<_>>().join(" "),

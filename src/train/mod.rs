@@ -5,6 +5,7 @@
 //! atomic checkpoints every N steps and `--resume` from the exact batch.
 
 pub mod dro;
+pub mod parallel;
 pub mod pipeline;
 pub mod plot;
 
@@ -143,6 +144,9 @@ pub struct TrainOptions {
     pub dev_manifest: Option<PathBuf>,
     pub out_dir: PathBuf,
     pub device: DeviceSpec,
+    /// Further devices for data-parallel training through burn-train's multi-device step
+    /// (`device` is the first and holds the optimizer); empty for one device.
+    pub parallel_devices: Vec<DeviceSpec>,
     pub resume: bool,
     pub progress: bool,
     /// The command line that started training, recorded in the model config.
@@ -452,6 +456,26 @@ pub fn run(cfg: &TrainingConfig, opts: &TrainOptions) -> Result<TrainReport> {
         }
     }
 
+    let parallel = if opts.parallel_devices.is_empty() {
+        None
+    } else {
+        if cfg.dro {
+            return Err(Error::Config(
+                "group DRO weighs the whole batch's group losses and does not run data-parallel"
+                    .into(),
+            ));
+        }
+        let mut devices = vec![device.clone()];
+        for spec in &opts.parallel_devices {
+            devices.push(spec.device()?.autodiff());
+        }
+        eprintln!("data-parallel over {} devices", devices.len());
+        Some((
+            parallel::DataParallel::new(&devices)?,
+            std::sync::Arc::new(cfg.clone()),
+        ))
+    };
+
     let batches_per_epoch = train.len().div_ceil(cfg.batch_size);
     let total_steps = if cfg.max_steps > 0 {
         cfg.max_steps
@@ -512,9 +536,31 @@ pub fn run(cfg: &TrainingConfig, opts: &TrainOptions) -> Result<TrainReport> {
                 // Dropout masks, weight noise and attack starts depend on the step alone.
                 base.seed(cfg.seed.wrapping_add(state.step as u64));
                 let mut rng = pipeline::batch_rng(cfg.seed ^ 0xADE5, epoch, k);
-                let Some(loss) =
-                    training_loss(cfg, &model, &batch, &groups, &device, &mut state, &mut rng)
-                else {
+                let computed = match &parallel {
+                    Some((workers, shared)) => {
+                        match workers.step(&model, shared, &batch, rng.random()) {
+                            Ok(out) => out,
+                            Err(e) => {
+                                step_error = Some(e);
+                                break;
+                            }
+                        }
+                    }
+                    None => training_loss(
+                        cfg,
+                        &model,
+                        &batch,
+                        &groups,
+                        &device,
+                        state.dro.as_mut(),
+                        &mut rng,
+                    )
+                    .map(|loss| {
+                        let value = loss.clone().into_scalar::<f32>() as f64;
+                        (value, GradientsParams::from_grads(loss.backward(), &model))
+                    }),
+                };
+                let Some((value, grads)) = computed else {
                     eprintln!(
                         "warning: non-finite loss at step {}, batch skipped",
                         state.step
@@ -522,8 +568,6 @@ pub fn run(cfg: &TrainingConfig, opts: &TrainOptions) -> Result<TrainReport> {
                     state.batch_in_epoch = k + 1;
                     continue;
                 };
-                let value = loss.clone().into_scalar::<f32>() as f64;
-                let grads = GradientsParams::from_grads(loss.backward(), &model);
                 model = optim.step(lr, model, grads);
                 state.step += 1;
                 state.batch_in_epoch = k + 1;
@@ -632,7 +676,7 @@ fn training_loss(
     batch: &Batch,
     groups: &[usize],
     device: &Device,
-    state: &mut CheckpointState,
+    dro: Option<&mut dro::GroupWeights>,
     rng: &mut augment::Rng,
 ) -> Option<Tensor<1>> {
     let noisy;
@@ -653,7 +697,7 @@ fn training_loss(
     let shape = [batch.len(), batch.max_frames, batch.dim];
     let x = Tensor::<3>::from_data(TensorData::new(features, shape), device);
     let losses = utterance_losses(forward_model, x, batch, device); // [N]
-    let loss = match state.dro.as_mut() {
+    let loss = match dro {
         None => losses.mean(),
         Some(weights) => {
             let values = losses.clone().into_data().try_to_vec::<f32>().ok()?;
