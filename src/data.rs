@@ -215,8 +215,7 @@ mod tests {
         };
         let feats = [f(3, 1.0), f(5, 2.0), f(2, 3.0)];
         let targets: [&[u32]; 3] = [&[1, 2], &[3], &[4, 5, 6]];
-        let items: Vec<(&Features, &[u32])> =
-            feats.iter().zip(targets).map(|(f, t)| (f, t)).collect();
+        let items: Vec<(&Features, &[u32])> = feats.iter().zip(targets).collect();
         let whole = Batch::collate(&items);
         let parts = whole.split(2);
         assert_eq!(parts.len(), 2);
