@@ -213,7 +213,11 @@ struct CheckpointState {
     /// Epochs completed.
     epoch: usize,
     step: usize,
+    /// Dev WER of the kept model.
     best_dev_wer: Option<f64>,
+    /// Dev CER of the kept model: the selection criterion.
+    #[serde(default)]
+    best_dev_cer: Option<f64>,
     /// Batches of epoch `epoch + 1` already trained on.
     #[serde(default)]
     batch_in_epoch: usize,
@@ -437,6 +441,7 @@ pub fn run(cfg: &TrainingConfig, opts: &TrainOptions) -> Result<TrainReport> {
         epoch: 0,
         step: 0,
         best_dev_wer: None,
+        best_dev_cer: None,
         batch_in_epoch: 0,
         dro: cfg.dro.then(|| dro::GroupWeights::new(cfg.dro_step)),
     };
@@ -642,12 +647,15 @@ pub fn run(cfg: &TrainingConfig, opts: &TrainOptions) -> Result<TrainReport> {
         }
         state.epoch = epoch;
         state.batch_in_epoch = 0;
-        let improved = match (dev_wer, state.best_dev_wer) {
-            (Some(w), Some(best)) => w < best,
+        // Kept by dev CER, not WER: while a character model is weak its WER sits at or above
+        // 100%, where an empty output (all deletions, exactly 100%) beats a half-right one.
+        let improved = match (dev_cer, state.best_dev_cer) {
+            (Some(c), Some(best)) => c < best,
             (Some(_), None) => true,
             (None, _) => true,
         };
         if improved {
+            state.best_dev_cer = dev_cer.or(state.best_dev_cer);
             state.best_dev_wer = dev_wer.or(state.best_dev_wer);
             save_model(out, cfg, opts, &model, &vocab)?;
         }
