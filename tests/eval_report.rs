@@ -93,7 +93,7 @@ fn report_covers_every_condition_and_an_attack_hurts() {
         "{table}"
     );
     assert!(
-        lines[3].starts_with("| r | ") && lines[3].contains("+0.0%"),
+        lines[3].starts_with("| r | ") && lines[3].contains("+0.0% / +0.0%"),
         "{table}"
     );
     assert!(std::fs::read(&both).unwrap().starts_with(b"\x89PNG"));

@@ -74,12 +74,12 @@ pub fn markdown(reports: &[(String, Report)]) -> String {
     let mut head = vec!["model".to_string(), "clean".into()];
     head.extend(noises.iter().map(|n| format!("{n} 0–20 dB")));
     head.push("mean 0–20 dB".into());
-    head.push("Δ mean 0–20 WER".into());
+    head.push("Δ mean 0–20 dB".into());
     head.push("mean −5 dB".into());
     head.extend(attacks.iter().map(|(e, k)| format!("PGD{k} ε {e}")));
     head.push("ECE clean".into());
     let mut out = format!("| {} |\n|{}\n", head.join(" | "), "---|".repeat(head.len()));
-    let base = mean_0_20db(first).map(|m| m.0);
+    let base = mean_0_20db(first);
     for (name, r) in reports {
         let mut cells = vec![name.clone(), cell(clean(r).map(|c| (c.wer, c.cer)))];
         for n in &noises {
@@ -88,8 +88,17 @@ pub fn markdown(reports: &[(String, Report)]) -> String {
         }
         let mean = mean_0_20db(r);
         cells.push(cell(mean));
+        let relative = |m: f64, b: f64| {
+            if b > 0.0 {
+                format!("{:+.1}%", 100.0 * (m - b) / b)
+            } else {
+                "–".into()
+            }
+        };
         cells.push(match (base, mean) {
-            (Some(b), Some((m, _))) if b > 0.0 => format!("{:+.1}%", 100.0 * (m - b) / b),
+            (Some((bw, bc)), Some((mw, mc))) => {
+                format!("{} / {}", relative(mw, bw), relative(mc, bc))
+            }
             _ => "–".into(),
         });
         cells.push(cell(mean_at(r, -5.0)));
