@@ -249,6 +249,9 @@ pub struct CompareArgs {
     /// Also draw WER against SNR (mean over the noises), one line per report, as a PNG here.
     #[arg(long)]
     plot: Option<PathBuf>,
+    /// Plot CER instead of WER.
+    #[arg(long, requires = "plot")]
+    cer: bool,
 }
 
 /// `hark compare`: reports side by side as a Markdown table (named by file stem).
@@ -267,12 +270,13 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode> {
         .collect::<Result<Vec<_>>>()?;
     print!("{}", compare::markdown(&reports));
     if let Some(p) = &args.plot {
+        let metric = if args.cer { "CER" } else { "WER" };
         hark::plot::line_chart(
             p,
-            "WER against SNR, mean over noises (clean drawn at 30 dB)",
+            &format!("{metric} against SNR, mean over noises (clean drawn at 30 dB)"),
             "SNR (dB)",
-            "WER (%)",
-            &compare::mean_wer_by_snr(&reports, 30.0),
+            &format!("{metric} (%)"),
+            &compare::mean_error_by_snr(&reports, 30.0, args.cer),
         )?;
     }
     Ok(ExitCode::SUCCESS)

@@ -119,9 +119,10 @@ pub fn markdown(reports: &[(String, Report)]) -> String {
     out
 }
 
-/// WER against SNR averaged over the noises, one line per report (clean drawn at
-/// `clean_at_db`).
-pub fn mean_wer_by_snr(reports: &[(String, Report)], clean_at_db: f64) -> Vec<Series> {
+/// WER (or, with `cer`, CER) against SNR averaged over the noises, one line per report (clean
+/// drawn at `clean_at_db`).
+pub fn mean_error_by_snr(reports: &[(String, Report)], clean_at_db: f64, cer: bool) -> Vec<Series> {
+    let pick = |(w, c): (f64, f64)| if cer { c } else { w };
     reports
         .iter()
         .map(|(name, r)| {
@@ -130,10 +131,10 @@ pub fn mean_wer_by_snr(reports: &[(String, Report)], clean_at_db: f64) -> Vec<Se
             snrs.dedup();
             let mut points: Vec<(f64, f64)> = snrs
                 .into_iter()
-                .filter_map(|s| mean_at(r, s).map(|(w, _)| (f64::from(s), w)))
+                .filter_map(|s| mean_at(r, s).map(|m| (f64::from(s), pick(m))))
                 .collect();
             if let Some(c) = clean(r) {
-                points.push((clean_at_db, c.wer));
+                points.push((clean_at_db, pick((c.wer, c.cer))));
             }
             Series {
                 name: name.clone(),
