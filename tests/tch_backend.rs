@@ -20,7 +20,7 @@ fn training_steps_run_on_libtorch() {
         .with_batch_size(2)
         .with_max_steps(5)
         .with_epochs(5)
-        .with_noise_prob(0.0);
+        .without_augmentation();
     cfg.model.hidden = 32;
     cfg.model.layers = 1;
     let opts = TrainOptions {

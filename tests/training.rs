@@ -22,8 +22,8 @@ fn tiny_model_overfits_two_utterances() {
         .with_max_steps(250)
         .with_learning_rate(1e-2)
         .with_warmup_steps(10)
-        .with_noise_prob(0.0)
-        .with_weight_decay(0.0);
+        .with_weight_decay(0.0)
+        .without_augmentation();
     cfg.model.hidden = 64;
     cfg.model.layers = 1;
     cfg.model.cell = CellKind::Gru;

@@ -219,9 +219,13 @@ struct TrainArgs {
     /// Probability of speed perturbation (factor 0.9–1.1) per utterance and epoch.
     #[arg(long)]
     speed_prob: Option<f64>,
-    /// Mix in the train clips of this noise bank (e.g. audio/noise) besides generated noise.
-    #[arg(long)]
+    /// Mix in the train clips of this noise bank besides generated noise (default: the bank
+    /// shipped in audio/noise, when it is there).
+    #[arg(long, conflicts_with = "no_noise_bank")]
     noise_bank: Option<PathBuf>,
+    /// Generated noise only, no recorded clips.
+    #[arg(long)]
+    no_noise_bank: bool,
     /// Lowest and highest training SNR in dB, e.g. "-5,30".
     #[arg(long, allow_hyphen_values = true)]
     snr_range: Option<String>,
@@ -565,8 +569,18 @@ fn train(args: TrainArgs, device: DeviceSpec) -> Result<ExitCode> {
     set!(cfg.max_steps, args.max_steps);
     set!(cfg.noise_prob, args.noise_prob);
     set!(cfg.speed_prob, args.speed_prob);
-    if let Some(bank) = &args.noise_bank {
+    let default_bank = hark::noise::default_bank_dir();
+    let bank = match (&args.noise_bank, args.no_noise_bank) {
+        (Some(b), _) => Some(b.clone()),
+        (None, false) if args.config.is_none() && default_bank.join("bank.json").is_file() => {
+            Some(default_bank)
+        }
+        _ => None,
+    };
+    if let Some(bank) = bank {
         cfg.noise_bank = Some(bank.display().to_string());
+    } else if args.no_noise_bank {
+        cfg.noise_bank = None;
     }
     if let Some(range) = &args.snr_range {
         let (lo, hi) = range
