@@ -1,6 +1,6 @@
 //! Data-parallel training through burn-train's multi-device step on two CPU devices: the same
 //! steps as on one device (the shards' scaled gradients sum to the batch's), the robust
-//! techniques run inside the workers, and group DRO, which needs the whole batch, is refused.
+//! techniques run inside the workers (with clean and noisy dev scores each epoch), and group DRO, which needs the whole batch, is refused.
 
 mod common;
 
@@ -74,6 +74,11 @@ fn attacks_and_weight_noise_run_in_the_workers() {
             "1",
             "--weight-noise",
             "0.01",
+            "--dev",
+            root()
+                .join("tests/fixtures/overfit.jsonl")
+                .to_str()
+                .unwrap(),
         ],
     ));
     let metrics = std::fs::read_to_string(dir.path().join("metrics.jsonl")).unwrap();

@@ -212,6 +212,11 @@ struct EpochMetrics {
     train_loss: f64,
     dev_wer: Option<f64>,
     dev_cer: Option<f64>,
+    /// The dev set with white noise at [`DEV_NOISY_SNR_DB`].
+    #[serde(default)]
+    dev_noisy_wer: Option<f64>,
+    #[serde(default)]
+    dev_noisy_cer: Option<f64>,
     learning_rate: f64,
     seconds: f64,
     utterances_per_s: f64,
@@ -390,6 +395,29 @@ fn evaluate(
     Ok((words, chars))
 }
 
+/// SNR of the noisy copy of the dev set scored after every epoch (white noise, fixed seed).
+pub const DEV_NOISY_SNR_DB: f32 = 10.0;
+
+/// The dev utterances with white noise at [`DEV_NOISY_SNR_DB`], drawn from a fixed seed.
+fn noisy_copy(dev: &[Utterance]) -> Vec<Utterance> {
+    let mut rng = augment::rng(0x0DE7);
+    dev.iter()
+        .filter_map(|u| {
+            let mixed = augment::add_noise(
+                u.wave.samples(),
+                augment::NoiseColor::White,
+                DEV_NOISY_SNR_DB,
+                &mut rng,
+            );
+            Some(Utterance {
+                wave: Waveform::new(mixed, u.wave.sample_rate())?,
+                targets: u.targets.clone(),
+                text: u.text.clone(),
+            })
+        })
+        .collect()
+}
+
 /// Train a model as described by `cfg`, writing to `opts.out_dir`.
 pub fn run(cfg: &TrainingConfig, opts: &TrainOptions) -> Result<TrainReport> {
     cfg.model.validate().map_err(Error::Config)?;
@@ -428,6 +456,7 @@ pub fn run(cfg: &TrainingConfig, opts: &TrainOptions) -> Result<TrainReport> {
         Some(p) => load_utterances(p, &vocab, cfg, &cfg.features)?.0,
         None => Vec::new(),
     };
+    let dev_noisy = noisy_copy(&dev);
     let train_hours: f64 = train.iter().map(|u| u.wave.duration_s()).sum::<f64>() / 3600.0;
     eprintln!(
         "training on {} utterances ({train_hours:.2} h), {} skipped; dev {} utterances",
@@ -627,12 +656,15 @@ pub fn run(cfg: &TrainingConfig, opts: &TrainOptions) -> Result<TrainReport> {
         bar.finish_and_clear();
         epochs_run += 1;
         last_loss = loss_sum / loss_count.max(1) as f64;
-        let (dev_wer, dev_cer) = if dev.is_empty() {
-            (None, None)
-        } else {
-            let (w, c) = evaluate(&model, &cfg.features, &vocab, &dev, &device)?;
-            (Some(w.rate()), Some(c.rate()))
+        let score = |set: &[Utterance]| -> Result<(Option<f64>, Option<f64>)> {
+            if set.is_empty() {
+                return Ok((None, None));
+            }
+            let (w, c) = evaluate(&model, &cfg.features, &vocab, set, &device)?;
+            Ok((Some(w.rate()), Some(c.rate())))
         };
+        let (dev_wer, dev_cer) = score(&dev)?;
+        let (dev_noisy_wer, dev_noisy_cer) = score(&dev_noisy)?;
         let seconds = started.elapsed().as_secs_f64();
         let m = EpochMetrics {
             epoch,
@@ -640,16 +672,21 @@ pub fn run(cfg: &TrainingConfig, opts: &TrainOptions) -> Result<TrainReport> {
             train_loss: last_loss,
             dev_wer,
             dev_cer,
+            dev_noisy_wer,
+            dev_noisy_cer,
             learning_rate: lr,
             seconds,
             utterances_per_s: utts_done as f64 / seconds,
             audio_hours_per_hour: audio_s / seconds,
         };
         eprintln!(
-            "epoch {epoch}/{}: loss {last_loss:.4}, dev WER {}, CER {}, {:.0} s ({:.1} utt/s)",
+            "epoch {epoch}/{}: loss {last_loss:.4}, dev WER {}, CER {}; white {DEV_NOISY_SNR_DB} dB: \
+             WER {}, CER {}; {:.0} s ({:.1} utt/s)",
             cfg.epochs,
-            dev_wer.map_or("-".into(), |w| format!("{w:.1}%")),
-            dev_cer.map_or("-".into(), |c| format!("{c:.1}%")),
+            percent(dev_wer),
+            percent(dev_cer),
+            percent(dev_noisy_wer),
+            percent(dev_noisy_cer),
             seconds,
             m.utterances_per_s
         );
@@ -758,6 +795,10 @@ impl burn::module::ModuleMapper for WeightNoise {
             t + noise
         })
     }
+}
+
+fn percent(v: Option<f64>) -> String {
+    v.map_or("-".into(), |x| format!("{x:.1}%"))
 }
 
 fn progress_bar(enabled: bool, len: u64, epoch: usize, epochs: usize) -> ProgressBar {

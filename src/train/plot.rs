@@ -28,6 +28,8 @@ pub fn training_curves(metrics: &Path, png: &Path) -> Result<()> {
             series("train loss ×100", "train_loss", 100.0),
             series("dev WER %", "dev_wer", 1.0),
             series("dev CER %", "dev_cer", 1.0),
+            series("noisy dev WER %", "dev_noisy_wer", 1.0),
+            series("noisy dev CER %", "dev_noisy_cer", 1.0),
         ],
     )
 }
