@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::report::{FORMAT, Report, Row};
+use super::report::{FORMAT, Report, Row, clean_row};
 use crate::error::{Error, Result};
 use crate::plot::Series;
 
@@ -23,9 +23,7 @@ pub fn load(path: &Path) -> Result<Report> {
 }
 
 fn clean(r: &Report) -> Option<&Row> {
-    r.rows
-        .iter()
-        .find(|row| row.noise.is_none() && row.attack_epsilon.is_none())
+    clean_row(&r.rows)
 }
 
 /// Mean WER and CER over every noise at one SNR, when any noise was measured there.

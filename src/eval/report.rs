@@ -276,11 +276,15 @@ pub fn averages_0_20db(rows: &[Row]) -> Vec<NoiseAverage> {
         .collect()
 }
 
+/// The clean condition's row, if it was measured.
+pub fn clean_row(rows: &[Row]) -> Option<&Row> {
+    rows.iter()
+        .find(|r| r.noise.is_none() && r.attack_epsilon.is_none())
+}
+
 /// WER against SNR, one line per noise (clean drawn at `clean_at_db`).
 pub fn wer_by_snr(rows: &[Row], clean_at_db: f64) -> Vec<crate::plot::Series> {
-    let clean = rows
-        .iter()
-        .find(|r| r.noise.is_none() && r.attack_epsilon.is_none());
+    let clean = clean_row(rows);
     let mut series: Vec<crate::plot::Series> = Vec::new();
     for r in rows {
         let (Some(noise), Some(snr)) = (&r.noise, r.snr_db) else {
