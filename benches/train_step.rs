@@ -2,7 +2,8 @@
 //! architecture on each available device. Batch 16 × 300 frames × 39 features, 60-symbol
 //! targets. Compare with `bench/pytorch_train_step.py`, which builds the same model in PyTorch.
 //!
-//! `cargo bench --bench train_step` (add `--features tch` for LibTorch).
+//! `cargo bench --bench train_step` (add `--features tch` for LibTorch); `HARK_BENCH_THREADS=N`
+//! limits tensor work to N threads (default: all cores).
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -59,6 +60,11 @@ fn time_steps(spec: DeviceSpec, batch: &Batch) -> f64 {
 type AcousticModelHolder = hark::model::AcousticModel;
 
 fn main() {
+    if let Ok(n) = std::env::var("HARK_BENCH_THREADS") {
+        let n: usize = n.parse().expect("HARK_BENCH_THREADS: a number");
+        hark::backend::set_threads(n).expect("thread count");
+        println!("threads: {n}");
+    }
     let batch = batch();
     let mut specs = vec![DeviceSpec::Cpu];
     if cfg!(feature = "tch") {

@@ -38,7 +38,8 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 VENV="$(cd "$VENV" && pwd)"
 PY="$VENV/bin/python"
-PIP=("$PY" -m pip install --disable-pip-version-check --no-input -q)
+# No pip cache: it would keep a second copy of the ~900 MB wheel on disk.
+PIP=("$PY" -m pip install --disable-pip-version-check --no-input --no-cache-dir -q)
 
 if [ "${HARK_TORCH_FULL:-0}" = 1 ]; then
     log "installing torch==$TORCH_VERSION with all CUDA wheels (HARK_TORCH_FULL=1)"

@@ -30,6 +30,7 @@ fn training_steps_run_on_libtorch() {
         device: DeviceSpec::Libtorch,
         parallel_devices: Vec::new(),
         resume: false,
+        init_from: None,
         progress: false,
         command: "test".into(),
     };

@@ -35,6 +35,7 @@ fn tiny_model_overfits_two_utterances() {
         device: DeviceSpec::Cpu,
         parallel_devices: Vec::new(),
         resume: false,
+        init_from: None,
         progress: false,
         command: "test".into(),
     };
@@ -60,4 +61,41 @@ fn tiny_model_overfits_two_utterances() {
             assert!((0.0..=1.0).contains(&w.confidence));
         }
     }
+
+    // Fine-tuning starts from the trained weights: its first step's loss is the trained
+    // model's, not a random one's (about 3 per target symbol at random).
+    let start = |init_from: Option<ModelSource>| {
+        let again = tempfile::tempdir().unwrap();
+        let mut one_step = cfg.clone().with_max_steps(1).with_learning_rate(1e-9);
+        one_step.warmup_steps = 0;
+        let opts = TrainOptions {
+            out_dir: again.path().to_path_buf(),
+            init_from,
+            ..opts.clone()
+        };
+        run(&one_step, &opts).map(|r| r.final_loss)
+    };
+    let tuned = start(Some(ModelSource::Dir(out.path().to_path_buf()))).unwrap();
+    let random = start(None).unwrap();
+    assert!(
+        tuned < 0.2 && random > 1.0,
+        "fine-tuned {tuned}, random {random}"
+    );
+
+    // A model of another shape cannot start the run.
+    let mut wider = cfg.clone().with_max_steps(1);
+    wider.model.hidden = 32;
+    let elsewhere = tempfile::tempdir().unwrap();
+    let refused = run(
+        &wider,
+        &TrainOptions {
+            out_dir: elsewhere.path().to_path_buf(),
+            init_from: Some(ModelSource::Dir(out.path().to_path_buf())),
+            ..opts.clone()
+        },
+    );
+    assert!(
+        refused.is_err_and(|e| e.to_string().contains("architecture")),
+        "a 32-unit run started from a 64-unit model"
+    );
 }

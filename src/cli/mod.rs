@@ -181,6 +181,11 @@ struct TrainArgs {
     /// A TrainingConfig JSON file; flags below override it.
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Start from this model's weights (a model directory, or `builtin`) instead of random
+    /// ones: fine-tuning. Its architecture and features replace the config's; --dropout and
+    /// the training settings still apply. Ignored when --resume finds a checkpoint.
+    #[arg(long, value_name = "MODEL")]
+    init_from: Option<String>,
     /// Train data-parallel on these devices (comma-separated, e.g. cpu,cpu or cuda:0,cuda:1)
     /// through burn-train's multi-device step: each batch is split between them and their
     /// gradients summed on the first, which replaces --device.
@@ -618,6 +623,18 @@ fn train(args: TrainArgs, device: DeviceSpec) -> Result<ExitCode> {
         cfg.model.bidirectional = false;
         cfg.features.cmvn = false;
     }
+    let init_from = match args.init_from.as_deref() {
+        None => None,
+        Some("builtin") => Some(ModelSource::Embedded),
+        Some(dir) => Some(ModelSource::Dir(PathBuf::from(dir))),
+    };
+    if let Some(source) = &init_from {
+        let (start, _) = source.read()?;
+        let dropout = cfg.model.dropout;
+        cfg.model = start.model;
+        cfg.model.dropout = dropout;
+        cfg.features = start.features;
+    }
     let (device, parallel_devices) = match &args.devices {
         None => (device, Vec::new()),
         Some(list) => {
@@ -639,6 +656,7 @@ fn train(args: TrainArgs, device: DeviceSpec) -> Result<ExitCode> {
         device,
         parallel_devices,
         resume: args.resume,
+        init_from,
         progress: !args.quiet,
         command: std::env::args().collect::<Vec<_>>().join(" "),
     };

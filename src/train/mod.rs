@@ -159,6 +159,9 @@ pub struct TrainOptions {
     /// (`device` is the first and holds the optimizer); empty for one device.
     pub parallel_devices: Vec<DeviceSpec>,
     pub resume: bool,
+    /// Start from this model's weights (fine-tuning); its architecture and features must be
+    /// the config's, dropout aside. A checkpoint found by `resume` takes precedence.
+    pub init_from: Option<crate::model_dir::ModelSource>,
     pub progress: bool,
     /// The command line that started training, recorded in the model config.
     pub command: String,
@@ -485,7 +488,12 @@ pub fn run(cfg: &TrainingConfig, opts: &TrainOptions) -> Result<TrainReport> {
         batch_in_epoch: 0,
         dro: cfg.dro.then(|| dro::GroupWeights::new(cfg.dro_step)),
     };
-    if opts.resume && ckpt_dir.join("state.json").is_file() {
+    let resuming = opts.resume && ckpt_dir.join("state.json").is_file();
+    if let (Some(source), false) = (&opts.init_from, resuming) {
+        model = initial_weights(source, cfg, model, &device)?;
+        eprintln!("starting from the weights of {source}");
+    }
+    if resuming {
         let (m, o, s) = load_checkpoint(&ckpt_dir, model, optim, &device)?;
         model = m;
         optim = o;
@@ -721,6 +729,26 @@ pub fn run(cfg: &TrainingConfig, opts: &TrainOptions) -> Result<TrainReport> {
         skipped_utterances: skipped,
         train_utterances: train.len(),
     })
+}
+
+/// `model` with the weights of the model at `source`, which must have `cfg`'s architecture
+/// (dropout aside) and features.
+fn initial_weights(
+    source: &crate::model_dir::ModelSource,
+    cfg: &TrainingConfig,
+    model: AcousticModel,
+    device: &Device,
+) -> Result<AcousticModel> {
+    let start = source.load(device)?;
+    let mut arch = start.config.model.clone();
+    arch.dropout = cfg.model.dropout;
+    if arch != cfg.model || start.config.features != cfg.features {
+        return Err(Error::Config(format!(
+            "{source}: its architecture or features differ from the training config's, so \
+             its weights cannot start this run"
+        )));
+    }
+    Ok(model.load_record(start.model.into_record()))
 }
 
 /// The loss to descend for one batch: clean or adversarial features (by
