@@ -6,6 +6,7 @@
 #   (default all) are used. Noises: $NOISES (default babble,music,wind: test-only types), at
 #   $SNRS dB (default 20,10,5,0), mixed by `hark corpus mix` (SNR over active speech).
 #   $MODEL: a hark model dir (default: the built-in model). Work files: $WORK.
+#   $SYSTEMS: which systems to run (default hark,pocketsphinx,whisper-tiny.en).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${WORK:-bench/work/peers}
@@ -40,4 +41,4 @@ rm -rf "$work/mixed"
 "$hark" corpus mix --manifest "$work/test.jsonl" --noise "${NOISES:-babble,music,wind}" \
   --snr "${SNRS:-20,10,5,0}" --out "$work/mixed" > /dev/null
 "$venv/bin/python" bench/peers.py --clean "$work/test.jsonl" --mixed "$work/mixed" \
-  --hark "$hark" --out "$work" ${MODEL:+--model "$MODEL"}
+  --hark "$hark" --out "$work" ${MODEL:+--model "$MODEL"} ${SYSTEMS:+--systems "$SYSTEMS"}

@@ -17,6 +17,7 @@ pub mod features;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod live;
+pub mod lm;
 pub mod longform;
 pub mod model;
 pub mod model_dir;

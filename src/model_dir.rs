@@ -41,13 +41,34 @@ pub struct ModelConfig {
     /// The training recipe that produced the weights (free-form, for the record).
     #[serde(default)]
     pub training: serde_json::Value,
+    /// A character language model that ships with the model, used by the beam search.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lm: Option<LmInfo>,
 }
+
+/// The language model file of a model directory and the weights the beam search gives it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LmInfo {
+    pub file: String,
+    pub bytes: u64,
+    pub sha256: String,
+    pub weight: f32,
+    pub bonus: f32,
+    /// How the LM was built (free-form, for the record).
+    #[serde(default)]
+    pub source: String,
+}
+
+/// Language model file name inside a model directory.
+pub const LM_FILE: &str = "lm.bin";
 
 /// A model ready to run, with its config.
 #[derive(Debug)]
 pub struct LoadedModel {
     pub config: ModelConfig,
     pub model: AcousticModel,
+    /// The model's language model with its weights, when it ships one.
+    pub lm: Option<crate::lm::LmScorer>,
 }
 
 /// Where a model comes from.
@@ -101,11 +122,77 @@ impl ModelSource {
         }
     }
 
-    /// Load and validate a model onto `device`.
+    /// Load and validate a model onto `device`, with its language model if it has one.
     pub fn load(&self, device: &Device) -> Result<LoadedModel> {
         let (config, bytes) = self.read()?;
-        build(self, config, bytes, device)
+        let mut loaded = build(self, config, bytes, device)?;
+        loaded.lm = self.read_lm(&loaded.config)?;
+        Ok(loaded)
     }
+
+    /// The language model named by `config`, checked against its size and checksum.
+    fn read_lm(&self, config: &ModelConfig) -> Result<Option<crate::lm::LmScorer>> {
+        let Some(info) = &config.lm else {
+            return Ok(None);
+        };
+        let err = |m: String| Error::model(self.to_string(), m);
+        let bytes = match self {
+            ModelSource::Embedded => embedded::lm()
+                .ok_or_else(|| err("the built-in model names a language model it lacks".into()))?
+                .to_vec(),
+            ModelSource::Dir(dir) => {
+                if Path::new(&info.file).components().count() != 1 {
+                    return Err(err(format!(
+                        "language model file '{}' is not a plain file name",
+                        info.file
+                    )));
+                }
+                let path = dir.join(&info.file);
+                std::fs::read(&path).map_err(|e| Error::io(&path, e))?
+            }
+        };
+        if bytes.len() as u64 != info.bytes || sha256_hex(&bytes) != info.sha256 {
+            return Err(err(format!(
+                "{} does not match the size and checksum in {CONFIG_FILE}: file is corrupt",
+                info.file
+            )));
+        }
+        let lm = crate::lm::CharLm::from_bytes(&bytes).map_err(|e| err(e.to_string()))?;
+        Ok(Some(crate::lm::LmScorer {
+            lm: std::sync::Arc::new(lm),
+            weight: info.weight,
+            bonus: info.bonus,
+        }))
+    }
+}
+
+/// Put `lm` into the model directory `dir` (as `lm.bin`) with its beam-search weights,
+/// recording it in the directory's `config.json`. Both files are replaced atomically.
+pub fn attach_lm(
+    dir: &Path,
+    lm: &crate::lm::CharLm,
+    weight: f32,
+    bonus: f32,
+    source: String,
+) -> Result<LmInfo> {
+    let cfg_path = dir.join(CONFIG_FILE);
+    let text = std::fs::read_to_string(&cfg_path).map_err(|e| Error::io(&cfg_path, e))?;
+    let mut config = parse_config(&text, dir)?;
+    let bytes = lm.to_bytes();
+    let info = LmInfo {
+        file: LM_FILE.into(),
+        bytes: bytes.len() as u64,
+        sha256: sha256_hex(&bytes),
+        weight,
+        bonus,
+        source,
+    };
+    config.lm = Some(info.clone());
+    let json = serde_json::to_string_pretty(&config)
+        .map_err(|e| Error::model(dir, format!("cannot serialise config: {e}")))?;
+    write_atomic(&dir.join(LM_FILE), &bytes)?;
+    write_atomic(&cfg_path, format!("{json}\n").as_bytes())?;
+    Ok(info)
 }
 
 /// Check and load a model from its config text and weight bytes; `name` is used in errors.
@@ -201,7 +288,11 @@ fn build(
         Ok(result) => result.map_err(&err)?,
         Err(_) => return Err(err("weights file is malformed (the decoder gave up)".into())),
     };
-    Ok(LoadedModel { config, model })
+    Ok(LoadedModel {
+        config,
+        model,
+        lm: None,
+    })
 }
 
 /// Save `model` with `config` into `dir` (created if needed). Files are written to temporary
@@ -262,6 +353,19 @@ mod embedded {
             WEIGHTS.to_vec(),
         ))
     }
+
+    #[cfg(hark_embedded_lm)]
+    pub fn lm() -> Option<&'static [u8]> {
+        Some(include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/models/default/lm.bin"
+        )))
+    }
+
+    #[cfg(not(hark_embedded_lm))]
+    pub fn lm() -> Option<&'static [u8]> {
+        None
+    }
 }
 
 #[cfg(not(hark_embedded_model))]
@@ -273,6 +377,10 @@ mod embedded {
             "<built-in model>",
             "this binary was built without models/default; pass --model DIR",
         ))
+    }
+
+    pub fn lm() -> Option<&'static [u8]> {
+        None
     }
 }
 

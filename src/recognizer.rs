@@ -71,14 +71,25 @@ struct McDropout {
 }
 
 impl Recognizer {
+    /// The model's language model, if it has one, joins the beam search (not greedy decoding).
     pub fn new(loaded: LoadedModel, device: Device, config: &RecognizerConfig) -> Result<Self> {
-        Self::from_model(
+        let rec = Self::from_model(
             loaded.model,
             loaded.config.features,
             loaded.config.vocab,
             device,
             config,
-        )
+        )?;
+        Ok(match loaded.lm {
+            Some(lm) if config.beam > 1 => rec.with_lm(lm, config.beam),
+            _ => rec,
+        })
+    }
+
+    /// Decode with a prefix beam search of width `beam` that consults `lm`.
+    pub fn with_lm(mut self, lm: crate::lm::LmScorer, beam: usize) -> Self {
+        self.decoder = Box::new(PrefixBeam::new(beam).with_lm(lm));
+        self
     }
 
     /// Build from an in-memory model (e.g. during training).

@@ -153,3 +153,51 @@ fn silence_and_near_silence_give_empty_transcripts() {
         assert_eq!(l["words"].as_array().unwrap().len(), 0);
     }
 }
+
+#[test]
+fn a_language_model_attaches_to_a_model_dir_and_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    std::fs::create_dir(&model).unwrap();
+    let default = root().join("models/default");
+    std::fs::copy(default.join("model.bpk"), model.join("model.bpk")).unwrap();
+    let mut config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(default.join("config.json")).unwrap())
+            .unwrap();
+    config.as_object_mut().unwrap().remove("lm");
+    std::fs::write(model.join("config.json"), config.to_string()).unwrap();
+
+    let text = root().join("tests/fixtures/overfit.jsonl");
+    run_ok(hark().args(["lm", "--order", "4", "--weight", "0.7", "--bonus", "1.5"]).args([
+        "--text".as_ref(),
+        text.as_os_str(),
+        "--into".as_ref(),
+        model.as_os_str(),
+    ]));
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(model.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["lm"]["file"], "lm.bin");
+    assert_eq!(config["lm"]["weight"], 0.7);
+    let lm_bytes = std::fs::read(model.join("lm.bin")).unwrap();
+    assert_eq!(config["lm"]["bytes"], lm_bytes.len() as u64);
+
+    let sample = &samples()[0];
+    let out = run_ok(hark().arg("transcribe").arg("--model").arg(&model).arg(sample));
+    assert!(!String::from_utf8_lossy(&out.stdout).trim().is_empty());
+
+    // A damaged LM is refused with its name, not silently dropped.
+    std::fs::write(model.join("lm.bin"), &lm_bytes[..lm_bytes.len() / 2]).unwrap();
+    let out = hark()
+        .arg("transcribe")
+        .arg("--model")
+        .arg(&model)
+        .arg(sample)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("lm.bin"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

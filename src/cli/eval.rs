@@ -36,8 +36,11 @@ pub struct EvalArgs {
     /// Steps of each attack: 0 for FGSM, K ≥ 1 for PGD with K steps of 2.5 ε / K.
     #[arg(long, default_value_t = 3)]
     attack_steps: usize,
-    #[arg(long, default_value_t = 8)]
+    /// Beam width (1 = greedy).
+    #[arg(long, default_value_t = 16)]
     beam: usize,
+    #[command(flatten)]
+    lm: super::lm::LmFlags,
     /// Monte Carlo dropout: decode the mean of N dropout samples and take word confidences
     /// from their agreement (0: off).
     #[arg(long, default_value_t = 0)]
@@ -124,7 +127,7 @@ pub fn eval(args: EvalArgs, device: DeviceSpec) -> Result<ExitCode> {
         .map(|n| hark::noise::resolve(n, bank.as_ref()))
         .collect::<hark::Result<_>>()?;
     let conditions = conditions(&args, noises.len())?;
-    let mut rec = super::load_recognizer(args.model.clone(), device, args.beam)?;
+    let mut rec = super::load_recognizer(args.model.clone(), device, args.beam, &args.lm)?;
     if args.mc_samples > 0 {
         rec = rec.with_mc_dropout(args.mc_samples, args.seed)?;
     }

@@ -4,6 +4,7 @@
 mod corpus;
 mod eval;
 mod interrupt;
+mod lm;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -55,6 +56,8 @@ enum Command {
     Devices(DevicesArgs),
     /// Build, mix and import speech corpora.
     Corpus(corpus::CorpusArgs),
+    /// Build a character n-gram language model for the beam search.
+    Lm(lm::LmArgs),
 }
 
 #[derive(Args, Debug)]
@@ -79,6 +82,8 @@ struct ListenArgs {
     format: ListenFormat,
     #[arg(long, default_value_t = 4)]
     beam: usize,
+    #[command(flatten)]
+    lm: lm::LmFlags,
     /// Seconds between partial hypotheses.
     #[arg(long, default_value_t = 0.25)]
     partial_interval: f64,
@@ -131,8 +136,10 @@ struct TranscribeArgs {
     #[arg(long, value_enum, default_value = "text")]
     format: OutputFormat,
     /// Beam width (1 = greedy).
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 16)]
     beam: usize,
+    #[command(flatten)]
+    lm: lm::LmFlags,
     /// Monte Carlo dropout: decode the mean of N dropout samples; each word's confidence is
     /// the share of samples that agree on it (0: off; costs N forward passes).
     #[arg(long, default_value_t = 0)]
@@ -311,6 +318,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Listen(args) => listen(args, device),
         Command::Devices(args) => devices(args),
         Command::Corpus(args) => corpus::corpus(args),
+        Command::Lm(args) => lm::lm(args),
     }
 }
 
@@ -322,9 +330,11 @@ pub(crate) fn load_recognizer(
     model: Option<PathBuf>,
     device: DeviceSpec,
     beam: usize,
+    lm: &lm::LmFlags,
 ) -> Result<Recognizer> {
     let device = device.device()?;
-    let loaded = model_source(model).load(&device)?;
+    let mut loaded = model_source(model).load(&device)?;
+    lm.apply(&mut loaded)?;
     Ok(Recognizer::new(loaded, device, &RecognizerConfig { beam })?)
 }
 
@@ -341,7 +351,7 @@ struct JsonLine<'a> {
 }
 
 fn transcribe(args: TranscribeArgs, device: DeviceSpec) -> Result<ExitCode> {
-    let mut rec = load_recognizer(args.model, device, args.beam)?;
+    let mut rec = load_recognizer(args.model, device, args.beam, &args.lm)?;
     if args.mc_samples > 0 {
         rec = rec.with_mc_dropout(args.mc_samples, 0)?;
     }
@@ -722,7 +732,7 @@ fn listen(args: ListenArgs, device: DeviceSpec) -> Result<ExitCode> {
     use hark::live::{EndpointConfig, LiveRecognizer};
     use std::time::Duration;
 
-    let rec = load_recognizer(args.model, device, args.beam)?;
+    let rec = load_recognizer(args.model, device, args.beam, &args.lm)?;
     let cfg = EndpointConfig {
         partial_interval_s: args.partial_interval,
         vad_silence_s: args.vad_silence,

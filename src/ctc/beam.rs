@@ -3,17 +3,21 @@
 use std::collections::HashMap;
 
 use super::{Decoder, Hypothesis, LogProbs};
+use crate::lm::LmScorer;
 use crate::text::BLANK;
 
 /// Prefix beam search over CTC outputs.
 ///
 /// Keeps `beam` prefixes, each with the log-probability of ending in blank and in non-blank.
 /// At each frame only the tokens that make up `prune_mass` of the probability (at most
-/// `beam` of them, always including blank) are expanded.
+/// `beam` of them, always including blank) are expanded. With a language model, prefixes are
+/// ranked by their CTC log-probability plus `weight` × the LM log-probability of their
+/// characters (and of the sentence end, at the last frame) plus `bonus` per character.
 #[derive(Debug, Clone)]
 pub struct PrefixBeam {
     pub beam: usize,
     pub prune_mass: f32,
+    pub lm: Option<LmScorer>,
 }
 
 impl PrefixBeam {
@@ -21,7 +25,20 @@ impl PrefixBeam {
         Self {
             beam: beam.max(1),
             prune_mass: 0.999,
+            lm: None,
         }
+    }
+
+    pub fn with_lm(mut self, lm: LmScorer) -> Self {
+        self.lm = Some(lm);
+        self
+    }
+
+    /// The LM's share of the score for appending `c` to `prefix`.
+    fn lm_step(&self, prefix: &[u32], c: u32) -> f32 {
+        self.lm.as_ref().map_or(0.0, |s| {
+            s.weight * s.lm.log_prob(prefix, c) + if c == BLANK { 0.0 } else { s.bonus }
+        })
     }
 }
 
@@ -33,6 +50,8 @@ struct Entry {
     probs: Vec<f32>,
     /// Log-probability of the strongest single contribution, whose timing `frames` holds.
     best: f32,
+    /// Weighted LM score of the prefix (0 without a language model).
+    lm: f32,
 }
 
 /// Add `logp` to the entry for `prefix` (its blank or non-blank part). Timing and token
@@ -42,6 +61,7 @@ fn merge(
     prefix: Vec<u32>,
     logp: f32,
     blank: bool,
+    lm: impl FnOnce() -> f32,
     timing: impl FnOnce() -> (Vec<usize>, Vec<f32>),
 ) {
     let e = next.entry(prefix).or_insert_with(|| Entry {
@@ -50,6 +70,7 @@ fn merge(
         frames: Vec::new(),
         probs: Vec::new(),
         best: f32::NEG_INFINITY,
+        lm: lm(),
     });
     if blank {
         e.blank = log_add(e.blank, logp);
@@ -65,6 +86,11 @@ fn merge(
 impl Entry {
     fn total(&self) -> f32 {
         log_add(self.blank, self.non_blank)
+    }
+
+    /// What the beam ranks by: acoustic plus language model.
+    fn ranked(&self) -> f32 {
+        self.total() + self.lm
     }
 }
 
@@ -90,6 +116,7 @@ impl Decoder for PrefixBeam {
                 frames: Vec::new(),
                 probs: Vec::new(),
                 best: 0.0,
+                lm: 0.0,
             },
         )];
         let mut candidates: Vec<usize> = Vec::with_capacity(lp.vocab);
@@ -119,9 +146,14 @@ impl Decoder for PrefixBeam {
                     let p = row[c];
                     let c = c as u32;
                     if c == BLANK {
-                        merge(&mut next, prefix.clone(), total + p, true, || {
-                            (entry.frames.clone(), entry.probs.clone())
-                        });
+                        merge(
+                            &mut next,
+                            prefix.clone(),
+                            total + p,
+                            true,
+                            || entry.lm,
+                            || (entry.frames.clone(), entry.probs.clone()),
+                        );
                         continue;
                     }
                     let last = prefix.last().copied();
@@ -133,13 +165,20 @@ impl Decoder for PrefixBeam {
                     } else {
                         total + p
                     };
-                    merge(&mut next, extended, from, false, || {
-                        let mut frames = entry.frames.clone();
-                        frames.push(t);
-                        let mut probs = entry.probs.clone();
-                        probs.push(p.exp());
-                        (frames, probs)
-                    });
+                    merge(
+                        &mut next,
+                        extended,
+                        from,
+                        false,
+                        || entry.lm + self.lm_step(prefix, c),
+                        || {
+                            let mut frames = entry.frames.clone();
+                            frames.push(t);
+                            let mut probs = entry.probs.clone();
+                            probs.push(p.exp());
+                            (frames, probs)
+                        },
+                    );
                     if last == Some(c) {
                         // Staying on the same token without a blank keeps the prefix.
                         merge(
@@ -147,6 +186,7 @@ impl Decoder for PrefixBeam {
                             prefix.clone(),
                             entry.non_blank + p,
                             false,
+                            || entry.lm,
                             || {
                                 let mut probs = entry.probs.clone();
                                 if let Some(q) = probs.last_mut() {
@@ -160,12 +200,23 @@ impl Decoder for PrefixBeam {
             }
             let mut ranked: Vec<(Vec<u32>, Entry)> = next.into_iter().collect();
             ranked.sort_unstable_by(|a, b| {
-                b.1.total()
-                    .total_cmp(&a.1.total())
+                b.1.ranked()
+                    .total_cmp(&a.1.ranked())
                     .then_with(|| a.0.cmp(&b.0))
             });
             ranked.truncate(self.beam);
             beams = ranked;
+        }
+        if self.lm.is_some() {
+            // The sentence has to end here: add the LM's end-of-sentence score and re-rank.
+            for (prefix, entry) in beams.iter_mut() {
+                entry.lm += self.lm_step(prefix, BLANK);
+            }
+            beams.sort_by(|a, b| {
+                b.1.ranked()
+                    .total_cmp(&a.1.ranked())
+                    .then_with(|| a.0.cmp(&b.0))
+            });
         }
         let (tokens, entry) = beams.into_iter().next().unwrap_or_else(|| {
             (
@@ -176,6 +227,7 @@ impl Decoder for PrefixBeam {
                     frames: Vec::new(),
                     probs: Vec::new(),
                     best: 0.0,
+                    lm: 0.0,
                 },
             )
         });
@@ -246,5 +298,40 @@ mod tests {
     fn empty_input_gives_empty_hypothesis() {
         let b = PrefixBeam::new(8).decode(LogProbs::new(&[], 0, 3));
         assert!(b.tokens.is_empty());
+    }
+
+    #[test]
+    fn language_model_settles_an_acoustic_tie() {
+        // Frames: c|k (tied, k slightly ahead), a, t. Acoustically "kat" wins; an LM that
+        // has read "cat" many times turns it into "cat".
+        let v = crate::text::Vocab::english();
+        let [c, k, a, t] = ['c', 'k', 'a', 't'].map(|ch| v.id(ch).unwrap() as usize);
+        let frame = |pairs: &[(usize, f32)]| {
+            let mut row = vec![0.001f32; v.size()];
+            for &(i, p) in pairs {
+                row[i] = p;
+            }
+            let sum: f32 = row.iter().sum();
+            row.iter().map(|p| (p / sum).ln()).collect::<Vec<f32>>()
+        };
+        let m: Vec<f32> = [
+            frame(&[(k, 0.46), (c, 0.44)]),
+            frame(&[(a, 0.9)]),
+            frame(&[(t, 0.9)]),
+        ]
+        .concat();
+        let lp = || LogProbs::new(&m, 3, v.size());
+        let plain = PrefixBeam::new(8).decode(lp());
+        assert_eq!(v.decode(&plain.tokens), "kat");
+        let lm = crate::lm::CharLm::train(["the cat", "a cat", "cat"], &v, 3).unwrap();
+        let scorer = LmScorer {
+            lm: std::sync::Arc::new(lm),
+            weight: 0.5,
+            bonus: 0.0,
+        };
+        let with_lm = PrefixBeam::new(8).with_lm(scorer).decode(lp());
+        assert_eq!(v.decode(&with_lm.tokens), "cat");
+        // The reported score stays the acoustic one.
+        assert!(with_lm.score < plain.score);
     }
 }

@@ -870,6 +870,7 @@ fn save_model(
             sha256: String::new(),
         },
         training: recipe,
+        lm: None,
     };
     model_dir::save(out, config, model.valid())?;
     Ok(())
