@@ -1,0 +1,513 @@
+//! A whole recurrent layer's time loop as one operation with a hand-written backward pass.
+//!
+//! The per-step path in [`super::rnn`] records about ten small tensor operations per time step,
+//! and burn's autodiff then replays each of them backward. Here the recurrence of a layer
+//! (every step of both directions) is a single autodiff node: the forward pass runs over
+//! contiguous `f32` buffers with one small matmul per step and direction, keeps the gate
+//! activations, and the backward pass is back-propagation through time in the same kind of loop,
+//! with the recurrent weight gradient done as one large matmul at the end.
+//!
+//! The input projection (`x · W_ih + b_ih`, all time steps at once) stays an ordinary burn
+//! operation in front of this one, so gradients reach the input features as before.
+//!
+//! Only burn's `flex` CPU backend (with or without autodiff) takes this path; any other backend,
+//! a non-`f32` dtype or an index that is not a within-length reversal falls back to the per-step
+//! path, which is kept as the reference.
+
+use std::sync::Arc;
+
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::{
+    BalancedCheckpointing, CheckpointStrategy, NoCheckpointing,
+};
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::flex::FlexTensor;
+use burn::backend::{Autodiff, DispatchKindConversion, DispatchTensor, Flex};
+use burn::prelude::*;
+use burn::tensor::DType;
+
+use super::rnn::CellKind;
+
+/// Shapes and time order of one fused recurrence.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub cell: CellKind,
+    /// Batch size.
+    pub n: usize,
+    /// Time steps.
+    pub t: usize,
+    /// Hidden size.
+    pub h: usize,
+    /// 1 or 2.
+    pub dirs: usize,
+    /// For the backward direction: at step `s` sequence `i` reads (and writes) time
+    /// `rev[i * t + s]`. Must be an involution per sequence (a reversal within the length).
+    pub rev: Vec<usize>,
+}
+
+impl Spec {
+    fn gh(&self) -> usize {
+        self.cell.gates() * self.h
+    }
+
+    /// Time read and written by sequence `i` at step `s` of direction `d`.
+    #[inline]
+    fn time(&self, d: usize, i: usize, s: usize) -> usize {
+        if d == 0 { s } else { self.rev[i * self.t + s] }
+    }
+
+    /// The time order for the backward direction from a `[N, T]` reversal index (`None`: the
+    /// whole padded length is flipped). `None` when the index is not a per-sequence involution
+    /// over `0..T`, which the fused path relies on.
+    pub fn reversal(index: Option<&[i64]>, n: usize, t: usize) -> Option<Vec<usize>> {
+        let Some(index) = index else {
+            return Some((0..n).flat_map(|_| (0..t).rev()).collect());
+        };
+        if index.len() != n * t {
+            return None;
+        }
+        let mut rev = Vec::with_capacity(n * t);
+        for &v in index {
+            rev.push(usize::try_from(v).ok().filter(|&v| v < t)?);
+        }
+        for i in 0..n {
+            let row = &rev[i * t..(i + 1) * t];
+            if (0..t).any(|s| row[row[s]] != s) {
+                return None;
+            }
+        }
+        Some(rev)
+    }
+}
+
+/// What the backward pass needs from the forward pass, per direction in step order.
+#[derive(Debug)]
+pub struct Saved {
+    /// Hidden states `[D][T + 1][N][H]`, step 0 the zero initial state.
+    hs: Vec<f32>,
+    /// LSTM cell states `[D][T + 1][N][H]` (empty for GRU).
+    cs: Vec<f32>,
+    /// Gate activations `[D][T][N][4H]`: LSTM `i, f, g, o`; GRU `r, z, n, h·W_n + b_n`.
+    acts: Vec<f32>,
+    /// Recurrent weights `[D, H, G·H]`.
+    w: Vec<f32>,
+}
+
+#[inline]
+fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// `dst[m×n] (+)= lhs[m×k] · rhs[k×n]` with arbitrary row/column strides, single-threaded.
+#[allow(clippy::too_many_arguments)]
+fn matmul(
+    (m, n, k): (usize, usize, usize),
+    dst: &mut [f32],
+    (dst_rs, dst_cs): (usize, usize),
+    accumulate: bool,
+    lhs: &[f32],
+    (lhs_rs, lhs_cs): (usize, usize),
+    rhs: &[f32],
+    (rhs_rs, rhs_cs): (usize, usize),
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    let last = |rows: usize, cols: usize, rs: usize, cs: usize| (rows - 1) * rs + (cols - 1) * cs;
+    assert!(last(m, n, dst_rs, dst_cs) < dst.len(), "matmul: dst too small");
+    if k == 0 {
+        if !accumulate {
+            for r in 0..m {
+                for c in 0..n {
+                    dst[r * dst_rs + c * dst_cs] = 0.0;
+                }
+            }
+        }
+        return;
+    }
+    assert!(last(m, k, lhs_rs, lhs_cs) < lhs.len(), "matmul: lhs too small");
+    assert!(last(k, n, rhs_rs, rhs_cs) < rhs.len(), "matmul: rhs too small");
+    // SAFETY: the asserts above keep every element the strides address inside the slices, and
+    // `dst` is borrowed mutably while `lhs`/`rhs` are shared borrows, so they don't alias.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            dst_cs as isize,
+            dst_rs as isize,
+            accumulate,
+            lhs.as_ptr(),
+            lhs_cs as isize,
+            lhs_rs as isize,
+            rhs.as_ptr(),
+            rhs_cs as isize,
+            rhs_rs as isize,
+            if accumulate { 1.0 } else { 0.0 },
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+}
+
+/// Forward pass over raw buffers.
+///
+/// - `xp`: `[N, T, D·G·H]` (input projection, including its bias)
+/// - `w`: `[D, H, G·H]`, `b`: `[D, G·H]`
+/// - returns the output `[N, T, D·H]` and, with `keep`, what the backward pass needs.
+pub fn forward(spec: &Spec, xp: &[f32], w: &[f32], b: &[f32], keep: bool) -> (Vec<f32>, Saved) {
+    let Spec { n, t, h, dirs, .. } = *spec;
+    let gh = spec.gh();
+    let dgh = dirs * gh;
+    let dh_out = dirs * h;
+    assert_eq!(xp.len(), n * t * dgh, "fused rnn: input size");
+    assert_eq!(w.len(), dirs * h * gh, "fused rnn: w_hh size");
+    assert_eq!(b.len(), dirs * gh, "fused rnn: b_hh size");
+    let lstm = spec.cell == CellKind::Lstm;
+    let nh = n * h;
+    let mut y = vec![0.0f32; n * t * dh_out];
+    // Without `keep` only two steps of state are needed, but keeping the layout the same makes
+    // one code path; the cost is memory only.
+    let mut hs = vec![0.0f32; dirs * (t + 1) * nh];
+    let mut cs = if lstm {
+        vec![0.0f32; dirs * (t + 1) * nh]
+    } else {
+        Vec::new()
+    };
+    let mut acts = vec![0.0f32; dirs * t * n * 4 * h];
+    let mut rec = vec![0.0f32; n * gh];
+    for d in 0..dirs {
+        let wd = &w[d * h * gh..(d + 1) * h * gh];
+        let bd = &b[d * gh..(d + 1) * gh];
+        let hs_d = &mut hs[d * (t + 1) * nh..(d + 1) * (t + 1) * nh];
+        for s in 0..t {
+            let (prev, next) = hs_d.split_at_mut((s + 1) * nh);
+            let h_prev = &prev[s * nh..];
+            let h_next = &mut next[..nh];
+            // rec = h_prev · W_d
+            matmul(
+                (n, gh, h),
+                &mut rec,
+                (gh, 1),
+                false,
+                h_prev,
+                (h, 1),
+                wd,
+                (gh, 1),
+            );
+            let acts_s = &mut acts[(d * t + s) * n * 4 * h..(d * t + s + 1) * n * 4 * h];
+            for i in 0..n {
+                let tau = spec.time(d, i, s);
+                let x = &xp[(i * t + tau) * dgh + d * gh..][..gh];
+                let r = &rec[i * gh..(i + 1) * gh];
+                let a = &mut acts_s[i * 4 * h..(i + 1) * 4 * h];
+                let hn = &mut h_next[i * h..(i + 1) * h];
+                if lstm {
+                    let cs_d = &mut cs[d * (t + 1) * nh..(d + 1) * (t + 1) * nh];
+                    let (cprev, cnext) = cs_d.split_at_mut((s + 1) * nh);
+                    let c_prev = &cprev[s * nh + i * h..][..h];
+                    let c_next = &mut cnext[i * h..(i + 1) * h];
+                    for j in 0..h {
+                        let gi = sigmoid(x[j] + r[j] + bd[j]);
+                        let gf = sigmoid(x[h + j] + r[h + j] + bd[h + j]);
+                        let gg = (x[2 * h + j] + r[2 * h + j] + bd[2 * h + j]).tanh();
+                        let go = sigmoid(x[3 * h + j] + r[3 * h + j] + bd[3 * h + j]);
+                        let c = gf * c_prev[j] + gi * gg;
+                        c_next[j] = c;
+                        hn[j] = go * c.tanh();
+                        a[j] = gi;
+                        a[h + j] = gf;
+                        a[2 * h + j] = gg;
+                        a[3 * h + j] = go;
+                    }
+                } else {
+                    let hp = &h_prev[i * h..(i + 1) * h];
+                    for j in 0..h {
+                        let gr = sigmoid(x[j] + r[j] + bd[j]);
+                        let gz = sigmoid(x[h + j] + r[h + j] + bd[h + j]);
+                        let hw = r[2 * h + j] + bd[2 * h + j];
+                        let gn = (x[2 * h + j] + gr * hw).tanh();
+                        hn[j] = gn + gz * (hp[j] - gn);
+                        a[j] = gr;
+                        a[h + j] = gz;
+                        a[2 * h + j] = gn;
+                        a[3 * h + j] = hw;
+                    }
+                }
+                y[(i * t + tau) * dh_out + d * h..][..h].copy_from_slice(hn);
+            }
+        }
+    }
+    let saved = if keep {
+        Saved {
+            hs,
+            cs,
+            acts,
+            w: w.to_vec(),
+        }
+    } else {
+        Saved {
+            hs: Vec::new(),
+            cs: Vec::new(),
+            acts: Vec::new(),
+            w: Vec::new(),
+        }
+    };
+    (y, saved)
+}
+
+/// Gradients of one fused recurrence.
+pub struct Grads {
+    /// `[N, T, D·G·H]`
+    pub xp: Vec<f32>,
+    /// `[D, H, G·H]`
+    pub w: Vec<f32>,
+    /// `[D, G·H]`
+    pub b: Vec<f32>,
+}
+
+/// Back-propagation through time from the output gradient `dy` `[N, T, D·H]`.
+pub fn backward(spec: &Spec, saved: &Saved, dy: &[f32]) -> Grads {
+    let Spec { n, t, h, dirs, .. } = *spec;
+    let gh = spec.gh();
+    let dgh = dirs * gh;
+    let dh_out = dirs * h;
+    let nh = n * h;
+    assert_eq!(dy.len(), n * t * dh_out, "fused rnn: output gradient size");
+    let lstm = spec.cell == CellKind::Lstm;
+    let mut dxp = vec![0.0f32; n * t * dgh];
+    let mut dw = vec![0.0f32; dirs * h * gh];
+    let mut db = vec![0.0f32; dirs * gh];
+    // Gradient w.r.t. the recurrent pre-activation (h·W + b) of every step, `[T][N][G·H]`.
+    let mut drec = vec![0.0f32; t * n * gh];
+    let mut dh_next = vec![0.0f32; nh];
+    let mut dc_next = vec![0.0f32; nh];
+    let mut dh = vec![0.0f32; h];
+    for d in 0..dirs {
+        let wd = &saved.w[d * h * gh..(d + 1) * h * gh];
+        let hs_d = &saved.hs[d * (t + 1) * nh..(d + 1) * (t + 1) * nh];
+        dh_next.iter_mut().for_each(|v| *v = 0.0);
+        dc_next.iter_mut().for_each(|v| *v = 0.0);
+        for s in (0..t).rev() {
+            let acts_s = &saved.acts[(d * t + s) * n * 4 * h..(d * t + s + 1) * n * 4 * h];
+            let drec_s = &mut drec[s * n * gh..(s + 1) * n * gh];
+            for i in 0..n {
+                let tau = spec.time(d, i, s);
+                let g_out = &dy[(i * t + tau) * dh_out + d * h..][..h];
+                let dnext = &mut dh_next[i * h..(i + 1) * h];
+                for j in 0..h {
+                    dh[j] = g_out[j] + dnext[j];
+                }
+                let a = &acts_s[i * 4 * h..(i + 1) * 4 * h];
+                let dx = &mut dxp[(i * t + tau) * dgh + d * gh..][..gh];
+                let dr = &mut drec_s[i * gh..(i + 1) * gh];
+                if lstm {
+                    let cs_d = &saved.cs[d * (t + 1) * nh..(d + 1) * (t + 1) * nh];
+                    let c_prev = &cs_d[s * nh + i * h..][..h];
+                    let c = &cs_d[(s + 1) * nh + i * h..][..h];
+                    let dcn = &mut dc_next[i * h..(i + 1) * h];
+                    for j in 0..h {
+                        let (gi, gf, gg, go) = (a[j], a[h + j], a[2 * h + j], a[3 * h + j]);
+                        let tc = c[j].tanh();
+                        let d_o = dh[j] * tc;
+                        let dc = dh[j] * go * (1.0 - tc * tc) + dcn[j];
+                        let di = dc * gg;
+                        let dg = dc * gi;
+                        let df = dc * c_prev[j];
+                        dcn[j] = dc * gf;
+                        let pi = di * gi * (1.0 - gi);
+                        let pf = df * gf * (1.0 - gf);
+                        let pg = dg * (1.0 - gg * gg);
+                        let po = d_o * go * (1.0 - go);
+                        dx[j] = pi;
+                        dx[h + j] = pf;
+                        dx[2 * h + j] = pg;
+                        dx[3 * h + j] = po;
+                        dr[j] = pi;
+                        dr[h + j] = pf;
+                        dr[2 * h + j] = pg;
+                        dr[3 * h + j] = po;
+                    }
+                } else {
+                    let hp = &hs_d[s * nh + i * h..][..h];
+                    for j in 0..h {
+                        let (gr, gz, gn, hw) = (a[j], a[h + j], a[2 * h + j], a[3 * h + j]);
+                        let dn = dh[j] * (1.0 - gz);
+                        let dz = dh[j] * (hp[j] - gn);
+                        let pn = dn * (1.0 - gn * gn);
+                        let pr = pn * hw * gr * (1.0 - gr);
+                        let pz = dz * gz * (1.0 - gz);
+                        dx[j] = pr;
+                        dx[h + j] = pz;
+                        dx[2 * h + j] = pn;
+                        dr[j] = pr;
+                        dr[h + j] = pz;
+                        dr[2 * h + j] = pn * gr;
+                        // The direct path h' = ... + z·h; the matmul below adds the rest.
+                        dnext[j] = dh[j] * gz;
+                    }
+                }
+            }
+            // dh_prev (+)= drec_s · W_dᵀ
+            matmul(
+                (n, h, gh),
+                &mut dh_next,
+                (h, 1),
+                !lstm,
+                drec_s,
+                (gh, 1),
+                wd,
+                (1, gh),
+            );
+        }
+        // dW_d = H_prevᵀ · dRec over all steps and sequences: [H, T·N] × [T·N, G·H].
+        matmul(
+            (h, gh, t * n),
+            &mut dw[d * h * gh..(d + 1) * h * gh],
+            (gh, 1),
+            false,
+            &hs_d[..t * nh],
+            (1, h),
+            &drec,
+            (gh, 1),
+        );
+        let db_d = &mut db[d * gh..(d + 1) * gh];
+        for row in drec.chunks_exact(gh) {
+            for (acc, v) in db_d.iter_mut().zip(row) {
+                *acc += v;
+            }
+        }
+    }
+    Grads {
+        xp: dxp,
+        w: dw,
+        b: db,
+    }
+}
+
+fn flex_f32(t: &FlexTensor) -> Option<Vec<f32>> {
+    if t.dtype() != DType::F32 {
+        return None;
+    }
+    match t.as_slice::<f32>() {
+        Some(s) => Some(s.to_vec()),
+        None => t.to_contiguous().as_slice::<f32>().map(<[f32]>::to_vec),
+    }
+}
+
+fn flex_from(data: Vec<f32>, shape: [usize; 3]) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(data, shape))
+}
+
+#[derive(Debug, Clone)]
+struct State {
+    spec: Arc<Spec>,
+    saved: Arc<Saved>,
+}
+
+#[derive(Debug)]
+struct FusedRecurrence;
+
+impl Backward<Flex, 3> for FusedRecurrence {
+    type State = State;
+
+    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let State { spec, saved } = ops.state;
+        let grad = grads.consume::<Flex>(&ops.node);
+        let dy = flex_f32(&grad).unwrap_or_else(|| panic!("fused rnn: gradient is not f32"));
+        let g = backward(&spec, &saved, &dy);
+        let (n, t, h, dirs, gh) = (spec.n, spec.t, spec.h, spec.dirs, spec.gh());
+        let [px, pw, pb] = ops.parents;
+        if let Some(p) = px {
+            grads.register::<Flex>(p.id, flex_from(g.xp, [n, t, dirs * gh]));
+        }
+        if let Some(p) = pw {
+            grads.register::<Flex>(p.id, flex_from(g.w, [dirs, h, gh]));
+        }
+        if let Some(p) = pb {
+            grads.register::<Flex>(p.id, flex_from(g.b, [dirs, 1, gh]));
+        }
+    }
+}
+
+fn autodiff_run<C: CheckpointStrategy>(
+    spec: Spec,
+    xp: Tensor<3>,
+    w: Tensor<3>,
+    b: Tensor<3>,
+) -> Option<Tensor<3>>
+where
+    DispatchTensor: DispatchKindConversion<Autodiff<Flex, C>>,
+{
+    let xp = xp.try_into_primitive::<Autodiff<Flex, C>>().ok()?;
+    let w = w.try_into_primitive::<Autodiff<Flex, C>>().ok()?;
+    let b = b.try_into_primitive::<Autodiff<Flex, C>>().ok()?;
+    let xs = flex_f32(xp.primitive())?;
+    let ws = flex_f32(w.primitive())?;
+    let bs = flex_f32(b.primitive())?;
+    let shape = [spec.n, spec.t, spec.dirs * spec.h];
+    let out = match FusedRecurrence
+        .prepare::<C>([xp.node(), w.node(), b.node()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => {
+            let (y, saved) = forward(&spec, &xs, &ws, &bs, true);
+            let state = State {
+                spec: Arc::new(spec),
+                saved: Arc::new(saved),
+            };
+            prep.finish(state, flex_from(y, shape))
+        }
+        OpsKind::UnTracked(prep) => {
+            let (y, _) = forward(&spec, &xs, &ws, &bs, false);
+            prep.finish(flex_from(y, shape))
+        }
+    };
+    Some(Tensor::from_primitive::<Autodiff<Flex, C>>(out))
+}
+
+fn plain_run(spec: Spec, xp: Tensor<3>, w: Tensor<3>, b: Tensor<3>) -> Option<Tensor<3>> {
+    let xp = xp.try_into_primitive::<Flex>().ok()?;
+    let w = w.try_into_primitive::<Flex>().ok()?;
+    let b = b.try_into_primitive::<Flex>().ok()?;
+    let (y, _) = forward(
+        &spec,
+        &flex_f32(&xp)?,
+        &flex_f32(&w)?,
+        &flex_f32(&b)?,
+        false,
+    );
+    let shape = [spec.n, spec.t, spec.dirs * spec.h];
+    Some(Tensor::from_primitive::<Flex>(flex_from(y, shape)))
+}
+
+/// The recurrence of one layer as a single operation, or `None` where the fused path doesn't
+/// apply (then nothing has been recorded and the caller runs the per-step path).
+///
+/// # Shapes
+/// - `xp`: `[N, T, D·G·H]`, `w`: `[D, H, G·H]`, `b`: `[D, 1, G·H]` → `[N, T, D·H]`
+pub fn try_recurrence(
+    spec: Spec,
+    xp: &Tensor<3>,
+    w: &Tensor<3>,
+    b: &Tensor<3>,
+) -> Option<Tensor<3>> {
+    if spec.t == 0 || spec.n == 0 {
+        return None;
+    }
+    match xp.device().gradient_checkpointing_strategy() {
+        None => plain_run(spec, xp.clone(), w.clone(), b.clone()),
+        Some(burn::tensor::GradientCheckpointingStrategy::Disabled) => {
+            autodiff_run::<NoCheckpointing>(spec, xp.clone(), w.clone(), b.clone())
+        }
+        Some(burn::tensor::GradientCheckpointingStrategy::Balanced) => {
+            autodiff_run::<BalancedCheckpointing>(spec, xp.clone(), w.clone(), b.clone())
+        }
+    }
+}
