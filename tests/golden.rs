@@ -404,9 +404,18 @@ fn rel_diff(what: &str, got: &[f32], want: &[f32]) -> f64 {
 /// lengths in the batch (padding frames included: both paths run them the same way).
 ///
 /// Tolerance: 1e-4 relative to the largest value of each compared tensor.
+/// Also with gradient checkpointing on, and with nothing tracked (the operation then records
+/// no backward state).
 #[test]
 fn fused_recurrence_gradients_match_the_per_step_path() {
-    let device = Device::flex().autodiff();
+    let plain = Device::flex().autodiff();
+    let checkpointed = Device::flex().autodiff().gradient_checkpointing();
+    for device in [plain, checkpointed] {
+        fused_matches_stepwise_on(&device);
+    }
+}
+
+fn fused_matches_stepwise_on(device: &Device) {
     let (n, t, d_in, h) = (3, 7, 5, 4);
     let lengths = [7usize, 4, 1];
     let mut rng = hark::augment::rng(7);
@@ -417,15 +426,15 @@ fn fused_recurrence_gradients_match_the_per_step_path() {
     };
     for cell in [CellKind::Gru, CellKind::Lstm] {
         for bidirectional in [false, true] {
-            let what = format!("{cell:?} bidirectional={bidirectional}");
-            let layer = RecurrentLayer::new(cell, d_in, h, bidirectional, &device);
+            let what = format!("{device:?} {cell:?} bidirectional={bidirectional}");
+            let layer = RecurrentLayer::new(cell, d_in, h, bidirectional, device);
             let dirs = if bidirectional { 2 } else { 1 };
             let x_data = TensorData::new(random(n * t * d_in), [n, t, d_in]);
             let w_data = TensorData::new(random(n * t * dirs * h), [n, t, dirs * h]);
-            let index = reverse_index(&lengths, t, &device);
+            let index = reverse_index(&lengths, t, device);
             let run = |fused: bool| {
-                let x = Tensor::<3>::from_data(x_data.clone(), &device).require_grad();
-                let weights = Tensor::<3>::from_data(w_data.clone(), &device);
+                let x = Tensor::<3>::from_data(x_data.clone(), device).require_grad();
+                let weights = Tensor::<3>::from_data(w_data.clone(), device);
                 let index = bidirectional.then_some(&index);
                 let y = if fused {
                     layer
@@ -459,6 +468,23 @@ fn fused_recurrence_gradients_match_the_per_step_path() {
                 eprintln!("{what}: {name} relative diff {diff:.2e}");
                 assert!(diff <= 1e-4, "{what}: {name} relative diff {diff:.2e}");
             }
+
+            // Nothing requires a gradient: the untracked branch.
+            let frozen = layer.clone().no_grad();
+            let x = Tensor::<3>::from_data(x_data.clone(), device);
+            let index = bidirectional.then_some(&index);
+            let y = frozen
+                .forward_fused(x.clone(), index)
+                .expect("the fused path applies on flex");
+            let diff = rel_diff(
+                "untracked output",
+                &to_vec_any(y),
+                &to_vec_any(frozen.forward_stepwise(x, index)),
+            );
+            assert!(
+                diff <= 1e-4,
+                "{what}: untracked output relative diff {diff:.2e}"
+            );
         }
     }
 }
