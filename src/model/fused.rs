@@ -315,6 +315,15 @@ pub fn backward(spec: &Spec, saved: &Saved, dy: &[f32]) -> Grads {
     let mut dh = vec![0.0f32; h];
     for d in 0..dirs {
         let wd = &saved.w[d * h * gh..(d + 1) * h * gh];
+        // W_dᵀ as its own contiguous [G·H, H] copy: with it gemm reads the weights in place
+        // each step instead of packing them again (its layout preference for a row-major
+        // destination).
+        let mut wt = vec![0.0f32; gh * h];
+        for (j, row) in wd.chunks_exact(gh).enumerate() {
+            for (k, &v) in row.iter().enumerate() {
+                wt[k * h + j] = v;
+            }
+        }
         let hs_d = &saved.hs[d * (t + 1) * nh..(d + 1) * (t + 1) * nh];
         dh_next.iter_mut().for_each(|v| *v = 0.0);
         dc_next.iter_mut().for_each(|v| *v = 0.0);
@@ -386,8 +395,8 @@ pub fn backward(spec: &Spec, saved: &Saved, dy: &[f32]) -> Grads {
                 !lstm,
                 drec_s,
                 (gh, 1),
-                wd,
-                (1, gh),
+                &wt,
+                (h, 1),
             );
         }
         // dW_d = H_prevᵀ · dRec over all steps and sequences: [H, T·N] × [T·N, G·H].
