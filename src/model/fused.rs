@@ -197,6 +197,23 @@ fn lstm_cell(
     }
 }
 
+/// The first `K` consecutive length-`h` blocks of `a`.
+#[inline(always)]
+fn split<const K: usize>(a: &[f32], h: usize) -> [&[f32]; K] {
+    std::array::from_fn(|k| &a[k * h..(k + 1) * h])
+}
+
+/// The first `K` consecutive length-`h` blocks of `a`, mutably.
+#[inline(always)]
+fn split_mut<const K: usize>(a: &mut [f32], h: usize) -> [&mut [f32]; K] {
+    let mut rest = a;
+    std::array::from_fn(|_| {
+        let (head, tail) = std::mem::take(&mut rest).split_at_mut(h);
+        rest = tail;
+        head
+    })
+}
+
 /// `dst[m×n] (+)= lhs[m×k] · rhs[k×n]` with arbitrary row/column strides, single-threaded.
 #[allow(clippy::too_many_arguments)]
 fn matmul(
@@ -394,56 +411,49 @@ pub fn backward(spec: &Spec, saved: &Saved, dy: &[f32]) -> Grads {
                 let tau = spec.time(d, i, s);
                 let g_out = &dy[(i * t + tau) * dh_out + d * h..][..h];
                 let dnext = &mut dh_next[i * h..(i + 1) * h];
-                for j in 0..h {
-                    dh[j] = g_out[j] + dnext[j];
+                for ((dh, &g), &dn) in dh.iter_mut().zip(g_out).zip(dnext.iter()) {
+                    *dh = g + dn;
                 }
                 let a = &acts_s[i * 4 * h..(i + 1) * 4 * h];
                 let dx = &mut dxp[(i * t + tau) * dgh + d * gh..][..gh];
                 let dr = &mut drec_s[i * gh..(i + 1) * gh];
+                let dh = &dh[..h];
                 if lstm {
                     let cs_d = &saved.cs[d * (t + 1) * nh..(d + 1) * (t + 1) * nh];
                     let c_prev = &cs_d[s * nh + i * h..][..h];
                     let c = &cs_d[(s + 1) * nh + i * h..][..h];
                     let dcn = &mut dc_next[i * h..(i + 1) * h];
+                    let [gi, gf, gg, go] = split::<4>(a, h);
+                    let [xi, xf, xg, xo] = split_mut::<4>(dx, h);
+                    let [ri, rf, rg, ro] = split_mut::<4>(dr, h);
                     for j in 0..h {
-                        let (gi, gf, gg, go) = (a[j], a[h + j], a[2 * h + j], a[3 * h + j]);
                         let tc = tanh(c[j]);
                         let d_o = dh[j] * tc;
-                        let dc = dh[j] * go * (1.0 - tc * tc) + dcn[j];
-                        let di = dc * gg;
-                        let dg = dc * gi;
-                        let df = dc * c_prev[j];
-                        dcn[j] = dc * gf;
-                        let pi = di * gi * (1.0 - gi);
-                        let pf = df * gf * (1.0 - gf);
-                        let pg = dg * (1.0 - gg * gg);
-                        let po = d_o * go * (1.0 - go);
-                        dx[j] = pi;
-                        dx[h + j] = pf;
-                        dx[2 * h + j] = pg;
-                        dx[3 * h + j] = po;
-                        dr[j] = pi;
-                        dr[h + j] = pf;
-                        dr[2 * h + j] = pg;
-                        dr[3 * h + j] = po;
+                        let dc = dh[j] * go[j] * (1.0 - tc * tc) + dcn[j];
+                        dcn[j] = dc * gf[j];
+                        let pi = dc * gg[j] * gi[j] * (1.0 - gi[j]);
+                        let pf = dc * c_prev[j] * gf[j] * (1.0 - gf[j]);
+                        let pg = dc * gi[j] * (1.0 - gg[j] * gg[j]);
+                        let po = d_o * go[j] * (1.0 - go[j]);
+                        (xi[j], xf[j], xg[j], xo[j]) = (pi, pf, pg, po);
+                        (ri[j], rf[j], rg[j], ro[j]) = (pi, pf, pg, po);
                     }
                 } else {
                     let hp = &hs_d[s * nh + i * h..][..h];
+                    let [gr, gz, gn, hw] = split::<4>(a, h);
+                    let [xr, xz, xn] = split_mut::<3>(dx, h);
+                    let [rr, rz, rn] = split_mut::<3>(dr, h);
+                    let dnext = &mut dnext[..h];
                     for j in 0..h {
-                        let (gr, gz, gn, hw) = (a[j], a[h + j], a[2 * h + j], a[3 * h + j]);
-                        let dn = dh[j] * (1.0 - gz);
-                        let dz = dh[j] * (hp[j] - gn);
-                        let pn = dn * (1.0 - gn * gn);
-                        let pr = pn * hw * gr * (1.0 - gr);
-                        let pz = dz * gz * (1.0 - gz);
-                        dx[j] = pr;
-                        dx[h + j] = pz;
-                        dx[2 * h + j] = pn;
-                        dr[j] = pr;
-                        dr[h + j] = pz;
-                        dr[2 * h + j] = pn * gr;
+                        let dn = dh[j] * (1.0 - gz[j]);
+                        let dz = dh[j] * (hp[j] - gn[j]);
+                        let pn = dn * (1.0 - gn[j] * gn[j]);
+                        let pr = pn * hw[j] * gr[j] * (1.0 - gr[j]);
+                        let pz = dz * gz[j] * (1.0 - gz[j]);
+                        (xr[j], xz[j], xn[j]) = (pr, pz, pn);
+                        (rr[j], rz[j], rn[j]) = (pr, pz, pn * gr[j]);
                         // The direct path h' = ... + z·h; the matmul below adds the rest.
-                        dnext[j] = dh[j] * gz;
+                        dnext[j] = dh[j] * gz[j];
                     }
                 }
             }
