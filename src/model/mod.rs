@@ -1,5 +1,6 @@
 //! The acoustic model: frame stacking, a stack of recurrent layers, a linear output layer.
 
+pub mod fused;
 pub mod rnn;
 
 use burn::config::Config;

@@ -10,6 +10,8 @@ use burn::prelude::*;
 use burn::tensor::activation::{sigmoid, tanh};
 use serde::{Deserialize, Serialize};
 
+use super::fused;
+
 /// Which recurrent cell a layer uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -77,10 +79,81 @@ impl RecurrentLayer {
     /// - `reverse_index`: `[N, T]` — for each sequence, `len-1-t` for `t < len`, else `t`
     ///   (only used when bidirectional)
     /// - output: `[N, T, directions × hidden]`
+    ///
+    /// On burn's `flex` CPU backend the whole time loop runs as one operation with a
+    /// hand-written backward pass ([`super::fused`]); elsewhere, and in
+    /// [`forward_stepwise`](Self::forward_stepwise), one small operation per step.
     pub fn forward(&self, x: Tensor<3>, reverse_index: Option<&Tensor<2, Int>>) -> Tensor<3> {
+        let [n, _, _] = x.dims();
+        let projected = self.input.forward(x); // [N, T, D*G*H]
+        if let Some(y) = self.fused_recurrence(&projected, reverse_index) {
+            return y;
+        }
+        let zeros = LayerState::zeros(self.directions, n, self.hidden, &projected.device());
+        self.recur(projected, reverse_index, zeros).0
+    }
+
+    /// [`forward`](Self::forward) through the fused operation, or `None` (with nothing
+    /// recorded) where it doesn't apply: another backend than `flex`, a dtype other than `f32`,
+    /// or `HARK_STEPWISE_RNN` set in the environment.
+    pub fn forward_fused(
+        &self,
+        x: Tensor<3>,
+        reverse_index: Option<&Tensor<2, Int>>,
+    ) -> Option<Tensor<3>> {
+        self.fused_recurrence(&self.input.forward(x), reverse_index)
+    }
+
+    fn fused_recurrence(
+        &self,
+        projected: &Tensor<3>,
+        reverse_index: Option<&Tensor<2, Int>>,
+    ) -> Option<Tensor<3>> {
+        let [n, t, _] = projected.dims();
+        let spec = self.fused_spec(n, t, reverse_index)?;
+        fused::try_recurrence(spec, projected, &self.w_hh.val(), &self.b_hh.val())
+    }
+
+    /// [`forward`](Self::forward) through the per-step path only: the reference the fused
+    /// operation is tested against.
+    pub fn forward_stepwise(
+        &self,
+        x: Tensor<3>,
+        reverse_index: Option<&Tensor<2, Int>>,
+    ) -> Tensor<3> {
         let [n, _, _] = x.dims();
         let zeros = LayerState::zeros(self.directions, n, self.hidden, &x.device());
         self.forward_from(x, reverse_index, zeros).0
+    }
+
+    /// The fused operation's description of this layer for an `[N, T, _]` input, or `None`
+    /// where it doesn't apply.
+    fn fused_spec(
+        &self,
+        n: usize,
+        t: usize,
+        reverse_index: Option<&Tensor<2, Int>>,
+    ) -> Option<fused::Spec> {
+        if std::env::var_os("HARK_STEPWISE_RNN").is_some() {
+            return None;
+        }
+        let rev = if self.directions == 2 {
+            let index: Option<Vec<i64>> =
+                reverse_index.map(|i| i.to_data().iter::<i64>().collect());
+            fused::Spec::reversal(index.as_deref(), n, t)?
+        } else if self.directions == 1 {
+            Vec::new()
+        } else {
+            return None;
+        };
+        Some(fused::Spec {
+            cell: self.cell,
+            n,
+            t,
+            h: self.hidden,
+            dirs: self.directions,
+            rev,
+        })
     }
 
     /// Run a unidirectional layer from `state`, returning its output and the state after the
@@ -99,10 +172,20 @@ impl RecurrentLayer {
         reverse_index: Option<&Tensor<2, Int>>,
         state: LayerState,
     ) -> (Tensor<3>, LayerState) {
-        let [n, t_len, _] = x.dims();
+        let projected = self.input.forward(x); // [N, T, D*G*H]
+        self.recur(projected, reverse_index, state)
+    }
+
+    /// The time loop, one small operation per step, from the input projection `[N, T, D*G*H]`.
+    fn recur(
+        &self,
+        projected: Tensor<3>,
+        reverse_index: Option<&Tensor<2, Int>>,
+        state: LayerState,
+    ) -> (Tensor<3>, LayerState) {
+        let [n, t_len, _] = projected.dims();
         let h = self.hidden;
         let gh = self.cell.gates() * h;
-        let projected = self.input.forward(x); // [N, T, D*G*H]
         let per_dir: Vec<Tensor<3>> = projected.chunk(self.directions, 2); // D × [N, T, G*H]
         let mut inputs = Vec::with_capacity(self.directions);
         for (d, p) in per_dir.into_iter().enumerate() {
