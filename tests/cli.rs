@@ -168,12 +168,16 @@ fn a_language_model_attaches_to_a_model_dir_and_is_checked() {
     std::fs::write(model.join("config.json"), config.to_string()).unwrap();
 
     let text = root().join("tests/fixtures/overfit.jsonl");
-    run_ok(hark().args(["lm", "--order", "4", "--weight", "0.7", "--bonus", "1.5"]).args([
-        "--text".as_ref(),
-        text.as_os_str(),
-        "--into".as_ref(),
-        model.as_os_str(),
-    ]));
+    run_ok(
+        hark()
+            .args(["lm", "--order", "4", "--weight", "0.7", "--bonus", "1.5"])
+            .args([
+                "--text".as_ref(),
+                text.as_os_str(),
+                "--into".as_ref(),
+                model.as_os_str(),
+            ]),
+    );
     let config: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(model.join("config.json")).unwrap()).unwrap();
     assert_eq!(config["lm"]["file"], "lm.bin");
@@ -182,7 +186,13 @@ fn a_language_model_attaches_to_a_model_dir_and_is_checked() {
     assert_eq!(config["lm"]["bytes"], lm_bytes.len() as u64);
 
     let sample = &samples()[0];
-    let out = run_ok(hark().arg("transcribe").arg("--model").arg(&model).arg(sample));
+    let out = run_ok(
+        hark()
+            .arg("transcribe")
+            .arg("--model")
+            .arg(&model)
+            .arg(sample),
+    );
     assert!(!String::from_utf8_lossy(&out.stdout).trim().is_empty());
 
     // A damaged LM is refused with its name, not silently dropped.

@@ -226,9 +226,20 @@ struct EpochMetrics {
     audio_hours_per_hour: f64,
 }
 
+/// Weight files of a checkpoint. They are named by step, and `state.json`, written last, names
+/// them, so a kill between two renames cannot leave weights and position that disagree.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct CheckpointFiles {
+    model: String,
+    optimizer: String,
+}
+
 /// Resumable position, written with every checkpoint.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct CheckpointState {
+    /// The weight files; absent in checkpoints from before they were named by step.
+    #[serde(default)]
+    files: Option<CheckpointFiles>,
     /// Epochs completed.
     epoch: usize,
     step: usize,
@@ -481,6 +492,7 @@ pub fn run(cfg: &TrainingConfig, opts: &TrainOptions) -> Result<TrainReport> {
         .with_grad_clipping(Some(GradientClippingConfig::Norm(cfg.grad_clip)))
         .init();
     let mut state = CheckpointState {
+        files: None,
         epoch: 0,
         step: 0,
         best_dev_wer: None,
@@ -882,18 +894,34 @@ fn save_checkpoint(
     optim: &ModuleOptimizer,
     state: &CheckpointState,
 ) -> Result<()> {
+    let files = CheckpointFiles {
+        model: format!("model-{}.bpk", state.step),
+        optimizer: format!("optimizer-{}.bpk", state.step),
+    };
     let bytes = model
         .valid()
         .into_record()
         .into_bytes()
         .map_err(|e| Error::model(dir, e.to_string()))?;
-    model_dir::write_atomic(&dir.join("model.bpk"), &bytes)?;
+    model_dir::write_atomic(&dir.join(&files.model), &bytes)?;
     let obytes = optim
         .into_bytes()
         .map_err(|e| Error::model(dir, e.to_string()))?;
-    model_dir::write_atomic(&dir.join("optimizer.bpk"), &obytes)?;
-    let json = serde_json::to_vec_pretty(state).map_err(|e| Error::Data(e.to_string()))?;
-    model_dir::write_atomic(&dir.join("state.json"), &json)
+    model_dir::write_atomic(&dir.join(&files.optimizer), &obytes)?;
+    let mut named = state.clone();
+    named.files = Some(files.clone());
+    let json = serde_json::to_vec_pretty(&named).map_err(|e| Error::Data(e.to_string()))?;
+    model_dir::write_atomic(&dir.join("state.json"), &json)?;
+    // Weights that state.json no longer names are stale; failing to remove one costs only disk.
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".bpk") && name != files.model && name != files.optimizer {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+    Ok(())
 }
 
 fn load_checkpoint(
@@ -906,8 +934,14 @@ fn load_checkpoint(
         let p = dir.join(name);
         std::fs::read(&p).map_err(|e| Error::io(&p, e))
     };
+    let state: CheckpointState = serde_json::from_slice(&read("state.json")?)
+        .map_err(|e| Error::model(dir, e.to_string()))?;
+    let files = state.files.clone().unwrap_or_else(|| CheckpointFiles {
+        model: "model.bpk".into(),
+        optimizer: "optimizer.bpk".into(),
+    });
     let record = burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(read(
-        "model.bpk",
+        &files.model,
     )?))
     .map_err(|e| Error::model(dir, e.to_string()))?;
     let model = model
@@ -918,9 +952,7 @@ fn load_checkpoint(
         .valid()
         .train();
     let optim = optim
-        .from_bytes(burn::tensor::Bytes::from_bytes_vec(read("optimizer.bpk")?))
-        .map_err(|e| Error::model(dir, e.to_string()))?;
-    let state: CheckpointState = serde_json::from_slice(&read("state.json")?)
+        .from_bytes(burn::tensor::Bytes::from_bytes_vec(read(&files.optimizer)?))
         .map_err(|e| Error::model(dir, e.to_string()))?;
     Ok((model, optim, state))
 }
