@@ -181,7 +181,7 @@ fn check_shape(order: usize, vocab_size: usize) -> Result<()> {
             "language model order must be 1–{MAX_ORDER}, not {order}"
         )));
     }
-    if vocab_size < 2 || vocab_size > 1 << SYMBOL_BITS {
+    if !(2..=1 << SYMBOL_BITS).contains(&vocab_size) {
         return Err(Error::Config(format!(
             "a character language model holds 2–{} symbols, not {vocab_size}",
             1 << SYMBOL_BITS
