@@ -103,22 +103,26 @@ impl CharLm {
     /// `history` (token ids, oldest first; only the last `order - 1` are read; a history
     /// shorter than that is taken to start at the sentence boundary).
     pub fn log_prob(&self, history: &[u32], symbol: u32) -> f32 {
+        // `[boundary?] + last order-1 symbols + symbol`, on the stack: this runs for every
+        // prefix extension of the beam search.
         let keep = self.order - 1;
-        let mut ctx: Vec<u32> = Vec::with_capacity(keep + 1);
-        if history.len() < keep {
-            ctx.push(BLANK);
-        }
-        ctx.extend_from_slice(&history[history.len().saturating_sub(keep)..]);
+        let mut buf = [BLANK; MAX_ORDER + 1];
+        let tail = &history[history.len().saturating_sub(keep)..];
+        let start = usize::from(history.len() < keep);
+        buf[start..start + tail.len()].copy_from_slice(tail);
+        let ctx_len = start + tail.len();
+        buf[ctx_len] = symbol;
         // Interpolate from the empty context up to the longest one.
         let mut p = 1.0 / self.vocab_size as f64;
-        for start in (0..=ctx.len()).rev() {
-            let h = &ctx[start..];
-            let Some(&(total, types)) = self.contexts.get(&key(h)) else {
+        for from in (0..=ctx_len).rev() {
+            let Some(&(total, types)) = self.contexts.get(&key(&buf[from..ctx_len])) else {
                 break;
             };
-            let mut gram = h.to_vec();
-            gram.push(symbol);
-            let c = self.counts.get(&key(&gram)).copied().unwrap_or(0);
+            let c = self
+                .counts
+                .get(&key(&buf[from..=ctx_len]))
+                .copied()
+                .unwrap_or(0);
             p = (f64::from(c) + f64::from(types) * p) / (f64::from(total) + f64::from(types));
         }
         p.ln() as f32
