@@ -105,15 +105,7 @@ impl ModelSource {
                 let text =
                     std::fs::read_to_string(&cfg_path).map_err(|e| Error::io(&cfg_path, e))?;
                 let config = parse_config(&text, dir)?;
-                if Path::new(&config.weights.file).components().count() != 1 {
-                    return Err(Error::model(
-                        dir,
-                        format!(
-                            "weights file '{}' is not a plain file name",
-                            config.weights.file
-                        ),
-                    ));
-                }
+                check_plain_file_name(dir, "weights", &config.weights.file)?;
                 let weights_path = dir.join(&config.weights.file);
                 let bytes =
                     std::fs::read(&weights_path).map_err(|e| Error::io(&weights_path, e))?;
@@ -141,12 +133,7 @@ impl ModelSource {
                 .ok_or_else(|| err("the built-in model names a language model it lacks".into()))?
                 .to_vec(),
             ModelSource::Dir(dir) => {
-                if Path::new(&info.file).components().count() != 1 {
-                    return Err(err(format!(
-                        "language model file '{}' is not a plain file name",
-                        info.file
-                    )));
-                }
+                check_plain_file_name(dir, "language model", &info.file)?;
                 let path = dir.join(&info.file);
                 std::fs::read(&path).map_err(|e| Error::io(&path, e))?
             }
@@ -206,6 +193,17 @@ pub fn load_parts(
     let source = ModelSource::Dir(PathBuf::from(name));
     let config = parse_config(config, Path::new(name))?;
     build(&source, config, weights, device)
+}
+
+/// A file named by `config.json` must sit inside the model directory.
+fn check_plain_file_name(dir: &Path, what: &str, name: &str) -> Result<()> {
+    if Path::new(name).components().count() != 1 {
+        return Err(Error::model(
+            dir,
+            format!("{what} file '{name}' is not a plain file name"),
+        ));
+    }
+    Ok(())
 }
 
 fn parse_config(text: &str, dir: &Path) -> Result<ModelConfig> {

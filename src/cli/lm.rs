@@ -111,29 +111,28 @@ pub fn lm(args: LmArgs) -> Result<std::process::ExitCode> {
             .collect::<Vec<_>>()
             .join(" --text ")
     );
-    let size = lm.to_bytes().len();
-    if let Some(dir) = &args.into {
-        hark::model_dir::attach_lm(dir, &lm, args.weight, args.bonus, source)?;
-        eprintln!(
-            "{}-gram LM from {} sentences: {} n-grams, {:.1} MB, attached to {} (weight {}, bonus {})",
-            args.order,
-            all.len(),
-            lm.len(),
-            size as f64 / 1e6,
+    let (bytes, place) = if let Some(dir) = &args.into {
+        let info = hark::model_dir::attach_lm(dir, &lm, args.weight, args.bonus, source)?;
+        let place = format!(
+            "attached to {} (weight {}, bonus {})",
             dir.display(),
             args.weight,
             args.bonus
         );
+        (info.bytes as usize, place)
     } else if let Some(out) = &args.out {
-        hark::model_dir::write_atomic(out, &lm.to_bytes())?;
-        eprintln!(
-            "{}-gram LM from {} sentences: {} n-grams, {:.1} MB, written to {}",
-            args.order,
-            all.len(),
-            lm.len(),
-            size as f64 / 1e6,
-            out.display()
-        );
-    }
+        let bytes = lm.to_bytes();
+        hark::model_dir::write_atomic(out, &bytes)?;
+        (bytes.len(), format!("written to {}", out.display()))
+    } else {
+        bail!("give --into MODEL_DIR or --out FILE");
+    };
+    eprintln!(
+        "{}-gram LM from {} sentences: {} n-grams, {:.1} MB, {place}",
+        args.order,
+        all.len(),
+        lm.len(),
+        bytes as f64 / 1e6
+    );
     Ok(std::process::ExitCode::SUCCESS)
 }

@@ -94,6 +94,15 @@ impl Entry {
     }
 }
 
+/// Best first; ties broken by the prefix so the order never depends on hashing.
+fn sort_by_rank(beams: &mut [(Vec<u32>, Entry)]) {
+    beams.sort_unstable_by(|a, b| {
+        b.1.ranked()
+            .total_cmp(&a.1.ranked())
+            .then_with(|| a.0.cmp(&b.0))
+    });
+}
+
 fn log_add(a: f32, b: f32) -> f32 {
     if a == f32::NEG_INFINITY {
         return b;
@@ -199,11 +208,7 @@ impl Decoder for PrefixBeam {
                 }
             }
             let mut ranked: Vec<(Vec<u32>, Entry)> = next.into_iter().collect();
-            ranked.sort_unstable_by(|a, b| {
-                b.1.ranked()
-                    .total_cmp(&a.1.ranked())
-                    .then_with(|| a.0.cmp(&b.0))
-            });
+            sort_by_rank(&mut ranked);
             ranked.truncate(self.beam);
             beams = ranked;
         }
@@ -212,11 +217,7 @@ impl Decoder for PrefixBeam {
             for (prefix, entry) in beams.iter_mut() {
                 entry.lm += self.lm_step(prefix, BLANK);
             }
-            beams.sort_by(|a, b| {
-                b.1.ranked()
-                    .total_cmp(&a.1.ranked())
-                    .then_with(|| a.0.cmp(&b.0))
-            });
+            sort_by_rank(&mut beams);
         }
         let (tokens, entry) = beams.into_iter().next().unwrap_or_else(|| {
             (
