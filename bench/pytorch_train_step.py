@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """One training step of hark's default architecture in PyTorch, for comparison with
 `cargo bench --bench train_step`: frame stacking 3, 2-layer bidirectional GRU (192),
-linear output to 29 classes, CTC loss, AdamW. Batch 16 x 300 frames x 39 features.
+dropout 0.1 between the layers and before the output, linear output to 29 classes, CTC loss,
+AdamW. Batch 16 x 300 frames x 39 features.
 
 Run: .venv-torch/bin/python bench/pytorch_train_step.py [--threads N]
 (scripts/setup-libtorch.sh creates .venv-torch.)
@@ -13,18 +14,19 @@ import torch
 
 
 class Model(torch.nn.Module):
-    def __init__(self, dim=39, stack=3, hidden=192, layers=2, vocab=29):
+    def __init__(self, dim=39, stack=3, hidden=192, layers=2, vocab=29, dropout=0.1):
         super().__init__()
         self.stack = stack
-        self.rnn = torch.nn.GRU(dim * stack, hidden, num_layers=layers,
+        self.rnn = torch.nn.GRU(dim * stack, hidden, num_layers=layers, dropout=dropout,
                                 batch_first=True, bidirectional=True)
+        self.dropout = torch.nn.Dropout(dropout)
         self.out = torch.nn.Linear(2 * hidden, vocab)
 
     def forward(self, x):
         n, t, c = x.shape
         x = x.reshape(n, t // self.stack, c * self.stack)
         y, _ = self.rnn(x)
-        return self.out(y)
+        return self.out(self.dropout(y))
 
 
 def main():

@@ -20,6 +20,10 @@ PY="$HARK_TORCH_PYTHON"
 FEATURES=()
 [ "${TCH:-0}" = 1 ] && FEATURES=(--features tch)
 cargo build --release --quiet
+# The benches below may rebuild target/release/hark with LibTorch linked in (TCH=1); the memory
+# row measures the default build, so keep a copy of it.
+HARK_BIN="$(mktemp -d)/hark"
+cp target/release/hark "$HARK_BIN"
 cargo bench --no-run --quiet "${FEATURES[@]}" --bench mfcc --bench train_step 2>/dev/null || true
 bench_exe() {
     cargo bench --no-run "${FEATURES[@]}" --bench "$1" 2>&1 \
@@ -65,7 +69,7 @@ for threads in 1 2; do
 done
 
 echo "== 3. peak memory (RSS)"
-echo "hark transcribe audio/samples/*.wav: $(peak ./target/release/hark transcribe audio/samples/*.wav 2>/dev/null) MiB"
+echo "hark transcribe audio/samples/*.wav: $(peak "$HARK_BIN" transcribe audio/samples/*.wav 2>/dev/null) MiB"
 echo "hark training-step benchmark: $(HARK_BENCH_THREADS=1 peak "$STEP_EXE" 2>/dev/null) MiB"
 echo "pytorch training-step script: $(peak "$PY" bench/pytorch_train_step.py --threads 1 2>/dev/null) MiB"
 echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

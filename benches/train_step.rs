@@ -8,6 +8,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
+use burn::optim::grad_clipping::GradientClippingConfig;
 use burn::optim::{AdamWConfig, GradientsParams};
 use hark::backend::DeviceSpec;
 use hark::data::Batch;
@@ -40,7 +41,10 @@ fn time_steps(spec: DeviceSpec, batch: &Batch) -> f64 {
     let cfg = TrainingConfig::english();
     let device = spec.device().expect("device").autodiff();
     let mut model = cfg.model.init(&device);
-    let mut optim = AdamWConfig::new().init();
+    // Clipped at norm 5 like the PyTorch script (and like `hark train`).
+    let mut optim = AdamWConfig::new()
+        .with_grad_clipping(Some(GradientClippingConfig::Norm(5.0)))
+        .init();
     let mut step = |model: AcousticModelHolder| -> AcousticModelHolder {
         let loss = batch_loss(&model, batch, &device);
         let grads = GradientsParams::from_grads(loss.backward(), &model);

@@ -15,6 +15,9 @@ use hark::features::{Mfcc, MfccConfig};
 use hark::model::{CellKind, RecurrentLayer, reverse_index};
 use serde::Deserialize;
 
+mod common;
+use common::recurrence::fused_matches_stepwise_on;
+
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
@@ -383,108 +386,14 @@ fn recurrent_layers_match_pytorch() {
 // Fused recurrence: gradients against the per-step path
 // ---------------------------------------------------------------------------------------------
 
-fn to_vec_any<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap()
-}
-
-/// `max |a - b| / (1e-3 + max |b|)` over two equally long vectors.
-fn rel_diff(what: &str, got: &[f32], want: &[f32]) -> f64 {
-    assert_eq!(got.len(), want.len(), "{what}: sizes");
-    let scale = want.iter().fold(0.0f64, |m, &v| m.max((v as f64).abs()));
-    let worst = got
-        .iter()
-        .zip(want)
-        .fold(0.0f64, |m, (&a, &b)| m.max((a as f64 - b as f64).abs()));
-    worst / (1e-3 + scale)
-}
-
-/// The fused recurrence (one autodiff operation with a hand-written backward pass) gives the
-/// per-step path's outputs and gradients w.r.t. the input, the input projection's weight and
-/// bias and the recurrent weight and bias: GRU and LSTM, uni- and bidirectional, with unequal
-/// lengths in the batch (padding frames included: both paths run them the same way).
-///
-/// Tolerance: 1e-4 relative to the largest value of each compared tensor.
-/// Also with gradient checkpointing on, and with nothing tracked (the operation then records
-/// no backward state).
+/// The fused recurrence on flex (one autodiff operation with a hand-written backward pass)
+/// gives the per-step path's outputs and gradients ([`fused_matches_stepwise_on`]), also with
+/// gradient checkpointing on.
 #[test]
 fn fused_recurrence_gradients_match_the_per_step_path() {
     let plain = Device::flex().autodiff();
     let checkpointed = Device::flex().autodiff().gradient_checkpointing();
     for device in [plain, checkpointed] {
         fused_matches_stepwise_on(&device);
-    }
-}
-
-fn fused_matches_stepwise_on(device: &Device) {
-    let (n, t, d_in, h) = (3, 7, 5, 4);
-    let lengths = [7usize, 4, 1];
-    let mut rng = hark::augment::rng(7);
-    let mut random = |len: usize| -> Vec<f32> {
-        (0..len)
-            .map(|_| hark::augment::gaussian(&mut rng))
-            .collect()
-    };
-    for cell in [CellKind::Gru, CellKind::Lstm] {
-        for bidirectional in [false, true] {
-            let what = format!("{device:?} {cell:?} bidirectional={bidirectional}");
-            let layer = RecurrentLayer::new(cell, d_in, h, bidirectional, device);
-            let dirs = if bidirectional { 2 } else { 1 };
-            let x_data = TensorData::new(random(n * t * d_in), [n, t, d_in]);
-            let w_data = TensorData::new(random(n * t * dirs * h), [n, t, dirs * h]);
-            let index = reverse_index(&lengths, t, device);
-            let run = |fused: bool| {
-                let x = Tensor::<3>::from_data(x_data.clone(), device).require_grad();
-                let weights = Tensor::<3>::from_data(w_data.clone(), device);
-                let index = bidirectional.then_some(&index);
-                let y = if fused {
-                    layer
-                        .forward_fused(x.clone(), index)
-                        .expect("the fused path applies on flex")
-                } else {
-                    layer.forward_stepwise(x.clone(), index)
-                };
-                let grads = (y.clone() * weights).sum().backward();
-                let grad3 = |p: &Tensor<3>| to_vec_any(p.grad(&grads).expect("gradient"));
-                let input_bias = layer.input.bias.as_ref().expect("bias").val();
-                vec![
-                    ("output", to_vec_any(y)),
-                    ("d input", grad3(&x)),
-                    ("d w_hh", grad3(&layer.w_hh.val())),
-                    ("d b_hh", grad3(&layer.b_hh.val())),
-                    (
-                        "d input weight",
-                        to_vec_any(layer.input.weight.val().grad(&grads).expect("gradient")),
-                    ),
-                    (
-                        "d input bias",
-                        to_vec_any(input_bias.grad(&grads).expect("gradient")),
-                    ),
-                ]
-            };
-            let fused = run(true);
-            let stepwise = run(false);
-            for ((name, got), (_, want)) in fused.iter().zip(&stepwise) {
-                let diff = rel_diff(name, got, want);
-                eprintln!("{what}: {name} relative diff {diff:.2e}");
-                assert!(diff <= 1e-4, "{what}: {name} relative diff {diff:.2e}");
-            }
-
-            // Nothing requires a gradient: the untracked branch.
-            let frozen = layer.clone().no_grad();
-            let x = Tensor::<3>::from_data(x_data.clone(), device);
-            let index = bidirectional.then_some(&index);
-            let y = frozen
-                .forward_fused(x.clone(), index)
-                .expect("the fused path applies on flex");
-            let diff = rel_diff(
-                "untracked output",
-                &to_vec_any(y),
-                &to_vec_any(frozen.forward_stepwise(x, index)),
-            );
-            assert!(
-                diff <= 1e-4,
-                "{what}: untracked output relative diff {diff:.2e}"
-            );
-        }
     }
 }

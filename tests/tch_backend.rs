@@ -9,6 +9,8 @@ use hark::model_dir::ModelSource;
 use hark::recognizer::{Recognizer, RecognizerConfig};
 use hark::train::{TrainOptions, TrainingConfig, run};
 
+mod common;
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -68,4 +70,14 @@ fn libtorch_transcribes_like_flex() {
         max_diff < 1e-3,
         "flex and LibTorch log-probs differ by {max_diff}"
     );
+}
+
+/// On LibTorch the recurrence runs through LibTorch's own RNN kernels as one operation
+/// (`backend::tch::recurrence`); its outputs and gradients match the per-step path on the same
+/// device, with and without gradient checkpointing, and untracked.
+#[test]
+fn libtorch_fused_recurrence_matches_the_per_step_path() {
+    let device = DeviceSpec::Libtorch.device().unwrap();
+    common::recurrence::fused_matches_stepwise_on(&device.clone().autodiff());
+    common::recurrence::fused_matches_stepwise_on(&device.autodiff().gradient_checkpointing());
 }

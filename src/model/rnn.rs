@@ -81,10 +81,15 @@ impl RecurrentLayer {
     /// - output: `[N, T, directions × hidden]`
     ///
     /// On burn's `flex` CPU backend the whole time loop runs as one operation with a
-    /// hand-written backward pass ([`super::fused`]); elsewhere, and in
+    /// hand-written backward pass ([`super::fused`]); on LibTorch the whole layer is one
+    /// operation through LibTorch's RNN kernels (`backend::tch::recurrence`); elsewhere, and in
     /// [`forward_stepwise`](Self::forward_stepwise), one small operation per step.
     pub fn forward(&self, x: Tensor<3>, reverse_index: Option<&Tensor<2, Int>>) -> Tensor<3> {
         let [n, _, _] = x.dims();
+        #[cfg(feature = "tch")]
+        if let Some(y) = self.libtorch_recurrence(&x, reverse_index) {
+            return y;
+        }
         let projected = self.input.forward(x); // [N, T, D*G*H]
         if let Some(y) = self.fused_recurrence(&projected, reverse_index) {
             return y;
@@ -94,14 +99,42 @@ impl RecurrentLayer {
     }
 
     /// [`forward`](Self::forward) through the fused operation, or `None` (with nothing
-    /// recorded) where it doesn't apply: another backend than `flex`, a dtype other than `f32`,
-    /// or `HARK_STEPWISE_RNN` set in the environment.
+    /// recorded) where it doesn't apply: a backend other than `flex` or LibTorch, on `flex` a
+    /// dtype other than `f32`, or `HARK_STEPWISE_RNN` set in the environment.
     pub fn forward_fused(
         &self,
         x: Tensor<3>,
         reverse_index: Option<&Tensor<2, Int>>,
     ) -> Option<Tensor<3>> {
+        #[cfg(feature = "tch")]
+        if let Some(y) = self.libtorch_recurrence(&x, reverse_index) {
+            return Some(y);
+        }
         self.fused_recurrence(&self.input.forward(x), reverse_index)
+    }
+
+    /// On LibTorch, the whole layer (input projection included) through LibTorch's own RNN
+    /// kernels as one operation; `None` on other backends.
+    #[cfg(feature = "tch")]
+    fn libtorch_recurrence(
+        &self,
+        x: &Tensor<3>,
+        reverse_index: Option<&Tensor<2, Int>>,
+    ) -> Option<Tensor<3>> {
+        if stepwise_forced() {
+            return None;
+        }
+        crate::backend::libtorch_recurrence(crate::backend::LayerTensors {
+            cell: self.cell,
+            hidden: self.hidden,
+            directions: self.directions,
+            x,
+            w_in: self.input.weight.val(),
+            b_in: self.input.bias.as_ref()?.val(),
+            w_hh: self.w_hh.val(),
+            b_hh: self.b_hh.val(),
+            reverse_index,
+        })
     }
 
     fn fused_recurrence(
@@ -134,7 +167,7 @@ impl RecurrentLayer {
         t: usize,
         reverse_index: Option<&Tensor<2, Int>>,
     ) -> Option<fused::Spec> {
-        if std::env::var_os("HARK_STEPWISE_RNN").is_some() {
+        if stepwise_forced() {
             return None;
         }
         let rev = if self.directions == 2 {
@@ -255,6 +288,11 @@ impl RecurrentLayer {
         }
         (Tensor::cat(per_dir_out, 2), last) // [N, T, D*H]
     }
+}
+
+/// `HARK_STEPWISE_RNN` set: every layer takes the per-step path (for comparisons).
+fn stepwise_forced() -> bool {
+    std::env::var_os("HARK_STEPWISE_RNN").is_some()
 }
 
 /// Recurrent state of one layer: `h` and (LSTM only; zeros for GRU) `c`, `[D, N, hidden]`.

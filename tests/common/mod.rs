@@ -1,6 +1,8 @@
 //! WAV builders shared by the test files: good tones in any layout, and broken files.
 #![allow(dead_code)]
 
+pub mod recurrence;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

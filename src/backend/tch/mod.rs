@@ -3,6 +3,8 @@
 //! hark still offers them because LibTorch is the fast CPU/CUDA path today.
 #![allow(deprecated)]
 
+pub mod recurrence;
+
 use burn::prelude::Device;
 
 use crate::error::{Error, Result};
