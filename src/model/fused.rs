@@ -279,79 +279,69 @@ fn matmul(
     }
 }
 
+/// Run `f(d)` for each direction `d < dirs`: both at once on two threads when the layer is
+/// bidirectional and the thread pool has more than one thread, else one after the other.
+fn per_direction<T: Send>(dirs: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    if dirs == 2 && rayon::current_num_threads() > 1 {
+        let (a, b) = rayon::join(|| f(0), || f(1));
+        vec![a, b]
+    } else {
+        (0..dirs).map(f).collect()
+    }
+}
+
+/// What one direction's forward pass produces: its output `[N, T, H]` (in time order) and, in
+/// step order, its states and activations.
+struct DirectionForward {
+    y: Vec<f32>,
+    hs: Vec<f32>,
+    cs: Vec<f32>,
+    acts: Vec<f32>,
+}
+
 /// Forward pass over raw buffers.
 ///
 /// - `xp`: `[N, T, D·G·H]` (input projection, including its bias)
 /// - `w`: `[D, H, G·H]`, `b`: `[D, G·H]`
 /// - returns the output `[N, T, D·H]` and, with `keep`, what the backward pass needs.
+///
+/// The two directions of a bidirectional layer are independent and run on two threads when
+/// the pool has them.
 pub fn forward(spec: &Spec, xp: &[f32], w: &[f32], b: &[f32], keep: bool) -> (Vec<f32>, Saved) {
     let Spec { n, t, h, dirs, .. } = *spec;
     let gh = spec.gh();
-    let dgh = dirs * gh;
     let dh_out = dirs * h;
-    assert_eq!(xp.len(), n * t * dgh, "fused rnn: input size");
+    assert_eq!(xp.len(), n * t * dirs * gh, "fused rnn: input size");
     assert_eq!(w.len(), dirs * h * gh, "fused rnn: w_hh size");
     assert_eq!(b.len(), dirs * gh, "fused rnn: b_hh size");
-    let lstm = spec.cell == CellKind::Lstm;
-    let nh = n * h;
+    let parts = per_direction(dirs, |d| {
+        forward_direction(
+            spec,
+            d,
+            xp,
+            &w[d * h * gh..(d + 1) * h * gh],
+            &b[d * gh..(d + 1) * gh],
+        )
+    });
     let mut y = vec![0.0f32; n * t * dh_out];
-    // Without `keep` only two steps of state are needed, but keeping the layout the same makes
-    // one code path; the cost is memory only.
-    let mut hs = vec![0.0f32; dirs * (t + 1) * nh];
-    let mut cs = if lstm {
-        vec![0.0f32; dirs * (t + 1) * nh]
-    } else {
-        Vec::new()
-    };
-    let mut acts = vec![0.0f32; dirs * t * n * 4 * h];
-    let mut rec = vec![0.0f32; n * gh];
-    for d in 0..dirs {
-        let wd = &w[d * h * gh..(d + 1) * h * gh];
-        let bd = &b[d * gh..(d + 1) * gh];
-        let hs_d = &mut hs[d * (t + 1) * nh..(d + 1) * (t + 1) * nh];
-        for s in 0..t {
-            let (prev, next) = hs_d.split_at_mut((s + 1) * nh);
-            let h_prev = &prev[s * nh..];
-            let h_next = &mut next[..nh];
-            // rec = h_prev · W_d
-            matmul(
-                (n, gh, h),
-                &mut rec,
-                (gh, 1),
-                false,
-                h_prev,
-                (h, 1),
-                wd,
-                (gh, 1),
-            );
-            let acts_s = &mut acts[(d * t + s) * n * 4 * h..(d * t + s + 1) * n * 4 * h];
-            for i in 0..n {
-                let tau = spec.time(d, i, s);
-                let x = &xp[(i * t + tau) * dgh + d * gh..][..gh];
-                let r = &rec[i * gh..(i + 1) * gh];
-                let a = &mut acts_s[i * 4 * h..(i + 1) * 4 * h];
-                let hn = &mut h_next[i * h..(i + 1) * h];
-                if lstm {
-                    let cs_d = &mut cs[d * (t + 1) * nh..(d + 1) * (t + 1) * nh];
-                    let (cprev, cnext) = cs_d.split_at_mut((s + 1) * nh);
-                    let c_prev = &cprev[s * nh + i * h..][..h];
-                    let c_next = &mut cnext[i * h..(i + 1) * h];
-                    lstm_cell(h, x, r, bd, c_prev, c_next, a, hn);
-                } else {
-                    let hp = &h_prev[i * h..(i + 1) * h];
-                    gru_cell(h, x, r, bd, hp, a, hn);
-                }
-                y[(i * t + tau) * dh_out + d * h..][..h].copy_from_slice(hn);
-            }
+    for (d, part) in parts.iter().enumerate() {
+        for (dst, src) in y.chunks_exact_mut(dh_out).zip(part.y.chunks_exact(h)) {
+            dst[d * h..(d + 1) * h].copy_from_slice(src);
         }
     }
     let saved = if keep {
-        Saved {
-            hs,
-            cs,
-            acts,
+        let mut saved = Saved {
+            hs: Vec::with_capacity(dirs * (t + 1) * n * h),
+            cs: Vec::new(),
+            acts: Vec::with_capacity(dirs * t * n * 4 * h),
             w: w.to_vec(),
+        };
+        for part in parts {
+            saved.hs.extend_from_slice(&part.hs);
+            saved.cs.extend_from_slice(&part.cs);
+            saved.acts.extend_from_slice(&part.acts);
         }
+        saved
     } else {
         Saved {
             hs: Vec::new(),
@@ -361,6 +351,65 @@ pub fn forward(spec: &Spec, xp: &[f32], w: &[f32], b: &[f32], keep: bool) -> (Ve
         }
     };
     (y, saved)
+}
+
+/// The forward pass of direction `d` with its recurrent weights `wd` `[H, G·H]` and bias `bd`.
+fn forward_direction(
+    spec: &Spec,
+    d: usize,
+    xp: &[f32],
+    wd: &[f32],
+    bd: &[f32],
+) -> DirectionForward {
+    let Spec { n, t, h, dirs, .. } = *spec;
+    let gh = spec.gh();
+    let dgh = dirs * gh;
+    let lstm = spec.cell == CellKind::Lstm;
+    let nh = n * h;
+    let mut y = vec![0.0f32; n * t * h];
+    let mut hs = vec![0.0f32; (t + 1) * nh];
+    let mut cs = if lstm {
+        vec![0.0f32; (t + 1) * nh]
+    } else {
+        Vec::new()
+    };
+    let mut acts = vec![0.0f32; t * n * 4 * h];
+    let mut rec = vec![0.0f32; n * gh];
+    for s in 0..t {
+        let (prev, next) = hs.split_at_mut((s + 1) * nh);
+        let h_prev = &prev[s * nh..];
+        let h_next = &mut next[..nh];
+        // rec = h_prev · W_d
+        matmul(
+            (n, gh, h),
+            &mut rec,
+            (gh, 1),
+            false,
+            h_prev,
+            (h, 1),
+            wd,
+            (gh, 1),
+        );
+        let acts_s = &mut acts[s * n * 4 * h..(s + 1) * n * 4 * h];
+        for i in 0..n {
+            let tau = spec.time(d, i, s);
+            let x = &xp[(i * t + tau) * dgh + d * gh..][..gh];
+            let r = &rec[i * gh..(i + 1) * gh];
+            let a = &mut acts_s[i * 4 * h..(i + 1) * 4 * h];
+            let hn = &mut h_next[i * h..(i + 1) * h];
+            if lstm {
+                let (cprev, cnext) = cs.split_at_mut((s + 1) * nh);
+                let c_prev = &cprev[s * nh + i * h..][..h];
+                let c_next = &mut cnext[i * h..(i + 1) * h];
+                lstm_cell(h, x, r, bd, c_prev, c_next, a, hn);
+            } else {
+                let hp = &h_prev[i * h..(i + 1) * h];
+                gru_cell(h, x, r, bd, hp, a, hn);
+            }
+            y[(i * t + tau) * h..][..h].copy_from_slice(hn);
+        }
+    }
+    DirectionForward { y, hs, cs, acts }
 }
 
 /// Gradients of one fused recurrence.
@@ -373,121 +422,147 @@ pub struct Grads {
     pub b: Vec<f32>,
 }
 
-/// Back-propagation through time from the output gradient `dy` `[N, T, D·H]`.
+/// One direction's gradients: input projection `[N, T, G·H]`, `W_d` `[H, G·H]`, `b_d` `[G·H]`.
+struct DirectionGrads {
+    xp: Vec<f32>,
+    w: Vec<f32>,
+    b: Vec<f32>,
+}
+
+/// Back-propagation through time from the output gradient `dy` `[N, T, D·H]`, the two
+/// directions of a bidirectional layer on two threads when the pool has them.
 pub fn backward(spec: &Spec, saved: &Saved, dy: &[f32]) -> Grads {
     let Spec { n, t, h, dirs, .. } = *spec;
     let gh = spec.gh();
+    assert_eq!(
+        dy.len(),
+        n * t * dirs * h,
+        "fused rnn: output gradient size"
+    );
+    let parts = per_direction(dirs, |d| backward_direction(spec, d, saved, dy));
     let dgh = dirs * gh;
+    let mut grads = Grads {
+        xp: vec![0.0f32; n * t * dgh],
+        w: Vec::with_capacity(dirs * h * gh),
+        b: Vec::with_capacity(dirs * gh),
+    };
+    for (d, part) in parts.into_iter().enumerate() {
+        for (dst, src) in grads.xp.chunks_exact_mut(dgh).zip(part.xp.chunks_exact(gh)) {
+            dst[d * gh..(d + 1) * gh].copy_from_slice(src);
+        }
+        grads.w.extend_from_slice(&part.w);
+        grads.b.extend_from_slice(&part.b);
+    }
+    grads
+}
+
+/// The backward pass of direction `d`.
+fn backward_direction(spec: &Spec, d: usize, saved: &Saved, dy: &[f32]) -> DirectionGrads {
+    let Spec { n, t, h, dirs, .. } = *spec;
+    let gh = spec.gh();
     let dh_out = dirs * h;
     let nh = n * h;
-    assert_eq!(dy.len(), n * t * dh_out, "fused rnn: output gradient size");
     let lstm = spec.cell == CellKind::Lstm;
-    let mut dxp = vec![0.0f32; n * t * dgh];
-    let mut dw = vec![0.0f32; dirs * h * gh];
-    let mut db = vec![0.0f32; dirs * gh];
+    let mut dxp = vec![0.0f32; n * t * gh];
+    let mut dw = vec![0.0f32; h * gh];
+    let mut db = vec![0.0f32; gh];
     // Gradient w.r.t. the recurrent pre-activation (h·W + b) of every step, `[T][N][G·H]`.
     let mut drec = vec![0.0f32; t * n * gh];
     let mut dh_next = vec![0.0f32; nh];
     let mut dc_next = vec![0.0f32; nh];
     let mut dh = vec![0.0f32; h];
-    for d in 0..dirs {
-        let wd = &saved.w[d * h * gh..(d + 1) * h * gh];
-        // W_dᵀ as its own contiguous [G·H, H] copy: with it gemm reads the weights in place
-        // each step instead of packing them again (its layout preference for a row-major
-        // destination).
-        let mut wt = vec![0.0f32; gh * h];
-        for (j, row) in wd.chunks_exact(gh).enumerate() {
-            for (k, &v) in row.iter().enumerate() {
-                wt[k * h + j] = v;
-            }
-        }
-        let hs_d = &saved.hs[d * (t + 1) * nh..(d + 1) * (t + 1) * nh];
-        dh_next.iter_mut().for_each(|v| *v = 0.0);
-        dc_next.iter_mut().for_each(|v| *v = 0.0);
-        for s in (0..t).rev() {
-            let acts_s = &saved.acts[(d * t + s) * n * 4 * h..(d * t + s + 1) * n * 4 * h];
-            let drec_s = &mut drec[s * n * gh..(s + 1) * n * gh];
-            for i in 0..n {
-                let tau = spec.time(d, i, s);
-                let g_out = &dy[(i * t + tau) * dh_out + d * h..][..h];
-                let dnext = &mut dh_next[i * h..(i + 1) * h];
-                for ((dh, &g), &dn) in dh.iter_mut().zip(g_out).zip(dnext.iter()) {
-                    *dh = g + dn;
-                }
-                let a = &acts_s[i * 4 * h..(i + 1) * 4 * h];
-                let dx = &mut dxp[(i * t + tau) * dgh + d * gh..][..gh];
-                let dr = &mut drec_s[i * gh..(i + 1) * gh];
-                let dh = &dh[..h];
-                if lstm {
-                    let cs_d = &saved.cs[d * (t + 1) * nh..(d + 1) * (t + 1) * nh];
-                    let c_prev = &cs_d[s * nh + i * h..][..h];
-                    let c = &cs_d[(s + 1) * nh + i * h..][..h];
-                    let dcn = &mut dc_next[i * h..(i + 1) * h];
-                    let [gi, gf, gg, go] = split::<4>(a, h);
-                    let [xi, xf, xg, xo] = split_mut::<4>(dx, h);
-                    let [ri, rf, rg, ro] = split_mut::<4>(dr, h);
-                    for j in 0..h {
-                        let tc = tanh(c[j]);
-                        let d_o = dh[j] * tc;
-                        let dc = dh[j] * go[j] * (1.0 - tc * tc) + dcn[j];
-                        dcn[j] = dc * gf[j];
-                        let pi = dc * gg[j] * gi[j] * (1.0 - gi[j]);
-                        let pf = dc * c_prev[j] * gf[j] * (1.0 - gf[j]);
-                        let pg = dc * gi[j] * (1.0 - gg[j] * gg[j]);
-                        let po = d_o * go[j] * (1.0 - go[j]);
-                        (xi[j], xf[j], xg[j], xo[j]) = (pi, pf, pg, po);
-                        (ri[j], rf[j], rg[j], ro[j]) = (pi, pf, pg, po);
-                    }
-                } else {
-                    let hp = &hs_d[s * nh + i * h..][..h];
-                    let [gr, gz, gn, hw] = split::<4>(a, h);
-                    let [xr, xz, xn] = split_mut::<3>(dx, h);
-                    let [rr, rz, rn] = split_mut::<3>(dr, h);
-                    let dnext = &mut dnext[..h];
-                    for j in 0..h {
-                        let dn = dh[j] * (1.0 - gz[j]);
-                        let dz = dh[j] * (hp[j] - gn[j]);
-                        let pn = dn * (1.0 - gn[j] * gn[j]);
-                        let pr = pn * hw[j] * gr[j] * (1.0 - gr[j]);
-                        let pz = dz * gz[j] * (1.0 - gz[j]);
-                        (xr[j], xz[j], xn[j]) = (pr, pz, pn);
-                        (rr[j], rz[j], rn[j]) = (pr, pz, pn * gr[j]);
-                        // The direct path h' = ... + z·h; the matmul below adds the rest.
-                        dnext[j] = dh[j] * gz[j];
-                    }
-                }
-            }
-            // dh_prev (+)= drec_s · W_dᵀ
-            matmul(
-                (n, h, gh),
-                &mut dh_next,
-                (h, 1),
-                !lstm,
-                drec_s,
-                (gh, 1),
-                &wt,
-                (h, 1),
-            );
-        }
-        // dW_d = H_prevᵀ · dRec over all steps and sequences: [H, T·N] × [T·N, G·H].
-        matmul(
-            (h, gh, t * n),
-            &mut dw[d * h * gh..(d + 1) * h * gh],
-            (gh, 1),
-            false,
-            &hs_d[..t * nh],
-            (1, h),
-            &drec,
-            (gh, 1),
-        );
-        let db_d = &mut db[d * gh..(d + 1) * gh];
-        for row in drec.chunks_exact(gh) {
-            for (acc, v) in db_d.iter_mut().zip(row) {
-                *acc += v;
-            }
+    let wd = &saved.w[d * h * gh..(d + 1) * h * gh];
+    // W_dᵀ as its own contiguous [G·H, H] copy: with it gemm reads the weights in place each
+    // step instead of packing them again (its layout preference for a row-major destination).
+    let mut wt = vec![0.0f32; gh * h];
+    for (j, row) in wd.chunks_exact(gh).enumerate() {
+        for (k, &v) in row.iter().enumerate() {
+            wt[k * h + j] = v;
         }
     }
-    Grads {
+    let hs_d = &saved.hs[d * (t + 1) * nh..(d + 1) * (t + 1) * nh];
+    for s in (0..t).rev() {
+        let acts_s = &saved.acts[(d * t + s) * n * 4 * h..(d * t + s + 1) * n * 4 * h];
+        let drec_s = &mut drec[s * n * gh..(s + 1) * n * gh];
+        for i in 0..n {
+            let tau = spec.time(d, i, s);
+            let g_out = &dy[(i * t + tau) * dh_out + d * h..][..h];
+            let dnext = &mut dh_next[i * h..(i + 1) * h];
+            for ((dh, &g), &dn) in dh.iter_mut().zip(g_out).zip(dnext.iter()) {
+                *dh = g + dn;
+            }
+            let a = &acts_s[i * 4 * h..(i + 1) * 4 * h];
+            let dx = &mut dxp[(i * t + tau) * gh..][..gh];
+            let dr = &mut drec_s[i * gh..(i + 1) * gh];
+            let dh = &dh[..h];
+            if lstm {
+                let cs_d = &saved.cs[d * (t + 1) * nh..(d + 1) * (t + 1) * nh];
+                let c_prev = &cs_d[s * nh + i * h..][..h];
+                let c = &cs_d[(s + 1) * nh + i * h..][..h];
+                let dcn = &mut dc_next[i * h..(i + 1) * h];
+                let [gi, gf, gg, go] = split::<4>(a, h);
+                let [xi, xf, xg, xo] = split_mut::<4>(dx, h);
+                let [ri, rf, rg, ro] = split_mut::<4>(dr, h);
+                for j in 0..h {
+                    let tc = tanh(c[j]);
+                    let d_o = dh[j] * tc;
+                    let dc = dh[j] * go[j] * (1.0 - tc * tc) + dcn[j];
+                    dcn[j] = dc * gf[j];
+                    let pi = dc * gg[j] * gi[j] * (1.0 - gi[j]);
+                    let pf = dc * c_prev[j] * gf[j] * (1.0 - gf[j]);
+                    let pg = dc * gi[j] * (1.0 - gg[j] * gg[j]);
+                    let po = d_o * go[j] * (1.0 - go[j]);
+                    (xi[j], xf[j], xg[j], xo[j]) = (pi, pf, pg, po);
+                    (ri[j], rf[j], rg[j], ro[j]) = (pi, pf, pg, po);
+                }
+            } else {
+                let hp = &hs_d[s * nh + i * h..][..h];
+                let [gr, gz, gn, hw] = split::<4>(a, h);
+                let [xr, xz, xn] = split_mut::<3>(dx, h);
+                let [rr, rz, rn] = split_mut::<3>(dr, h);
+                let dnext = &mut dnext[..h];
+                for j in 0..h {
+                    let dn = dh[j] * (1.0 - gz[j]);
+                    let dz = dh[j] * (hp[j] - gn[j]);
+                    let pn = dn * (1.0 - gn[j] * gn[j]);
+                    let pr = pn * hw[j] * gr[j] * (1.0 - gr[j]);
+                    let pz = dz * gz[j] * (1.0 - gz[j]);
+                    (xr[j], xz[j], xn[j]) = (pr, pz, pn);
+                    (rr[j], rz[j], rn[j]) = (pr, pz, pn * gr[j]);
+                    // The direct path h' = ... + z·h; the matmul below adds the rest.
+                    dnext[j] = dh[j] * gz[j];
+                }
+            }
+        }
+        // dh_prev (+)= drec_s · W_dᵀ
+        matmul(
+            (n, h, gh),
+            &mut dh_next,
+            (h, 1),
+            !lstm,
+            drec_s,
+            (gh, 1),
+            &wt,
+            (h, 1),
+        );
+    }
+    // dW_d = H_prevᵀ · dRec over all steps and sequences: [H, T·N] × [T·N, G·H].
+    matmul(
+        (h, gh, t * n),
+        &mut dw,
+        (gh, 1),
+        false,
+        &hs_d[..t * nh],
+        (1, h),
+        &drec,
+        (gh, 1),
+    );
+    for row in drec.chunks_exact(gh) {
+        for (acc, v) in db.iter_mut().zip(row) {
+            *acc += v;
+        }
+    }
+    DirectionGrads {
         xp: dxp,
         w: dw,
         b: db,
