@@ -103,15 +103,10 @@ pub fn try_recurrence(layer: LayerTensors<'_>) -> Option<Tensor<3>> {
     }
 }
 
-/// The five inputs as LibTorch tensors, all of them shaped as hark stores them (`w_in` and
-/// `b_in` were given a leading unit axis so all five are rank 3; undone here).
-struct TorchInputs {
-    x: tch::Tensor,
-    w_in: tch::Tensor,
-    b_in: tch::Tensor,
-    w_hh: tch::Tensor,
-    b_hh: tch::Tensor,
-}
+/// The five inputs as LibTorch tensors, in the order of [`try_recurrence`]'s parents: `x`,
+/// `w_in`, `b_in`, `w_hh`, `b_hh`, each shaped as hark stores it (`w_in` and `b_in` with a leading
+/// unit axis, so all five are rank 3).
+type TorchInputs = [tch::Tensor; 5];
 
 /// `x` reversed in time: per sequence within its length (`index` `[N, T]`), or all of `T`.
 fn reverse_time(x: &tch::Tensor, index: Option<&tch::Tensor>) -> Result<tch::Tensor, TchError> {
@@ -128,7 +123,7 @@ fn reverse_time(x: &tch::Tensor, index: Option<&tch::Tensor>) -> Result<tch::Ten
 /// The layer through `at::lstm` / `at::gru`, recorded by LibTorch's autograd when the inputs
 /// require a gradient.
 fn run_torch(plan: &Plan, inputs: &TorchInputs, train: bool) -> Result<tch::Tensor, TchError> {
-    let x = &inputs.x;
+    let [x, w_in, b_in, w_hh, b_hh] = inputs;
     let size = x.size();
     let (n, t) = (size[0], size[1]);
     let h = plan.hidden;
@@ -142,21 +137,17 @@ fn run_torch(plan: &Plan, inputs: &TorchInputs, train: bool) -> Result<tch::Tens
         ),
         None => None,
     };
-    let w_in = inputs.w_in.f_squeeze_dim(0)?; // [d_in, D·G·H]
-    let b_in = inputs.b_in.f_reshape([-1])?; // [D·G·H]
+    let w_in = w_in.f_squeeze_dim(0)?; // [d_in, D·G·H]
+    let b_in = b_in.f_reshape([-1])?; // [D·G·H]
     // PyTorch's layout for direction `d`: w_ih, w_hh, b_ih, b_hh.
     let params = |d: i64| -> Result<[tch::Tensor; 4], TchError> {
         Ok([
             w_in.f_narrow(1, d * gh, gh)?
                 .f_transpose(0, 1)?
                 .f_contiguous()?,
-            inputs
-                .w_hh
-                .f_select(0, d)?
-                .f_transpose(0, 1)?
-                .f_contiguous()?,
+            w_hh.f_select(0, d)?.f_transpose(0, 1)?.f_contiguous()?,
             b_in.f_narrow(0, d * gh, gh)?,
-            inputs.b_hh.f_select(0, d)?.f_reshape([gh])?,
+            b_hh.f_select(0, d)?.f_reshape([gh])?,
         ])
     };
     // One call for both directions when the reversal is a plain flip; otherwise the backward
@@ -219,14 +210,14 @@ fn run_torch(plan: &Plan, inputs: &TorchInputs, train: bool) -> Result<tch::Tens
 
 fn plain_run(plan: impl FnOnce() -> Option<Plan>, inputs: [Tensor<3>; 5]) -> Option<Tensor<3>> {
     let [x, w_in, b_in, w_hh, b_hh] = inputs.map(|t| t.try_into_primitive::<LibTorch>().ok());
+    let torch = [
+        x?.tensor,
+        w_in?.tensor,
+        b_in?.tensor,
+        w_hh?.tensor,
+        b_hh?.tensor,
+    ];
     let plan = plan()?;
-    let torch = TorchInputs {
-        x: x?.tensor,
-        w_in: w_in?.tensor,
-        b_in: b_in?.tensor,
-        w_hh: w_hh?.tensor,
-        b_hh: b_hh?.tensor,
-    };
     let y = tch::no_grad(|| run_torch(&plan, &torch, false)).ok()?;
     Some(Tensor::from_primitive::<LibTorch>(TchTensor::new(y)))
 }
@@ -299,7 +290,7 @@ where
         .stateful()
     {
         OpsKind::Tracked(prep) => {
-            let leaves: [tch::Tensor; 5] = std::array::from_fn(|i| {
+            let leaves: TorchInputs = std::array::from_fn(|i| {
                 let leaf = all[i].primitive().tensor.detach();
                 if tracked[i] {
                     leaf.set_requires_grad(true)
@@ -307,24 +298,8 @@ where
                     leaf
                 }
             });
-            let [x, w_in, b_in, w_hh, b_hh] = leaves;
-            let torch = TorchInputs {
-                x,
-                w_in,
-                b_in,
-                w_hh,
-                b_hh,
-            };
-            let y = tch::with_grad(|| run_torch(&plan, &torch, true)).ok()?;
+            let y = tch::with_grad(|| run_torch(&plan, &leaves, true)).ok()?;
             let output = TchTensor::new(y.detach());
-            let TorchInputs {
-                x,
-                w_in,
-                b_in,
-                w_hh,
-                b_hh,
-            } = torch;
-            let leaves = [x, w_in, b_in, w_hh, b_hh];
             let mut kept: Vec<TchTensor> = all.iter().map(|t| t.primitive().clone()).collect();
             kept.push(output.clone());
             let graph = Graph {
@@ -337,13 +312,8 @@ where
             prep.finish(graph, output)
         }
         OpsKind::UnTracked(prep) => {
-            let torch = TorchInputs {
-                x: all[0].primitive().tensor.shallow_clone(),
-                w_in: all[1].primitive().tensor.shallow_clone(),
-                b_in: all[2].primitive().tensor.shallow_clone(),
-                w_hh: all[3].primitive().tensor.shallow_clone(),
-                b_hh: all[4].primitive().tensor.shallow_clone(),
-            };
+            let torch: TorchInputs =
+                std::array::from_fn(|i| all[i].primitive().tensor.shallow_clone());
             let y = tch::no_grad(|| run_torch(&plan, &torch, false)).ok()?;
             prep.finish(TchTensor::new(y))
         }
