@@ -9,9 +9,10 @@
 //! pass hands the incoming gradient to LibTorch's autograd, which runs the kernels' own
 //! backward (the same ones PyTorch's `nn.LSTM`/`nn.GRU` use).
 //!
-//! Both directions of a bidirectional layer run as unidirectional calls; the backward one
-//! reads each sequence reversed within its own length (the `[N, T]` reversal index of
-//! [`crate::model::reverse_index`]), so padding never reaches a sequence's real frames.
+//! A bidirectional layer whose sequences are all full length is one bidirectional call. In a
+//! ragged batch the backward direction is its own call on each sequence reversed within its
+//! own length (the `[N, T]` reversal index of [`crate::model::reverse_index`]), so padding
+//! never reaches a sequence's real frames.
 //! Weights keep hark's layout (`[d_in, D·G·H]`, `[D, H, G·H]`); each call gets per-direction
 //! views in PyTorch's layout (`[G·H, d_in]`, `[G·H, H]`), so gradients come back in hark's.
 
@@ -108,16 +109,10 @@ pub fn try_recurrence(layer: LayerTensors<'_>) -> Option<Tensor<3>> {
 /// unit axis, so all five are rank 3).
 type TorchInputs = [tch::Tensor; 5];
 
-/// `x` reversed in time: per sequence within its length (`index` `[N, T]`), or all of `T`.
-fn reverse_time(x: &tch::Tensor, index: Option<&tch::Tensor>) -> Result<tch::Tensor, TchError> {
-    match index {
-        Some(index) => {
-            let size = x.size();
-            let expanded = index.f_unsqueeze(2)?.f_expand(&size[..], false)?;
-            x.f_gather(1, &expanded, false)
-        }
-        None => x.f_flip([1]),
-    }
+/// `x` reversed in time per sequence, within its length (`index` `[N, T]`).
+fn reverse_time(x: &tch::Tensor, index: &tch::Tensor) -> Result<tch::Tensor, TchError> {
+    let expanded = index.f_unsqueeze(2)?.f_expand(&x.size()[..], false)?;
+    x.f_gather(1, &expanded, false)
 }
 
 /// The layer through `at::lstm` / `at::gru`, recorded by LibTorch's autograd when the inputs
@@ -129,14 +124,6 @@ fn run_torch(plan: &Plan, inputs: &TorchInputs, train: bool) -> Result<tch::Tens
     let h = plan.hidden;
     let gh = plan.cell.gates() as i64 * h;
     let options = (x.kind(), x.device());
-    let index = match &plan.reverse {
-        Some(rev) => Some(
-            tch::Tensor::f_from_slice(rev)?
-                .f_view([n, t])?
-                .f_to_device(x.device())?,
-        ),
-        None => None,
-    };
     let w_in = w_in.f_squeeze_dim(0)?; // [d_in, D·G·H]
     let b_in = b_in.f_reshape([-1])?; // [D·G·H]
     // PyTorch's layout for direction `d`: w_ih, w_hh, b_ih, b_hh.
@@ -150,62 +137,46 @@ fn run_torch(plan: &Plan, inputs: &TorchInputs, train: bool) -> Result<tch::Tens
             b_hh.f_select(0, d)?.f_reshape([gh])?,
         ])
     };
-    // One call for both directions when the reversal is a plain flip; otherwise the backward
-    // direction is its own call on the input reversed within each length.
-    let one_call = plan.directions == 1 || index.is_none();
-    let calls: Vec<(Vec<tch::Tensor>, bool)> = if one_call {
-        let all = (0..plan.directions)
-            .map(&params)
-            .collect::<Result<Vec<_>, _>>()?;
-        vec![(all.into_iter().flatten().collect(), false)]
-    } else {
-        vec![(params(0)?.into(), false), (params(1)?.into(), true)]
-    };
-    let mut outputs = Vec::with_capacity(calls.len());
-    for (params, reversed) in calls {
+    // One call over `input`; `params` holds 4 tensors per direction.
+    let run = |input: &tch::Tensor, params: &[tch::Tensor]| -> Result<tch::Tensor, TchError> {
         let dirs = (params.len() / 4) as i64;
-        let input = if reversed {
-            reverse_time(x, index.as_ref())?
-        } else {
-            x.shallow_clone()
-        };
-        let h0 = tch::Tensor::f_zeros([dirs, n, h], options)?;
         let bidirectional = dirs == 2;
-        let y = match plan.cell {
+        let h0 = tch::Tensor::f_zeros([dirs, n, h], options)?;
+        Ok(match plan.cell {
             CellKind::Lstm => {
                 let c0 = tch::Tensor::f_zeros([dirs, n, h], options)?;
                 let params: Vec<&tch::Tensor> = params.iter().collect();
+                let state = [&h0, &c0];
                 input
-                    .f_lstm(
-                        &[&h0, &c0],
-                        &params,
-                        true,
-                        1,
-                        0.0,
-                        train,
-                        bidirectional,
-                        true,
-                    )?
+                    .f_lstm(&state, &params, true, 1, 0.0, train, bidirectional, true)?
                     .0
             }
             CellKind::Gru => {
                 input
-                    .f_gru(&h0, &params, true, 1, 0.0, train, bidirectional, true)?
+                    .f_gru(&h0, params, true, 1, 0.0, train, bidirectional, true)?
                     .0
             }
-        };
-        outputs.push(if reversed {
-            reverse_time(&y, index.as_ref())?
-        } else {
-            y
-        });
+        })
+    };
+    match &plan.reverse {
+        // Unidirectional, or every sequence full length: one call, LibTorch flips the
+        // backward direction itself.
+        None => {
+            let mut all = Vec::with_capacity(4 * plan.directions as usize);
+            for d in 0..plan.directions {
+                all.extend(params(d)?);
+            }
+            run(x, &all)
+        }
+        Some(rev) => {
+            let index = tch::Tensor::f_from_slice(rev)?
+                .f_view([n, t])?
+                .f_to_device(x.device())?;
+            let forward = run(x, &params(0)?)?;
+            let reversed = run(&reverse_time(x, &index)?, &params(1)?)?;
+            tch::Tensor::f_cat(&[forward, reverse_time(&reversed, &index)?], 2)
+        }
     }
-    if outputs.len() == 1 {
-        return outputs
-            .pop()
-            .ok_or_else(|| TchError::Kind("no output".into()));
-    }
-    tch::Tensor::f_cat(&outputs, 2)
 }
 
 fn plain_run(plan: impl FnOnce() -> Option<Plan>, inputs: [Tensor<3>; 5]) -> Option<Tensor<3>> {
