@@ -17,6 +17,11 @@ pub struct ManifestEntry {
     pub speaker: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<f64>,
+    /// Where the transcript came from when it is not simply given: `exact` (the source's own
+    /// text), `snapped` (a teacher's transcript replaced by the source's nearest line) or
+    /// `pseudo` (a teacher's transcript).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 /// A parsed manifest: the good entries, and one error per bad line (bad lines never stop the

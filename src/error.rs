@@ -36,13 +36,14 @@ pub enum Error {
     #[error("device: {0}")]
     Device(String),
 
-    /// Plain I/O on a named file.
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// A game data file (the real-speech corpora) is not in the expected format.
+    #[error("{path}: {message}")]
+    GameData { path: PathBuf, message: String },
+
+    /// Plain I/O on a named file. The cause is part of the message and not also a `source`,
+    /// so that a report of the whole chain names it once.
+    #[error("{path}: {cause}")]
+    Io { path: PathBuf, cause: std::io::Error },
 }
 
 /// Why an audio file could not be turned into a [`crate::audio::Waveform`].
@@ -98,7 +99,7 @@ impl Error {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            cause: source,
         }
     }
 

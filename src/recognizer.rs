@@ -20,7 +20,9 @@ pub const MAX_PAUSE_IN_WORD_S: f64 = 0.5;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Word {
     pub word: String,
+    #[serde(serialize_with = "millisecond")]
     pub start: f64,
+    #[serde(serialize_with = "millisecond")]
     pub end: f64,
     pub confidence: f32,
 }
@@ -29,8 +31,14 @@ pub struct Word {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Transcript {
     pub text: String,
+    #[serde(serialize_with = "millisecond")]
     pub duration_s: f64,
     pub words: Vec<Word>,
+}
+
+/// Seconds written to the millisecond: `3.18`, not `3.1799999999999997`.
+pub fn millisecond<S: serde::Serializer>(seconds: &f64, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_f64((seconds * 1000.0).round() / 1000.0)
 }
 
 /// Recogniser settings.

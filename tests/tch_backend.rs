@@ -27,7 +27,9 @@ fn training_steps_run_on_libtorch() {
     cfg.model.layers = 1;
     let opts = TrainOptions {
         train_manifest: root().join("tests/fixtures/overfit.jsonl"),
+        more_train: Vec::new(),
         dev_manifest: None,
+        more_dev: Vec::new(),
         out_dir: out.path().to_path_buf(),
         device: DeviceSpec::Libtorch,
         parallel_devices: Vec::new(),

@@ -30,7 +30,9 @@ fn tiny_model_overfits_two_utterances() {
     cfg.model.dropout = 0.0;
     let opts = TrainOptions {
         train_manifest: fixtures().join("overfit.jsonl"),
+        more_train: Vec::new(),
         dev_manifest: None,
+        more_dev: Vec::new(),
         out_dir: out.path().to_path_buf(),
         device: DeviceSpec::Cpu,
         parallel_devices: Vec::new(),

@@ -73,7 +73,17 @@ fn decode(path: &Path) -> Result<Waveform> {
             },
         )
     })?;
-    let stream = MediaSourceStream::new(Box::new(file), Default::default());
+    decode_source(Box::new(file), path)
+}
+
+/// Decode compressed audio held in memory (an MP3 clip inside a game archive, say) at its own
+/// rate, downmixed to mono. `name` is what errors name, and its extension is the format hint.
+pub fn decode_bytes(bytes: Vec<u8>, name: &Path) -> Result<Waveform> {
+    decode_source(Box::new(std::io::Cursor::new(bytes)), name)
+}
+
+fn decode_source(source: Box<dyn symphonia::core::io::MediaSource>, path: &Path) -> Result<Waveform> {
+    let stream = MediaSourceStream::new(source, Default::default());
     let mut hint = Hint::new();
     if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
         hint.with_extension(ext);

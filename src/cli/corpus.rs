@@ -32,6 +32,8 @@ enum LayoutArg {
     CommonVoice,
     Kaldi,
     Folder,
+    /// The voice-acted games in Debian (beneath-a-steel-sky, flight-of-the-amazon-queen).
+    Games,
 }
 
 #[derive(Args, Debug)]
@@ -46,6 +48,10 @@ struct ImportArgs {
     /// Also write the validation report as JSON.
     #[arg(long)]
     report: Option<PathBuf>,
+    /// `--format games`: the clips' transcripts (data/games/labels.jsonl, made by
+    /// scripts/label_games.py). Without it the clips are only extracted.
+    #[arg(long)]
+    labels: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -231,7 +237,11 @@ fn synth(a: SynthArgs) -> Result<ExitCode> {
 
 fn import(a: ImportArgs) -> Result<ExitCode> {
     use hark::corpus::import::Layout;
+    if let LayoutArg::Games = a.format {
+        return import_games(a);
+    }
     let layout = match a.format {
+        LayoutArg::Games => unreachable!("handled above"),
         LayoutArg::Librispeech => Layout::LibriSpeech,
         LayoutArg::CommonVoice => Layout::CommonVoice,
         LayoutArg::Kaldi => Layout::Kaldi,
@@ -255,6 +265,44 @@ fn import(a: ImportArgs) -> Result<ExitCode> {
         std::fs::write(path, serde_json::to_string_pretty(&report)?)?;
     }
     Ok(if report.problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn import_games(a: ImportArgs) -> Result<ExitCode> {
+    let report = hark::corpus::games::import(&a.source, &a.out, a.labels.as_deref())?;
+    for p in &report.extract_failures {
+        eprintln!("skipped {} ({:?}): {}", p.entry, p.kind, p.detail);
+    }
+    for (game, (clips, hours)) in &report.extracted {
+        println!("{game}: {clips} clips extracted, {hours:.2} h");
+    }
+    if report.unlabelled > 0 {
+        println!("{} clips without a label", report.unlabelled);
+    }
+    for (split, r) in &report.splits {
+        println!(
+            "{split}: {} utterances, {:.2} h; {} skipped",
+            r.accepted,
+            r.hours,
+            r.problems.len()
+        );
+        for (kind, n) in r.counts() {
+            println!("  {kind:?}: {n}");
+        }
+        if let Some(speakers) = report.speakers.get(split) {
+            println!("  speakers: {}", speakers.join(", "));
+        }
+    }
+    for (why, n) in &report.held_out {
+        println!("held out: {n} ({why})");
+    }
+    if let Some(path) = &a.report {
+        std::fs::write(path, serde_json::to_string_pretty(&report)?)?;
+    }
+    Ok(if report.extract_failures.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

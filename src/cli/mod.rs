@@ -179,9 +179,16 @@ struct TrainArgs {
     /// Training manifest (JSONL).
     #[arg(long)]
     train: PathBuf,
-    /// Validation manifest, decoded after every epoch.
+    /// Further training manifests as FILE or FILE:N (its utterances seen N times per epoch),
+    /// e.g. real speech beside a synthetic --train. Repeatable.
+    #[arg(long, value_name = "FILE[:N]")]
+    also_train: Vec<String>,
+    /// Validation manifest, decoded after every epoch; its CER picks the model kept.
     #[arg(long)]
     dev: Option<PathBuf>,
+    /// Further dev sets, decoded and logged after every epoch. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    also_dev: Vec<PathBuf>,
     /// Output model directory.
     #[arg(long)]
     out: PathBuf,
@@ -247,7 +254,8 @@ struct TrainArgs {
     /// Probability of reverberation with a synthetic room impulse response (RT60 0.2–0.9 s).
     #[arg(long)]
     reverb_prob: Option<f64>,
-    /// Probability of a random channel: telephone band, µ-law/A-law, clipping, gain.
+    /// Probability of a random channel: equalisation, telephone band or a 3–8 kHz band limit,
+    /// a low-bit-rate codec, µ-law/A-law or 8-bit PCM, clipping, gain.
     #[arg(long)]
     channel_prob: Option<f64>,
     /// Probability of SpecAugment time and frequency masks.
@@ -342,7 +350,9 @@ pub(crate) fn load_recognizer(
 struct JsonLine<'a> {
     path: String,
     text: &'a str,
+    #[serde(serialize_with = "hark::recognizer::millisecond")]
     duration_s: f64,
+    #[serde(serialize_with = "hark::recognizer::millisecond")]
     processing_s: f64,
     /// False when the file ended in an error or a signal stopped it: the words are those
     /// before that point.
@@ -661,7 +671,13 @@ fn train(args: TrainArgs, device: DeviceSpec) -> Result<ExitCode> {
     };
     let opts = TrainOptions {
         train_manifest: args.train,
+        more_train: args
+            .also_train
+            .iter()
+            .map(|spec| parse_share(spec))
+            .collect::<Result<_>>()?,
         dev_manifest: args.dev,
+        more_dev: args.also_dev,
         out_dir: args.out.clone(),
         device,
         parallel_devices,
@@ -671,6 +687,14 @@ fn train(args: TrainArgs, device: DeviceSpec) -> Result<ExitCode> {
         command: std::env::args().collect::<Vec<_>>().join(" "),
     };
     let report = hark::train::run(&cfg, &opts)?;
+    if report.epochs_run == 0 && report.final_loss.is_nan() {
+        eprintln!(
+            "nothing to train: the checkpoint in {} has finished its {} epochs (raise --epochs to go on)",
+            args.out.display(),
+            cfg.epochs
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     eprintln!(
         "done: {} epochs, {} steps, final loss {:.4}, best dev WER {}; model in {}",
         report.epochs_run,
@@ -682,6 +706,19 @@ fn train(args: TrainArgs, device: DeviceSpec) -> Result<ExitCode> {
         args.out.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `FILE` or `FILE:N` (N ≥ 1 repeats per epoch).
+fn parse_share(spec: &str) -> Result<(PathBuf, usize)> {
+    if let Some((path, n)) = spec.rsplit_once(':')
+        && let Ok(n) = n.parse::<usize>()
+    {
+        if n == 0 {
+            bail!("--also-train '{spec}': the repeat count must be at least 1");
+        }
+        return Ok((PathBuf::from(path), n));
+    }
+    Ok((PathBuf::from(spec), 1))
 }
 
 fn devices(args: DevicesArgs) -> Result<ExitCode> {

@@ -81,11 +81,13 @@ impl ImportReport {
 }
 
 /// An entry found in the layout, before validation.
-struct Candidate {
-    id: String,
-    audio: PathBuf,
-    text: Option<String>,
-    speaker: Option<String>,
+pub(crate) struct Candidate {
+    pub id: String,
+    pub audio: PathBuf,
+    pub text: Option<String>,
+    pub speaker: Option<String>,
+    /// Where the text came from (see [`ManifestEntry::label`]).
+    pub label: Option<String>,
 }
 
 /// Model frame rate after stacking (100 frames/s, stack 3): what CTC has to work with.
@@ -100,6 +102,14 @@ pub fn import(layout: Layout, src: &Path, out: &Path) -> Result<ImportReport> {
         Layout::Kaldi => kaldi(src, &mut report)?,
         Layout::Folder => folder(src)?,
     };
+    let entries = validate(candidates, &mut report);
+    write_manifest(out, &entries)?;
+    Ok(report)
+}
+
+/// Check every candidate (see the module doc); the good ones become manifest entries, the bad
+/// ones problems in `report`.
+pub(crate) fn validate(candidates: Vec<Candidate>, report: &mut ImportReport) -> Vec<ManifestEntry> {
     let vocab = Vocab::english();
     let mut entries = Vec::new();
     for c in candidates {
@@ -180,10 +190,10 @@ pub fn import(layout: Layout, src: &Path, out: &Path) -> Result<ImportReport> {
             text,
             speaker: c.speaker,
             duration: Some((duration * 1000.0).round() / 1000.0),
+            label: c.label,
         });
     }
-    write_manifest(out, &entries)?;
-    Ok(report)
+    entries
 }
 
 fn read_text(path: &Path) -> Result<String> {
@@ -249,6 +259,7 @@ fn librispeech(root: &Path, report: &mut ImportReport) -> Result<Vec<Candidate>>
                 audio,
                 text: Some(text.to_string()),
                 speaker: id.split('-').next().map(str::to_string),
+                label: None,
             });
         }
     }
@@ -296,6 +307,7 @@ fn common_voice(tsv: &Path, report: &mut ImportReport) -> Result<Vec<Candidate>>
             speaker: client_col
                 .and_then(|c| fields.get(c))
                 .map(|s| s.to_string()),
+            label: None,
         });
     }
     Ok(out)
@@ -354,6 +366,7 @@ fn kaldi(dir: &Path, report: &mut ImportReport) -> Result<Vec<Candidate>> {
             },
             text: texts.get(id).cloned(),
             speaker: speakers.get(id).cloned(),
+            label: None,
         });
     }
     Ok(out)
@@ -382,6 +395,7 @@ fn folder(root: &Path) -> Result<Vec<Candidate>> {
                 audio: audio.clone(),
                 text: std::fs::read_to_string(&txt).ok(),
                 speaker: None,
+            label: None,
             }
         })
         .collect())

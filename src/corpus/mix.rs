@@ -68,6 +68,7 @@ pub fn mix(
                     text: entry.text.clone(),
                     speaker: entry.speaker.clone(),
                     duration: Some(noisy.duration_s()),
+                    label: entry.label.clone(),
                 });
             }
             let path = out.join(format!("{name}.jsonl"));

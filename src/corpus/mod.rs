@@ -3,6 +3,7 @@
 //!
 //! Every command writes JSONL manifests in the format of [`crate::data::Manifest`].
 
+pub mod games;
 pub mod import;
 pub mod mix;
 pub mod prompts;

@@ -455,6 +455,7 @@ pub fn run(cfg: &SynthConfig) -> Result<Summary> {
                     text: job.text.clone(),
                     speaker: Some(speaker),
                     duration: Some((seconds * 1000.0).round() / 1000.0),
+                    label: None,
                 });
             }
             _ => {

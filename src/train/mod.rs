@@ -9,6 +9,7 @@ pub mod parallel;
 pub mod pipeline;
 pub mod plot;
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
@@ -65,7 +66,7 @@ pub struct TrainingConfig {
     #[config(default = 42)]
     pub seed: u64,
     /// Probability that an utterance gets additive noise in an epoch. The defaults of the
-    /// augmentations are recipe (b) of the ablation (README, "Robust training: the ablation").
+    /// augmentations are recipe (b) of the ablation (docs/robustness.md).
     #[config(default = 0.7)]
     pub noise_prob: f64,
     #[config(default = -5.0)]
@@ -152,7 +153,13 @@ impl TrainingConfig {
 #[derive(Debug, Clone)]
 pub struct TrainOptions {
     pub train_manifest: PathBuf,
+    /// Further training manifests, each with how many times its utterances are seen per epoch
+    /// (the mix of real and synthetic speech, say).
+    pub more_train: Vec<(PathBuf, usize)>,
+    /// The dev set that picks the model kept (by CER), also scored with white noise.
     pub dev_manifest: Option<PathBuf>,
+    /// Further dev sets, scored clean after every epoch and logged beside it.
+    pub more_dev: Vec<PathBuf>,
     pub out_dir: PathBuf,
     pub device: DeviceSpec,
     /// Further devices for data-parallel training through burn-train's multi-device step
@@ -220,10 +227,20 @@ struct EpochMetrics {
     dev_noisy_wer: Option<f64>,
     #[serde(default)]
     dev_noisy_cer: Option<f64>,
+    /// The further dev sets (`TrainOptions::more_dev`), by file stem.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    more_dev: BTreeMap<String, DevScore>,
     learning_rate: f64,
     seconds: f64,
     utterances_per_s: f64,
     audio_hours_per_hour: f64,
+}
+
+/// WER and CER (%) of one dev set.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct DevScore {
+    wer: f64,
+    cer: f64,
 }
 
 /// Weight files of a checkpoint. They are named by step, and `state.json`, written last, names
@@ -256,6 +273,7 @@ struct CheckpointState {
 }
 
 /// A loaded training utterance.
+#[derive(Clone)]
 struct Utterance {
     wave: Waveform,
     targets: Vec<u32>,
@@ -451,7 +469,20 @@ pub fn run(cfg: &TrainingConfig, opts: &TrainOptions) -> Result<TrainReport> {
         ));
     }
     let bank = training_noises(cfg.noise_bank.as_deref())?;
-    let (train, skipped) = load_utterances(&opts.train_manifest, &vocab, cfg, &cfg.features)?;
+    let (mut train, mut skipped) =
+        load_utterances(&opts.train_manifest, &vocab, cfg, &cfg.features)?;
+    for (path, repeat) in &opts.more_train {
+        let (more, more_skipped) = load_utterances(path, &vocab, cfg, &cfg.features)?;
+        eprintln!(
+            "{}: {} utterances, seen {repeat}x per epoch",
+            path.display(),
+            more.len()
+        );
+        skipped += more_skipped;
+        for _ in 0..*repeat {
+            train.extend(more.iter().cloned());
+        }
+    }
     if train.is_empty() {
         return Err(Error::Data(format!(
             "{}: no usable training utterances",
@@ -471,6 +502,14 @@ pub fn run(cfg: &TrainingConfig, opts: &TrainOptions) -> Result<TrainReport> {
         None => Vec::new(),
     };
     let dev_noisy = noisy_copy(&dev);
+    let more_dev = opts
+        .more_dev
+        .iter()
+        .map(|p| {
+            let name = p.file_stem().map_or_else(|| p.display().to_string(), |s| s.to_string_lossy().into_owned());
+            Ok((name, load_utterances(p, &vocab, cfg, &cfg.features)?.0))
+        })
+        .collect::<Result<Vec<_>>>()?;
     let train_hours: f64 = train.iter().map(|u| u.wave.duration_s()).sum::<f64>() / 3600.0;
     eprintln!(
         "training on {} utterances ({train_hours:.2} h), {} skipped; dev {} utterances",
@@ -685,6 +724,13 @@ pub fn run(cfg: &TrainingConfig, opts: &TrainOptions) -> Result<TrainReport> {
         };
         let (dev_wer, dev_cer) = score(&dev)?;
         let (dev_noisy_wer, dev_noisy_cer) = score(&dev_noisy)?;
+        let mut more_dev_scores = BTreeMap::new();
+        for (name, set) in &more_dev {
+            if let (Some(w), Some(c)) = score(set)? {
+                eprintln!("epoch {epoch}: {name}: WER {w:.1}%, CER {c:.1}%");
+                more_dev_scores.insert(name.clone(), DevScore { wer: w, cer: c });
+            }
+        }
         let seconds = started.elapsed().as_secs_f64();
         let m = EpochMetrics {
             epoch,
@@ -694,6 +740,7 @@ pub fn run(cfg: &TrainingConfig, opts: &TrainOptions) -> Result<TrainReport> {
             dev_cer,
             dev_noisy_wer,
             dev_noisy_cer,
+            more_dev: more_dev_scores,
             learning_rate: lr,
             seconds,
             utterances_per_s: utts_done as f64 / seconds,

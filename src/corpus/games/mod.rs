@@ -1,0 +1,466 @@
+//! Real speech from Debian's voice-acted adventure games: `flight-of-the-amazon-queen` (FOTAQ,
+//! [`fotaq`]) and `beneath-a-steel-sky` (BASS, [`bass`]). No game audio is committed; the packages
+//! install with `apt-get` and `hark corpus import --format games` reads them where ScummVM's
+//! packages put them (`/usr/share/scummvm`).
+//!
+//! The import runs in two passes:
+//! 1. **Extract**: every speech clip becomes a 16 kHz WAV under `OUT_DIR/wav/GAME/`, listed in
+//!    `OUT_DIR/clips.jsonl` with what its name tells about the speaker; FOTAQ's own text lines
+//!    go to `OUT_DIR/lines.jsonl`.
+//! 2. **Label and split** (with `--labels`): a label file (`data/games/labels.jsonl`, made by
+//!    `scripts/label_games.py`: a Whisper teacher's transcript, snapped to the game's nearest
+//!    line when it is close) gives each clip its text. FOTAQ's speakers are attributed to
+//!    characters and, through the game's own credits, to voice artists; the split is by voice
+//!    artist, so no actor of real-dev or real-test is heard in real-train. Dev and test keep only
+//!    snapped labels (the game's own text). Clips whose speaker cannot be attributed (FOTAQ
+//!    cutscenes, a few dialogues) are held out of every split.
+
+pub mod bass;
+pub mod fotaq;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::Split;
+use super::import::{Candidate, ImportReport, Problem, ProblemKind, validate};
+use crate::audio::wav;
+use crate::data::{ManifestEntry, write_manifest};
+use crate::error::{Error, Result};
+
+/// One text line of a game, with the resource it came from.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct GameLine {
+    pub source: String,
+    pub text: String,
+}
+
+/// One extracted clip (a line of `clips.jsonl`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Clip {
+    /// `fotaq/020006J1`, `bass/12345`.
+    pub id: String,
+    /// Relative to the folder of `clips.jsonl`.
+    pub audio: PathBuf,
+    pub duration: f64,
+    /// What the clip's name says about the speaker: `joe`, `dialogue-RR`, `cutscene-SCENE`, `unknown`.
+    pub voice: String,
+}
+
+/// One clip's transcript (a line of the label file).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Label {
+    pub id: String,
+    pub text: String,
+    /// `exact`, `snapped` or `pseudo` (see [`ManifestEntry::label`]).
+    pub label: String,
+    /// The game resource of the line a label was snapped to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// What the import found.
+#[derive(Debug, Default, Serialize)]
+pub struct GamesReport {
+    /// Clips extracted per game, and their hours.
+    pub extracted: BTreeMap<String, (usize, f64)>,
+    /// Clips that could not be extracted (per-clip; the others are kept).
+    pub extract_failures: Vec<Problem>,
+    /// Per split: the validation of its entries.
+    pub splits: BTreeMap<String, ImportReport>,
+    /// Per split: the speakers (voice artists, or `bass`) in it.
+    pub speakers: BTreeMap<String, Vec<String>>,
+    /// Clips held out of every split, by reason.
+    pub held_out: BTreeMap<String, usize>,
+    /// Clips without a label.
+    pub unlabelled: usize,
+}
+
+/// Where the packages put the games, if they are there.
+fn find(root: &Path, package: &str, file: &str) -> Option<PathBuf> {
+    [root.join(file), root.join(package).join(file)]
+        .into_iter()
+        .find(|p| p.is_file())
+}
+
+/// Pass 1: extract every clip of the games found under `root` into `out_dir` (clips whose WAV
+/// is already there are not decoded again).
+pub fn extract(root: &Path, out_dir: &Path, report: &mut GamesReport) -> Result<Vec<Clip>> {
+    let mut clips = Vec::new();
+    let mut lines = Vec::new();
+    let fotaq = find(root, "flight-of-the-amazon-queen", "queen.1c");
+    let bass = find(root, "beneath-a-steel-sky", "sky.dnr");
+    if fotaq.is_none() && bass.is_none() {
+        return Err(Error::GameData {
+            path: root.to_path_buf(),
+            message: "neither queen.1c (flight-of-the-amazon-queen) nor sky.dnr (beneath-a-steel-sky) found here or in the package folders below; install them with apt-get".into(),
+        });
+    }
+    if let Some(path) = fotaq {
+        let archive = fotaq::Archive::open(&path)?;
+        lines = archive.lines();
+        for entry in archive.speech() {
+            let stem = entry.name.trim_end_matches(".SB");
+            let voice = match fotaq::voice_of(&entry.name) {
+                fotaq::Voice::Joe => "joe".to_string(),
+                fotaq::Voice::Person { dialogue } => format!("dialogue-{dialogue}"),
+                fotaq::Voice::Cutscene { scene } => format!("cutscene-{scene}"),
+                fotaq::Voice::Unknown => "unknown".to_string(),
+            };
+            let id = format!("fotaq/{stem}");
+            let clip = save(out_dir, &id, voice, || archive.decode_speech(entry));
+            keep(clip, &id, "fotaq", &mut clips, report);
+        }
+    }
+    if let Some(path) = bass {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let speech = bass::speech_clips(dir).map_err(|e| Error::io(&path, e))?;
+        for (name, clip) in speech {
+            let id = format!("bass/{}", name.trim_start_matches("bass-"));
+            let clip = save(out_dir, &id, "unknown".into(), || {
+                let c = clip.map_err(|message| Error::GameData {
+                    path: path.clone(),
+                    message: format!("clip {name}: {message}"),
+                })?;
+                crate::audio::Waveform::new(c.samples, c.sample_rate).ok_or_else(|| {
+                    Error::GameData {
+                        path: path.clone(),
+                        message: format!("clip {name} is empty"),
+                    }
+                })
+            });
+            keep(clip, &id, "bass", &mut clips, report);
+        }
+    }
+    write_jsonl(&out_dir.join("clips.jsonl"), &clips)?;
+    write_jsonl(&out_dir.join("lines.jsonl"), &lines)?;
+    Ok(clips)
+}
+
+fn keep(clip: Result<Clip>, id: &str, game: &str, clips: &mut Vec<Clip>, report: &mut GamesReport) {
+    match clip {
+        Ok(c) => {
+            let e = report.extracted.entry(game.to_string()).or_default();
+            e.0 += 1;
+            e.1 += c.duration / 3600.0;
+            clips.push(c);
+        }
+        Err(e) => report.extract_failures.push(Problem {
+            entry: id.to_string(),
+            kind: ProblemKind::UnreadableAudio,
+            detail: e.to_string(),
+        }),
+    }
+}
+
+/// Write one clip as a 16 kHz WAV, unless a readable one is there already.
+fn save(
+    out_dir: &Path,
+    id: &str,
+    voice: String,
+    decode: impl FnOnce() -> Result<crate::audio::Waveform>,
+) -> Result<Clip> {
+    let audio = PathBuf::from("wav").join(format!("{id}.wav"));
+    let path = out_dir.join(&audio);
+    let wave = match wav::read(&path) {
+        Ok(w) => w,
+        Err(_) => {
+            let native = decode()?;
+            let wave = wav::to_16k(native, &path)?;
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+            }
+            wav::write(&path, &wave)?;
+            wave
+        }
+    };
+    Ok(Clip {
+        id: id.to_string(),
+        audio,
+        duration: (wave.duration_s() * 1000.0).round() / 1000.0,
+        voice,
+    })
+}
+
+fn write_jsonl<T: Serialize>(path: &Path, items: &[T]) -> Result<()> {
+    let mut out = String::new();
+    for item in items {
+        out.push_str(&serde_json::to_string(item).map_err(|e| Error::Data(e.to_string()))?);
+        out.push('\n');
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    std::fs::write(path, out).map_err(|e| Error::io(path, e))
+}
+
+/// Read a label file; a bad line is a problem of its own, never fatal.
+pub fn read_labels(path: &Path, report: &mut GamesReport) -> Result<HashMap<String, Label>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let mut labels = HashMap::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Label>(line) {
+            Ok(l) => {
+                labels.insert(l.id.clone(), l);
+            }
+            Err(e) => report.extract_failures.push(Problem {
+                entry: format!("{}:{}", path.display(), i + 1),
+                kind: ProblemKind::BadLine,
+                detail: e.to_string(),
+            }),
+        }
+    }
+    Ok(labels)
+}
+
+/// FOTAQ's dialogue files (by name, digits dropped) and the character who answers Joe in them,
+/// as the credits spell the name. Dialogues not listed here (DEATH, LARIS, MAN, ORACLE,
+/// TALLPYG, TAM) cannot be tied to a credited character and are held out.
+const DIALOGUE_CHARACTERS: &[(&str, &str)] = &[
+    ("AND", "Anderson"),
+    ("APE", "Gorillla"),
+    ("BOB", "Trader Bob"),
+    ("BUD", "Bud"),
+    ("CHEF", "Chef"),
+    ("CHIEF", "Pygmy Chief"),
+    ("DOG", "Guard Dog"),
+    ("FAYE", "Faye Russel"),
+    ("FRANK", "Frank Ironstein"),
+    ("HENRY", "Henry"),
+    ("IAN", "Ian"),
+    ("JIM", "Jimmy Cook"),
+    ("JOHN", "John"),
+    ("KLUNK", "Klunk"),
+    ("LOLA", "Lola"),
+    ("LOU", "Mary-Lou Cook"),
+    ("NAOMI", "Naomi"),
+    ("PRIN", "Princess Azura"),
+    ("SEC", "Secretary"),
+    ("SHOWERAM", "Showering Amazon"),
+    ("SPARKY", "Sparky"),
+    ("WEDGE", "Wedgewood"),
+    ("WITCH", "Witch Doctor"),
+    ("ZOMBIE", "Zombie Woman"),
+];
+
+/// The voice artists whose every character goes to real-dev and real-test. Everyone else is
+/// trained on. Lola was voiced by two artists, so both are on the same side.
+const DEV_ACTORS: &[&str] = &["Barry James", "Regina Reagan", "Debbie Arnold"];
+const TEST_ACTORS: &[&str] = &["Jessica Martin", "Lisa Valdez", "Jon Coleman", "Bill Hootkins"];
+
+fn actor_split(actor: &str) -> Split {
+    if DEV_ACTORS.contains(&actor) {
+        Split::Dev
+    } else if TEST_ACTORS.contains(&actor) {
+        Split::Test
+    } else {
+        Split::Train
+    }
+}
+
+/// The dialogue file a dialogue number belongs to: the one most of its snapped labels came from.
+fn dialogue_files(clips: &[Clip], labels: &HashMap<String, Label>) -> HashMap<String, String> {
+    let mut votes: HashMap<String, HashMap<String, usize>> = HashMap::new();
+    for c in clips.iter().filter(|c| c.voice.starts_with("dialogue-")) {
+        if let Some(source) = labels.get(&c.id).and_then(|l| l.source.as_ref())
+            && source.ends_with(".DOG")
+        {
+            *votes.entry(c.voice.clone()).or_default().entry(source.clone()).or_default() += 1;
+        }
+    }
+    votes
+        .into_iter()
+        .filter_map(|(voice, v)| {
+            v.into_iter()
+                .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+                .map(|(file, _)| (voice, file))
+        })
+        .collect()
+}
+
+/// The character of a dialogue file (`BOB3.DOG` → Trader Bob).
+fn dialogue_character(file: &str) -> Option<&'static str> {
+    let stem: String = file
+        .trim_end_matches(".DOG")
+        .chars()
+        .filter(|c| !c.is_ascii_digit())
+        .collect();
+    DIALOGUE_CHARACTERS
+        .iter()
+        .find(|(s, _)| *s == stem)
+        .map(|(_, c)| *c)
+}
+
+/// Who speaks in a clip (an actor, `bass`) and which split that puts it in, or why it is held out.
+fn attribute(
+    clip: &Clip,
+    dialogue_file: &HashMap<String, String>,
+    actor_of: &HashMap<String, String>,
+) -> std::result::Result<(String, Split), &'static str> {
+    if clip.id.starts_with("bass/") {
+        return Ok(("bass".into(), Split::Train));
+    }
+    let character = match clip.voice.as_str() {
+        "joe" => "Joe King",
+        v if v.starts_with("dialogue-") => {
+            let file = dialogue_file
+                .get(v)
+                .ok_or("dialogue not tied to a dialogue file")?;
+            dialogue_character(file).ok_or("dialogue character not in the credits")?
+        }
+        v if v.starts_with("cutscene-") => return Err("cutscene (speaker unknown)"),
+        _ => return Err("speaker unknown"),
+    };
+    let actor = actor_of
+        .get(character)
+        .ok_or("character not in the credits")?;
+    Ok((format!("fotaq:{actor}"), actor_split(actor)))
+}
+
+/// Import the games under `root` into `out` (all labelled clips) and, beside it,
+/// `real-train.jsonl`, `real-dev.jsonl` and `real-test.jsonl`.
+pub fn import(root: &Path, out: &Path, labels: Option<&Path>) -> Result<GamesReport> {
+    let mut report = GamesReport::default();
+    let out_dir = out.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let clips = extract(root, &out_dir, &mut report)?;
+    let Some(label_path) = labels else {
+        report.unlabelled = clips.len();
+        return Ok(report);
+    };
+    let labels = read_labels(label_path, &mut report)?;
+    let cast = find(root, "flight-of-the-amazon-queen", "queen.1c")
+        .map(|p| fotaq::Archive::open(&p).map(|a| a.cast()))
+        .transpose()?
+        .unwrap_or_default();
+    let actor_of: HashMap<String, String> = cast
+        .iter()
+        .flat_map(|(actor, chars)| chars.iter().map(move |c| (c.clone(), actor.clone())))
+        .collect();
+    let dialogue_file = dialogue_files(&clips, &labels);
+    let mut by_split: BTreeMap<Split, Vec<Candidate>> = BTreeMap::new();
+    let mut all = Vec::new();
+    for clip in &clips {
+        let Some(label) = labels.get(&clip.id) else {
+            report.unlabelled += 1;
+            continue;
+        };
+        let candidate = |speaker: Option<String>| Candidate {
+            id: clip.id.clone(),
+            audio: out_dir.join(&clip.audio),
+            text: Some(label.text.clone()),
+            speaker,
+            label: Some(label.label.clone()),
+        };
+        match attribute(clip, &dialogue_file, &actor_of) {
+            Ok((speaker, split)) => {
+                if split != Split::Train && label.label == "pseudo" {
+                    *report.held_out.entry("dev/test clip without the game's own text".into()).or_default() += 1;
+                    continue;
+                }
+                by_split.entry(split).or_default().push(candidate(Some(speaker)));
+            }
+            Err(why) => {
+                *report.held_out.entry(why.into()).or_default() += 1;
+                all.push(candidate(None));
+            }
+        }
+    }
+    for (split, candidates) in by_split {
+        let mut split_report = ImportReport::default();
+        let entries = validate(candidates, &mut split_report);
+        let mut speakers: Vec<String> = entries.iter().filter_map(|e| e.speaker.clone()).collect();
+        speakers.sort();
+        speakers.dedup();
+        report.speakers.insert(split.name().into(), speakers);
+        write_manifest(&out_dir.join(format!("real-{}.jsonl", split.name())), &entries)?;
+        all.extend(entries.into_iter().map(|e| Candidate {
+            id: e.audio.display().to_string(),
+            audio: e.audio,
+            text: Some(e.text),
+            speaker: e.speaker,
+            label: e.label,
+        }));
+        report.splits.insert(split.name().into(), split_report);
+    }
+    let mut all_report = ImportReport::default();
+    let entries: Vec<ManifestEntry> = validate(all, &mut all_report);
+    write_manifest(out, &entries)?;
+    report.splits.insert("all".into(), all_report);
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clip(id: &str, voice: &str) -> Clip {
+        Clip {
+            id: id.into(),
+            audio: PathBuf::from("x.wav"),
+            duration: 1.0,
+            voice: voice.into(),
+        }
+    }
+
+    fn label(id: &str, source: Option<&str>) -> (String, Label) {
+        (
+            id.into(),
+            Label {
+                id: id.into(),
+                text: "hello".into(),
+                label: "snapped".into(),
+                source: source.map(str::to_string),
+            },
+        )
+    }
+
+    #[test]
+    fn speakers_are_tied_to_actors_and_actors_to_one_split() {
+        let clips = vec![
+            clip("fotaq/100001P1", "dialogue-10"),
+            clip("fotaq/100002P1", "dialogue-10"),
+            clip("fotaq/100003P1", "dialogue-10"),
+            clip("fotaq/200001P1", "dialogue-20"),
+            clip("fotaq/100001J1", "joe"),
+            clip("fotaq/C13A_001", "cutscene-C13A"),
+            clip("bass/1", "unknown"),
+        ];
+        // Dialogue 10: two of its snapped lines come from BOB2.DOG, one from JAS (not a dialogue).
+        let labels: HashMap<String, Label> = [
+            label("fotaq/100001P1", Some("BOB2.DOG")),
+            label("fotaq/100002P1", Some("BOB2.DOG")),
+            label("fotaq/100003P1", Some("SPARKY1.DOG")),
+            label("fotaq/200001P1", Some("TAM1.DOG")),
+        ]
+        .into_iter()
+        .collect();
+        let files = dialogue_files(&clips, &labels);
+        assert_eq!(files["dialogue-10"], "BOB2.DOG");
+        let actor_of: HashMap<String, String> = [
+            ("Trader Bob", "Jon Coleman"),
+            ("Joe King", "Brad Lavelle"),
+        ]
+        .into_iter()
+        .map(|(c, a)| (c.to_string(), a.to_string()))
+        .collect();
+        let who = |c: &Clip| attribute(c, &files, &actor_of);
+        assert_eq!(who(&clips[0]), Ok(("fotaq:Jon Coleman".into(), Split::Test)));
+        // The minority line of dialogue 10 follows its dialogue, not its own snap.
+        assert_eq!(who(&clips[2]), Ok(("fotaq:Jon Coleman".into(), Split::Test)));
+        assert_eq!(who(&clips[3]), Err("dialogue character not in the credits"));
+        assert_eq!(who(&clips[4]), Ok(("fotaq:Brad Lavelle".into(), Split::Train)));
+        assert!(who(&clips[5]).is_err());
+        assert_eq!(who(&clips[6]), Ok(("bass".into(), Split::Train)));
+    }
+
+    #[test]
+    fn no_actor_is_on_two_sides() {
+        for a in DEV_ACTORS {
+            assert!(!TEST_ACTORS.contains(a), "{a} in dev and test");
+        }
+    }
+}
