@@ -43,7 +43,10 @@ pub enum Error {
     /// Plain I/O on a named file. The cause is part of the message and not also a `source`,
     /// so that a report of the whole chain names it once.
     #[error("{path}: {cause}")]
-    Io { path: PathBuf, cause: std::io::Error },
+    Io {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
 }
 
 /// Why an audio file could not be turned into a [`crate::audio::Waveform`].

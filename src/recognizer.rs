@@ -37,7 +37,10 @@ pub struct Transcript {
 }
 
 /// Seconds written to the millisecond: `3.18`, not `3.1799999999999997`.
-pub fn millisecond<S: serde::Serializer>(seconds: &f64, s: S) -> std::result::Result<S::Ok, S::Error> {
+pub fn millisecond<S: serde::Serializer>(
+    seconds: &f64,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
     s.serialize_f64((seconds * 1000.0).round() / 1000.0)
 }
 

@@ -82,7 +82,10 @@ pub fn decode_bytes(bytes: Vec<u8>, name: &Path) -> Result<Waveform> {
     decode_source(Box::new(std::io::Cursor::new(bytes)), name)
 }
 
-fn decode_source(source: Box<dyn symphonia::core::io::MediaSource>, path: &Path) -> Result<Waveform> {
+fn decode_source(
+    source: Box<dyn symphonia::core::io::MediaSource>,
+    path: &Path,
+) -> Result<Waveform> {
     let stream = MediaSourceStream::new(source, Default::default());
     let mut hint = Hint::new();
     if let Some(ext) = path.extension().and_then(|e| e.to_str()) {

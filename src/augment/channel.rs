@@ -106,7 +106,10 @@ pub fn lossy_codec(x: &[f32], band_snr_db: f32, cutoff: f32) -> Vec<f32> {
         .map(|i| (std::f32::consts::PI * (i as f32 + 0.5) / FRAME as f32).sin())
         .collect();
     let mut planner = FftPlanner::<f32>::new();
-    let (fwd, inv) = (planner.plan_fft_forward(FRAME), planner.plan_fft_inverse(FRAME));
+    let (fwd, inv) = (
+        planner.plan_fft_forward(FRAME),
+        planner.plan_fft_inverse(FRAME),
+    );
     // Bands a third of an octave wide above 250 Hz, one band below.
     let bin_hz = SAMPLE_RATE as f32 / FRAME as f32;
     let mut edges = vec![0usize, (250.0 / bin_hz) as usize];
@@ -141,7 +144,8 @@ pub fn lossy_codec(x: &[f32], band_snr_db: f32, cutoff: f32) -> Vec<f32> {
             if lo >= hi {
                 continue;
             }
-            let energy: f32 = buf[lo..hi].iter().map(|c| c.norm_sqr()).sum::<f32>() / (hi - lo) as f32;
+            let energy: f32 =
+                buf[lo..hi].iter().map(|c| c.norm_sqr()).sum::<f32>() / (hi - lo) as f32;
             let step = energy.sqrt() * step_ratio;
             for k in lo..hi {
                 let q = if k >= cut_bin || step <= 0.0 {
@@ -299,7 +303,11 @@ impl Default for ChannelConfig {
 }
 
 fn uniform(rng: &mut Rng, (lo, hi): (f32, f32)) -> f32 {
-    if hi > lo { rng.random_range(lo..hi) } else { lo }
+    if hi > lo {
+        rng.random_range(lo..hi)
+    } else {
+        lo
+    }
 }
 
 /// One random channel: equalisation, telephone band or a band limit, a lossy codec, companding
@@ -402,11 +410,20 @@ mod tests {
 
     #[test]
     fn low_pass_keeps_what_is_below_the_cut_off() {
-        for (freq, cutoff, kept) in [(1000.0, 3000.0, true), (5000.0, 3000.0, false), (5000.0, 6000.0, true), (7000.0, 5500.0, false)] {
+        for (freq, cutoff, kept) in [
+            (1000.0, 3000.0, true),
+            (5000.0, 3000.0, false),
+            (5000.0, 6000.0, true),
+            (7000.0, 5500.0, false),
+        ] {
             let x = tone(freq, 16_000);
             let ratio = level(&low_pass(&x, cutoff)) / level(&x);
             assert_eq!(ratio > 0.9, kept, "{freq} Hz through {cutoff} Hz: {ratio}");
-            assert_eq!(ratio < 0.05, !kept, "{freq} Hz through {cutoff} Hz: {ratio}");
+            assert_eq!(
+                ratio < 0.05,
+                !kept,
+                "{freq} Hz through {cutoff} Hz: {ratio}"
+            );
         }
     }
 
@@ -431,7 +448,8 @@ mod tests {
         let err: Vec<f32> = x.iter().zip(&y).map(|(a, b)| a - b).collect();
         // Uniform quantisation noise: step 2/255, rms step/sqrt(12) = 0.00226.
         assert!((crate::audio::rms(&err) - 0.00226).abs() < 0.0003);
-        let levels: std::collections::BTreeSet<i32> = y.iter().map(|s| (s * 127.5).round() as i32).collect();
+        let levels: std::collections::BTreeSet<i32> =
+            y.iter().map(|s| (s * 127.5).round() as i32).collect();
         assert!(levels.len() <= 256);
     }
 

@@ -109,7 +109,10 @@ pub fn import(layout: Layout, src: &Path, out: &Path) -> Result<ImportReport> {
 
 /// Check every candidate (see the module doc); the good ones become manifest entries, the bad
 /// ones problems in `report`.
-pub(crate) fn validate(candidates: Vec<Candidate>, report: &mut ImportReport) -> Vec<ManifestEntry> {
+pub(crate) fn validate(
+    candidates: Vec<Candidate>,
+    report: &mut ImportReport,
+) -> Vec<ManifestEntry> {
     let vocab = Vocab::english();
     let mut entries = Vec::new();
     for c in candidates {
@@ -395,7 +398,7 @@ fn folder(root: &Path) -> Result<Vec<Candidate>> {
                 audio: audio.clone(),
                 text: std::fs::read_to_string(&txt).ok(),
                 speaker: None,
-            label: None,
+                label: None,
             }
         })
         .collect())

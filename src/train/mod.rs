@@ -506,7 +506,10 @@ pub fn run(cfg: &TrainingConfig, opts: &TrainOptions) -> Result<TrainReport> {
         .more_dev
         .iter()
         .map(|p| {
-            let name = p.file_stem().map_or_else(|| p.display().to_string(), |s| s.to_string_lossy().into_owned());
+            let name = p.file_stem().map_or_else(
+                || p.display().to_string(),
+                |s| s.to_string_lossy().into_owned(),
+            );
             Ok((name, load_utterances(p, &vocab, cfg, &cfg.features)?.0))
         })
         .collect::<Result<Vec<_>>>()?;

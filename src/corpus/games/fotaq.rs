@@ -67,7 +67,8 @@ impl Archive {
         for raw in bytes[HEADER_LEN..table_end].chunks_exact(ENTRY_LEN) {
             let name_end = raw[..12].iter().position(|&b| b == 0).unwrap_or(12);
             let name = String::from_utf8_lossy(&raw[..name_end]).into_owned();
-            let word = |at: usize| u32::from_be_bytes([raw[at], raw[at + 1], raw[at + 2], raw[at + 3]]);
+            let word =
+                |at: usize| u32::from_be_bytes([raw[at], raw[at + 1], raw[at + 2], raw[at + 3]]);
             let (offset, size) = (word(13) as usize, word(17) as usize);
             if offset.checked_add(size).is_none_or(|end| end > bytes.len()) {
                 return Err(bad(format!(
@@ -94,7 +95,9 @@ impl Archive {
 
     /// The resource called `name`, if any.
     pub fn find(&self, name: &str) -> Option<&Entry> {
-        self.entries.iter().find(|e| e.name.eq_ignore_ascii_case(name))
+        self.entries
+            .iter()
+            .find(|e| e.name.eq_ignore_ascii_case(name))
     }
 
     /// The speech resources (`*.SB`).
@@ -150,9 +153,13 @@ pub enum Voice {
     /// Joe King, the hero.
     Joe,
     /// The other person of dialogue `RR` (the first two characters of the name).
-    Person { dialogue: String },
+    Person {
+        dialogue: String,
+    },
     /// Any character of a cutscene (the scene's name).
-    Cutscene { scene: String },
+    Cutscene {
+        scene: String,
+    },
     Unknown,
 }
 
@@ -229,17 +236,21 @@ fn spoken_parts(s: &str) -> Vec<String> {
     out
 }
 
-/// Parse the "Voice Artists" blocks of `CREDIT2.CRD`: a `.i 30` line, the artist, a `.i 222`
-/// line, then one character per line until the next `.` directive.
+/// Parse the voice artists of `CREDIT2.CRD`: after the "Voice Artists" heading, each artist is
+/// a `.i 30` line, the name, a `.i 222` line, then one character per line up to a blank line or
+/// the next `.` directive.
 fn parse_cast(credits: &str) -> Vec<(String, Vec<String>)> {
     let lines: Vec<&str> = credits.lines().map(str::trim).collect();
+    let Some(first) = lines.iter().position(|l| *l == "Voice Artists") else {
+        return Vec::new();
+    };
     let mut cast = Vec::new();
-    let mut i = 0;
-    while i < lines.len() {
-        if lines[i] == "Voice Artists" && i + 3 < lines.len() && lines[i + 3].starts_with(".i 222") {
-            let actor = lines[i + 2].to_string();
+    let mut i = first;
+    while i + 2 < lines.len() {
+        if lines[i].starts_with(".i 30") && lines[i + 2].starts_with(".i 222") {
+            let actor = lines[i + 1].to_string();
             let mut characters = Vec::new();
-            let mut j = i + 4;
+            let mut j = i + 3;
             while j < lines.len() && !lines[j].starts_with('.') && !lines[j].is_empty() {
                 characters.push(lines[j].to_string());
                 j += 1;
@@ -284,7 +295,9 @@ mod tests {
         assert_eq!(a.data(&a.entries()[1]), b"1234");
         assert_eq!(a.speech().count(), 1);
         let truncated = bytes[..bytes.len() - 2].to_vec();
-        let err = Archive::parse(truncated, Path::new("q")).err().expect("refused");
+        let err = Archive::parse(truncated, Path::new("q"))
+            .err()
+            .expect("refused");
         assert!(err.to_string().contains("B.SB"), "{err}");
         assert!(Archive::parse(b"RIFF....".to_vec(), Path::new("q")).is_err());
         let mut short_table = bytes[..HEADER_LEN].to_vec();
@@ -297,7 +310,10 @@ mod tests {
         // '1' is 49, the length of the rest; "#*" : '*' (42) is the length of what follows it.
         let data = b"\x00\x061At least I don't look like I need to wear one.*15\x00\x16You and whose army?*03\x00#*Oh yeah, you ain't seen nothing yet.*01*03";
         let strings = length_prefixed_strings(data);
-        assert_eq!(strings[0], "At least I don't look like I need to wear one.*15");
+        assert_eq!(
+            strings[0],
+            "At least I don't look like I need to wear one.*15"
+        );
         assert_eq!(strings[1], "You and whose army?*03");
         assert_eq!(strings[2], "Oh yeah, you ain't seen nothing yet.*01*03");
         assert_eq!(
@@ -306,7 +322,11 @@ mod tests {
         );
         assert_eq!(
             spoken_parts("Sorry pal*00That page was gone*02"),
-            vec!["Sorry pal", "That page was gone", "Sorry pal That page was gone"]
+            vec![
+                "Sorry pal",
+                "That page was gone",
+                "Sorry pal That page was gone"
+            ]
         );
         assert!(spoken_parts("*FL*02").is_empty());
     }
@@ -333,12 +353,17 @@ mod tests {
 
     #[test]
     fn the_cast_is_read_from_the_credits() {
-        let credits = ".p 8\n.i 15\nVoice Artists\n.i 30\nBrad Lavelle\n.i 222\n    Joe King\n     Commander Rocket Characters\n.p 5\n.i 15\nVoice Artists\n.i 30\nJon Coleman\n.i 222\n    Trader Bob\n.p 5\n";
+        // As in the game: CR LF lines, blank lines between artists, several under one heading.
+        let credits = ".p 8\r\n.i 15\r\nVoice Artists\r\n\r\n.i 30\r\nBrad Lavelle\r\n.i 222\r\n    Joe King\r\n     Commander Rocket Characters\r\n\r\n.i 30\r\nTom Hill\r\n.i 222\r\n    Sparky\r\n.p 5\r\n.i 15\r\nVoice Artists\r\n.i 30\r\nJon Coleman\r\n.i 222\r\n    Trader Bob\r\n.p 5\r\n";
         let cast = parse_cast(credits);
-        assert_eq!(cast.len(), 2);
+        assert_eq!(cast.len(), 3);
         assert_eq!(cast[0].0, "Brad Lavelle");
         assert_eq!(cast[0].1, vec!["Joe King", "Commander Rocket Characters"]);
-        assert_eq!(cast[1].1, vec!["Trader Bob"]);
+        assert_eq!(
+            cast[1],
+            ("Tom Hill".to_string(), vec!["Sparky".to_string()])
+        );
+        assert_eq!(cast[2].1, vec!["Trader Bob"]);
     }
 
     /// The real package, when installed (the README's setup command installs it).
@@ -346,7 +371,10 @@ mod tests {
     fn the_debian_package_reads_whole() {
         let path = Path::new("/usr/share/scummvm/flight-of-the-amazon-queen/queen.1c");
         if !path.is_file() {
-            eprintln!("skipping: {} not installed (apt-get install flight-of-the-amazon-queen)", path.display());
+            eprintln!(
+                "skipping: {} not installed (apt-get install flight-of-the-amazon-queen)",
+                path.display()
+            );
             return;
         }
         let a = Archive::open(path).expect("queen.1c reads");
@@ -355,12 +383,23 @@ mod tests {
         let clip = a.find("020006J1.SB").expect("a dialogue clip");
         let wave = a.decode_speech(clip).expect("decodes");
         assert_eq!(wave.sample_rate(), 11_025);
-        assert!((1.0..6.0).contains(&wave.duration_s()), "{}", wave.duration_s());
+        assert!(
+            (1.0..6.0).contains(&wave.duration_s()),
+            "{}",
+            wave.duration_s()
+        );
         assert!(wave.rms() > 0.01);
         let lines = a.lines();
-        assert!(lines.iter().any(|l| l.source == "AND1.DOG" && l.text == "You and whose army?"));
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.source == "AND1.DOG" && l.text == "You and whose army?")
+        );
         let cast = a.cast();
-        let joe = cast.iter().find(|(actor, _)| actor == "Brad Lavelle").expect("Joe's actor");
+        let joe = cast
+            .iter()
+            .find(|(actor, _)| actor == "Brad Lavelle")
+            .expect("Joe's actor");
         assert!(joe.1.iter().any(|c| c == "Joe King"));
         assert!(cast.len() >= 10, "{} artists", cast.len());
     }

@@ -249,8 +249,13 @@ const DIALOGUE_CHARACTERS: &[(&str, &str)] = &[
 
 /// The voice artists whose every character goes to real-dev and real-test. Everyone else is
 /// trained on. Lola was voiced by two artists, so both are on the same side.
-const DEV_ACTORS: &[&str] = &["Barry James", "Regina Reagan", "Debbie Arnold"];
-const TEST_ACTORS: &[&str] = &["Jessica Martin", "Lisa Valdez", "Jon Coleman", "Bill Hootkins"];
+const DEV_ACTORS: &[&str] = &[
+    "Barry James",
+    "Regina Reagan",
+    "Debbie Arnold",
+    "Jon Coleman",
+];
+const TEST_ACTORS: &[&str] = &["Jessica Martin", "Lisa Valdez", "Bill Hootkins"];
 
 fn actor_split(actor: &str) -> Split {
     if DEV_ACTORS.contains(&actor) {
@@ -269,7 +274,11 @@ fn dialogue_files(clips: &[Clip], labels: &HashMap<String, Label>) -> HashMap<St
         if let Some(source) = labels.get(&c.id).and_then(|l| l.source.as_ref())
             && source.ends_with(".DOG")
         {
-            *votes.entry(c.voice.clone()).or_default().entry(source.clone()).or_default() += 1;
+            *votes
+                .entry(c.voice.clone())
+                .or_default()
+                .entry(source.clone())
+                .or_default() += 1;
         }
     }
     votes
@@ -358,10 +367,16 @@ pub fn import(root: &Path, out: &Path, labels: Option<&Path>) -> Result<GamesRep
         match attribute(clip, &dialogue_file, &actor_of) {
             Ok((speaker, split)) => {
                 if split != Split::Train && label.label == "pseudo" {
-                    *report.held_out.entry("dev/test clip without the game's own text".into()).or_default() += 1;
+                    *report
+                        .held_out
+                        .entry("dev/test clip without the game's own text".into())
+                        .or_default() += 1;
                     continue;
                 }
-                by_split.entry(split).or_default().push(candidate(Some(speaker)));
+                by_split
+                    .entry(split)
+                    .or_default()
+                    .push(candidate(Some(speaker)));
             }
             Err(why) => {
                 *report.held_out.entry(why.into()).or_default() += 1;
@@ -376,7 +391,10 @@ pub fn import(root: &Path, out: &Path, labels: Option<&Path>) -> Result<GamesRep
         speakers.sort();
         speakers.dedup();
         report.speakers.insert(split.name().into(), speakers);
-        write_manifest(&out_dir.join(format!("real-{}.jsonl", split.name())), &entries)?;
+        write_manifest(
+            &out_dir.join(format!("real-{}.jsonl", split.name())),
+            &entries,
+        )?;
         all.extend(entries.into_iter().map(|e| Candidate {
             id: e.audio.display().to_string(),
             audio: e.audio,
@@ -440,19 +458,20 @@ mod tests {
         .collect();
         let files = dialogue_files(&clips, &labels);
         assert_eq!(files["dialogue-10"], "BOB2.DOG");
-        let actor_of: HashMap<String, String> = [
-            ("Trader Bob", "Jon Coleman"),
-            ("Joe King", "Brad Lavelle"),
-        ]
-        .into_iter()
-        .map(|(c, a)| (c.to_string(), a.to_string()))
-        .collect();
+        let actor_of: HashMap<String, String> =
+            [("Trader Bob", "Jon Coleman"), ("Joe King", "Brad Lavelle")]
+                .into_iter()
+                .map(|(c, a)| (c.to_string(), a.to_string()))
+                .collect();
         let who = |c: &Clip| attribute(c, &files, &actor_of);
-        assert_eq!(who(&clips[0]), Ok(("fotaq:Jon Coleman".into(), Split::Test)));
+        assert_eq!(who(&clips[0]), Ok(("fotaq:Jon Coleman".into(), Split::Dev)));
         // The minority line of dialogue 10 follows its dialogue, not its own snap.
-        assert_eq!(who(&clips[2]), Ok(("fotaq:Jon Coleman".into(), Split::Test)));
+        assert_eq!(who(&clips[2]), Ok(("fotaq:Jon Coleman".into(), Split::Dev)));
         assert_eq!(who(&clips[3]), Err("dialogue character not in the credits"));
-        assert_eq!(who(&clips[4]), Ok(("fotaq:Brad Lavelle".into(), Split::Train)));
+        assert_eq!(
+            who(&clips[4]),
+            Ok(("fotaq:Brad Lavelle".into(), Split::Train))
+        );
         assert!(who(&clips[5]).is_err());
         assert_eq!(who(&clips[6]), Ok(("bass".into(), Split::Train)));
     }
