@@ -126,6 +126,10 @@ def main():
     ap.add_argument("--model", default=None, help="hark model dir (default: built-in)")
     ap.add_argument("--out", required=True)
     ap.add_argument("--systems", default=",".join(SYSTEMS))
+    ap.add_argument("--workers", type=int, default=2, help="parallel workers for the WER passes")
+    ap.add_argument(
+        "--rtf-workers", default="1,2", help="worker counts of the timed clean passes; empty for none"
+    )
     args = ap.parse_args()
     out = Path(args.out)
     (out / "hyps").mkdir(parents=True, exist_ok=True)
@@ -136,15 +140,16 @@ def main():
     results = {"systems": systems, "wer": {}, "rtf": {}}
     clean_files = [e["audio"] for e in load_manifest(args.clean)]
     audio_s = sum(seconds(f) for f in clean_files)
+    rtf_workers = [w for w in args.rtf_workers.split(",") if w]
     for name in systems:
-        for workers in (1, 2):
+        for workers in map(int, rtf_workers):
             _, busy = transcribe(name, clean_files, workers, args.hark, args.model)
             results["rtf"].setdefault(name, {})[str(workers)] = busy / audio_s
             print(f"{name}: RTF {busy / audio_s:.4f} with {workers} worker(s)", file=sys.stderr)
     for cond, manifest in conditions:
         files = [e["audio"] for e in load_manifest(manifest)]
         for name in systems:
-            hyps, _ = transcribe(name, files, 2, args.hark, args.model)
+            hyps, _ = transcribe(name, files, args.workers, args.hark, args.model)
             s = score(args.hark, manifest, hyps, out / "hyps" / f"{name}.{cond}.jsonl")
             results["wer"].setdefault(cond, {})[name] = {"wer": s["wer"], "cer": s["cer"]}
             print(f"{cond} {name}: WER {s['wer']:.1f} CER {s['cer']:.1f}", file=sys.stderr)
@@ -155,7 +160,7 @@ def main():
     for cond, _ in conditions:
         cells = [f"{results['wer'][cond][n]['wer']:.1f} / {results['wer'][cond][n]['cer']:.1f}" for n in systems]
         print(f"| {cond} | " + " | ".join(cells) + " |")
-    for workers in ("1", "2"):
+    for workers in rtf_workers:
         cells = [f"{results['rtf'][n][workers]:.4f}" for n in systems]
         print(f"| RTF, {workers} core(s) | " + " | ".join(cells) + " |")
 

@@ -7,6 +7,8 @@
 #   $SNRS dB (default 20,10,5,0), mixed by `hark corpus mix` (SNR over active speech).
 #   $MODEL: a hark model dir (default: the built-in model). Work files: $WORK.
 #   $SYSTEMS: which systems to run (default hark,pocketsphinx,whisper-tiny.en).
+#   $WORKERS: parallel workers of the WER passes (default 2); $RTF_WORKERS: worker counts of the
+#   timed clean passes (default 1,2; empty for none).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${WORK:-bench/work/peers}
@@ -41,4 +43,5 @@ rm -rf "$work/mixed"
 "$hark" corpus mix --manifest "$work/test.jsonl" --noise "${NOISES:-babble,music,wind}" \
   --snr "${SNRS:-20,10,5,0}" --out "$work/mixed" > /dev/null
 "$venv/bin/python" bench/peers.py --clean "$work/test.jsonl" --mixed "$work/mixed" \
-  --hark "$hark" --out "$work" ${MODEL:+--model "$MODEL"} ${SYSTEMS:+--systems "$SYSTEMS"}
+  --hark "$hark" --out "$work" ${MODEL:+--model "$MODEL"} ${SYSTEMS:+--systems "$SYSTEMS"} \
+  --workers "${WORKERS:-2}" --rtf-workers "${RTF_WORKERS-1,2}"
