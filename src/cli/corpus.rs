@@ -251,16 +251,7 @@ fn import(a: ImportArgs) -> Result<ExitCode> {
     for p in &report.problems {
         eprintln!("skipped {} ({:?}): {}", p.entry, p.kind, p.detail);
     }
-    println!(
-        "{}: {} utterances, {:.2} h; {} skipped",
-        a.out.display(),
-        report.accepted,
-        report.hours,
-        report.problems.len()
-    );
-    for (kind, n) in report.counts() {
-        println!("  {kind:?}: {n}");
-    }
+    print_summary(&a.out.display().to_string(), &report);
     if let Some(path) = &a.report {
         std::fs::write(path, serde_json::to_string_pretty(&report)?)?;
     }
@@ -283,15 +274,7 @@ fn import_games(a: ImportArgs) -> Result<ExitCode> {
         println!("{} clips without a label", report.unlabelled);
     }
     for (split, r) in &report.splits {
-        println!(
-            "{split}: {} utterances, {:.2} h; {} skipped",
-            r.accepted,
-            r.hours,
-            r.problems.len()
-        );
-        for (kind, n) in r.counts() {
-            println!("  {kind:?}: {n}");
-        }
+        print_summary(split, r);
         if let Some(speakers) = report.speakers.get(split) {
             println!("  speakers: {}", speakers.join(", "));
         }
@@ -307,4 +290,17 @@ fn import_games(a: ImportArgs) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// One line of utterances, hours and skips, then the skips by kind.
+fn print_summary(name: &str, report: &hark::corpus::import::ImportReport) {
+    println!(
+        "{name}: {} utterances, {:.2} h; {} skipped",
+        report.accepted,
+        report.hours,
+        report.problems.len()
+    );
+    for (kind, n) in report.counts() {
+        println!("  {kind:?}: {n}");
+    }
 }
