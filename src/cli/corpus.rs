@@ -248,25 +248,14 @@ fn import(a: ImportArgs) -> Result<ExitCode> {
         LayoutArg::Folder => Layout::Folder,
     };
     let report = hark::corpus::import::import(layout, &a.source, &a.out)?;
-    for p in &report.problems {
-        eprintln!("skipped {} ({:?}): {}", p.entry, p.kind, p.detail);
-    }
+    print_skips(&report.problems);
     print_summary(&a.out.display().to_string(), &report);
-    if let Some(path) = &a.report {
-        std::fs::write(path, serde_json::to_string_pretty(&report)?)?;
-    }
-    Ok(if report.problems.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    finish(a.report.as_deref(), &report, report.problems.is_empty())
 }
 
 fn import_games(a: ImportArgs) -> Result<ExitCode> {
     let report = hark::corpus::games::import(&a.source, &a.out, a.labels.as_deref())?;
-    for p in &report.extract_failures {
-        eprintln!("skipped {} ({:?}): {}", p.entry, p.kind, p.detail);
-    }
+    print_skips(&report.extract_failures);
     for (game, (clips, hours)) in &report.extracted {
         println!("{game}: {clips} clips extracted, {hours:.2} h");
     }
@@ -282,14 +271,11 @@ fn import_games(a: ImportArgs) -> Result<ExitCode> {
     for (why, n) in &report.held_out {
         println!("held out: {n} ({why})");
     }
-    if let Some(path) = &a.report {
-        std::fs::write(path, serde_json::to_string_pretty(&report)?)?;
-    }
-    Ok(if report.extract_failures.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    finish(
+        a.report.as_deref(),
+        &report,
+        report.extract_failures.is_empty(),
+    )
 }
 
 /// One line of utterances, hours and skips, then the skips by kind.
@@ -303,4 +289,26 @@ fn print_summary(name: &str, report: &hark::corpus::import::ImportReport) {
     for (kind, n) in report.counts() {
         println!("  {kind:?}: {n}");
     }
+}
+
+fn print_skips(problems: &[hark::corpus::import::Problem]) {
+    for p in problems {
+        eprintln!("skipped {} ({:?}): {}", p.entry, p.kind, p.detail);
+    }
+}
+
+/// Write the report as JSON when asked; exit 0 when nothing was skipped, else 1.
+fn finish(
+    path: Option<&std::path::Path>,
+    report: &impl serde::Serialize,
+    clean: bool,
+) -> Result<ExitCode> {
+    if let Some(path) = path {
+        std::fs::write(path, serde_json::to_string_pretty(report)?)?;
+    }
+    Ok(if clean {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
