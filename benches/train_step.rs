@@ -13,7 +13,8 @@ use burn::optim::{AdamWConfig, GradientsParams};
 use hark::backend::DeviceSpec;
 use hark::data::Batch;
 use hark::features::Features;
-use hark::train::{TrainingConfig, batch_loss};
+use hark::model::loss::batch_loss;
+use hark::train::TrainingConfig;
 
 fn batch() -> Batch {
     let mut rng = hark::augment::rng(1);

@@ -49,7 +49,7 @@ pub enum Error {
     },
 }
 
-/// Why an audio file could not be turned into a [`crate::audio::Waveform`].
+/// Why an audio file could not be turned into a waveform.
 #[derive(Debug, thiserror::Error)]
 pub enum AudioError {
     #[error("file not found")]

@@ -4,7 +4,6 @@
 //! per-frame scores, and a [`ctc`] decoder into text. [`recognizer::Recognizer`] is the one
 //! inference path; [`train`] makes models, [`eval`] scores them.
 
-pub mod adversarial;
 pub mod audio;
 pub mod augment;
 pub mod backend;

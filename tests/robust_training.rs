@@ -10,10 +10,10 @@ use std::process::Command;
 use common::{hark, run_ok};
 
 use burn::prelude::*;
-use hark::adversarial::{AttackConfig, loss_with, perturb};
 use hark::data::Batch;
 use hark::features::{Mfcc, MfccConfig};
 use hark::model::AcousticModelConfig;
+use hark::model::attack::{AttackConfig, loss_with, perturb};
 use hark::model_dir::ModelSource;
 use hark::text::Vocab;
 

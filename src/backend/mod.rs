@@ -4,9 +4,6 @@
 #[cfg(feature = "tch")]
 mod tch;
 
-#[cfg(feature = "tch")]
-pub(crate) use tch::recurrence::{LayerTensors, try_recurrence as libtorch_recurrence};
-
 use burn::prelude::Device;
 
 use crate::error::{Error, Result};

@@ -5,10 +5,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use hark::adversarial::AttackConfig;
 use hark::audio::wav;
 use hark::backend::DeviceSpec;
 use hark::eval::report::{self, Condition, Report, TestUtterance};
+use hark::model::attack::AttackConfig;
 use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Args, Debug)]

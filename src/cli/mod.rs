@@ -625,9 +625,9 @@ fn train(args: TrainArgs, device: DeviceSpec) -> Result<ExitCode> {
     cfg.dro |= args.dro;
     if let Some(attack) = args.adversarial {
         cfg.adversarial = Some(match attack {
-            AttackArg::Fgsm => hark::adversarial::AttackConfig::fgsm(args.adv_epsilon),
+            AttackArg::Fgsm => hark::model::attack::AttackConfig::fgsm(args.adv_epsilon),
             AttackArg::Pgd => {
-                hark::adversarial::AttackConfig::pgd(args.adv_epsilon, args.adv_steps)
+                hark::model::attack::AttackConfig::pgd(args.adv_epsilon, args.adv_steps)
             }
         });
     }

@@ -1,6 +1,7 @@
 //! Scoring: Levenshtein alignment into substitutions, deletions and insertions; WER and CER;
 //! the calibration of word confidences; and robustness reports over noise, SNR and attacks.
 
+pub mod attack;
 pub mod calibration;
 pub mod compare;
 pub mod report;

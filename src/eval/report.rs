@@ -6,12 +6,13 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use super::attack::Attacker;
 use super::calibration::{Calibration, word_hits};
 use super::{ErrorCounts, char_errors, word_errors};
-use crate::adversarial::{AttackConfig, Attacker};
 use crate::audio::Waveform;
 use crate::augment;
 use crate::error::{Error, Result};
+use crate::model::attack::AttackConfig;
 use crate::noise::Noise;
 use crate::recognizer::{Recognizer, Transcript};
 

@@ -1,6 +1,8 @@
 //! The acoustic model: frame stacking, a stack of recurrent layers, a linear output layer.
 
-pub mod fused;
+pub mod attack;
+pub mod loss;
+pub mod recurrence;
 pub mod rnn;
 
 use burn::config::Config;
@@ -8,7 +10,8 @@ use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::*;
 
-pub use rnn::{CellKind, LayerState, RecurrentLayer, reverse_index};
+pub use recurrence::{CellKind, Kernel, LayerState, reverse_index};
+pub use rnn::RecurrentLayer;
 
 /// Architecture of an [`AcousticModel`]. Saved in the model directory's `config.json`.
 #[derive(Config, Debug, PartialEq)]
@@ -106,6 +109,15 @@ pub struct AcousticModel {
 }
 
 impl AcousticModel {
+    /// The model with every layer's time loop restricted to `kernel` (the per-step reference
+    /// for comparisons, say).
+    pub fn with_kernel(mut self, kernel: Kernel) -> Self {
+        for layer in &mut self.layers {
+            layer.kernel = kernel;
+        }
+        self
+    }
+
     /// Output lengths after frame stacking.
     pub fn output_lengths(&self, lengths: &[usize]) -> Vec<usize> {
         lengths.iter().map(|l| l.div_ceil(self.stack)).collect()

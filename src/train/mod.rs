@@ -17,17 +17,14 @@ use std::time::Instant;
 
 use burn::config::Config;
 use burn::module::Module;
-use burn::nn::loss::CTCLossConfig;
 use burn::optim::grad_clipping::GradientClippingConfig;
 use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
-use burn::tensor::activation::log_softmax;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::RngExt;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
-use crate::adversarial::{self, AttackConfig};
 use crate::audio::{Waveform, wav};
 use crate::augment::{
     self, channel::ChannelConfig, reverb::RoomRanges, specaug::SpecAugmentConfig,
@@ -38,6 +35,8 @@ use crate::data::{Batch, Manifest};
 use crate::error::{Error, Result};
 use crate::eval::{ErrorCounts, char_errors, word_errors};
 use crate::features::{Mfcc, MfccConfig};
+use crate::model::attack::{self as adversarial, AttackConfig};
+use crate::model::loss::{features_tensor, utterance_losses};
 use crate::model::{AcousticModel, AcousticModelConfig};
 use crate::model_dir::{self, ModelConfig, WeightsInfo};
 use crate::recognizer::{Recognizer, RecognizerConfig};
@@ -356,48 +355,6 @@ fn learning_rate(cfg: &TrainingConfig, step: usize, total_steps: usize) -> f64 {
     let progress = (step as f64 / total_steps.max(1) as f64).min(1.0);
     let cosine = 0.5 * (1.0 + (std::f64::consts::PI * progress).cos());
     cfg.learning_rate * warm * (0.05 + 0.95 * cosine)
-}
-
-/// The CTC loss of a batch, averaged over utterances after dividing by target length.
-pub fn batch_loss(model: &AcousticModel, batch: &Batch, device: &Device) -> Tensor<1> {
-    let x = Tensor::<3>::from_data(
-        TensorData::new(
-            batch.features.clone(),
-            [batch.len(), batch.max_frames, batch.dim],
-        ),
-        device,
-    );
-    utterance_losses(model, x, batch, device).mean()
-}
-
-/// The CTC loss of each utterance of `batch` (`[N]`, divided by target length), with input
-/// features `x` (`[N, T, D]`, the batch's own or a perturbed copy).
-pub fn utterance_losses(
-    model: &AcousticModel,
-    x: Tensor<3>,
-    batch: &Batch,
-    device: &Device,
-) -> Tensor<1> {
-    let n = batch.len();
-    let logits = model.forward(x, &batch.lengths); // [N, T', V]
-    let log_probs = log_softmax(logits, 2).swap_dims(0, 1); // [T', N, V]
-    let out_lengths: Vec<i64> = model
-        .output_lengths(&batch.lengths)
-        .into_iter()
-        .map(|l| l as i64)
-        .collect();
-    let targets = Tensor::<2, Int>::from_data(
-        TensorData::new(batch.targets.clone(), [n, batch.max_target]),
-        device,
-    );
-    let input_lengths = Tensor::<1, Int>::from_data(TensorData::new(out_lengths, [n]), device);
-    let tl: Vec<i64> = batch.target_lengths.iter().map(|&l| l as i64).collect();
-    let target_lengths = Tensor::<1, Int>::from_data(TensorData::new(tl, [n]), device);
-    let loss = CTCLossConfig::new()
-        .with_zero_infinity(true)
-        .init()
-        .forward(log_probs, targets, input_lengths, target_lengths.clone()); // [N]
-    loss / target_lengths.float()
 }
 
 /// Decode a dev set with the current weights and score it.
@@ -840,8 +797,7 @@ fn training_loss(
         }
         _ => batch.features.clone(),
     };
-    let shape = [batch.len(), batch.max_frames, batch.dim];
-    let x = Tensor::<3>::from_data(TensorData::new(features, shape), device);
+    let x = features_tensor(batch, features, device);
     let losses = utterance_losses(forward_model, x, batch, device); // [N]
     let loss = match dro {
         None => losses.mean(),

@@ -2,17 +2,17 @@
 //! size ε) and PGD (K steps of size α from a random start in the ε-ball, projected back onto
 //! it after each step; Madry et al., 2018). Gradients with respect to the input come from burn's
 //! autodiff. Only real frames are perturbed, never the padding.
+//!
+//! Training uses [`perturb`] for adversarial batches; `eval::attack` uses it to attack a
+//! recogniser at test time.
 
 use burn::prelude::*;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
-use crate::audio::Waveform;
-use crate::augment::Rng;
+use super::AcousticModel;
+use super::loss::{features_tensor, utterance_losses};
 use crate::data::Batch;
-use crate::features::Features;
-use crate::model::AcousticModel;
-use crate::recognizer::{Recognizer, Transcript};
 
 /// An L∞ attack. `steps == 0` is FGSM; `steps ≥ 1` is PGD.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -65,15 +65,15 @@ fn loss_and_input_grad(
     features: Vec<f32>,
     device: &Device,
 ) -> (f32, Vec<f32>) {
-    let shape = [batch.len(), batch.max_frames, batch.dim];
-    let x = Tensor::<3>::from_data(TensorData::new(features, shape), device).require_grad();
-    let loss = crate::train::utterance_losses(model, x.clone(), batch, device).sum();
+    let size = features.len();
+    let x = features_tensor(batch, features, device).require_grad();
+    let loss = utterance_losses(model, x.clone(), batch, device).sum();
     let value = loss.clone().into_scalar::<f32>();
     let grads = loss.backward();
     let g = x
         .grad(&grads)
         .and_then(|g| g.into_data().try_to_vec::<f32>().ok())
-        .unwrap_or_else(|| vec![0.0; shape.iter().product()]);
+        .unwrap_or_else(|| vec![0.0; size]);
     (value, g)
 }
 
@@ -85,7 +85,7 @@ pub fn perturb(
     batch: &Batch,
     device: &Device,
     cfg: &AttackConfig,
-    rng: &mut Rng,
+    rng: &mut impl RngExt,
 ) -> (Vec<f32>, f32) {
     let mask = frame_mask(batch);
     let eps = cfg.epsilon.max(0.0);
@@ -131,59 +131,8 @@ pub fn perturb(
 
 /// The summed CTC loss of `batch` with `features` in place of its own (no gradient kept).
 pub fn loss_with(model: &AcousticModel, batch: &Batch, features: Vec<f32>, device: &Device) -> f32 {
-    let shape = [batch.len(), batch.max_frames, batch.dim];
-    let x = Tensor::<3>::from_data(TensorData::new(features, shape), device);
-    crate::train::utterance_losses(model, x, batch, device)
+    let x = features_tensor(batch, features, device);
+    utterance_losses(model, x, batch, device)
         .sum()
         .into_scalar::<f32>()
-}
-
-/// A test-time attack on a recogniser: FGSM/PGD against its model on the normalised features
-/// of utterances whose transcripts are known, then decoded as usual. This is the white-box
-/// worst case within an L∞ ball, not a model of any real channel.
-pub struct Attacker {
-    /// The recogniser's model on the autodiff device, frozen: no dropout, no weight gradients.
-    model: AcousticModel,
-    device: Device,
-    cfg: AttackConfig,
-}
-
-impl Attacker {
-    pub fn new(rec: &Recognizer, cfg: AttackConfig) -> Self {
-        let device = rec.device().clone().autodiff();
-        let model = rec.model().clone().to_device(&device).train().freeze();
-        Self { model, device, cfg }
-    }
-
-    /// Transcripts of `waves` attacked towards raising the CTC loss of their reference `texts`.
-    /// Utterances with no frames or no target letters are decoded unattacked.
-    pub fn transcribe(
-        &self,
-        rec: &Recognizer,
-        waves: &[&Waveform],
-        texts: &[&str],
-        rng: &mut Rng,
-    ) -> Vec<Transcript> {
-        let mut feats: Vec<Features> = waves.iter().map(|w| rec.mfcc().compute(w)).collect();
-        let targets: Vec<Vec<u32>> = texts.iter().map(|t| rec.vocab().encode(t)).collect();
-        let attacked: Vec<usize> = (0..feats.len())
-            .filter(|&i| feats[i].num_frames > 0 && !targets[i].is_empty())
-            .collect();
-        if !attacked.is_empty() {
-            let items: Vec<(&Features, &[u32])> = attacked
-                .iter()
-                .map(|&i| (&feats[i], targets[i].as_slice()))
-                .collect();
-            let batch = Batch::collate(&items);
-            let (adv, _) = perturb(&self.model, &batch, &self.device, &self.cfg, rng);
-            let row = batch.max_frames * batch.dim;
-            for (b, &i) in attacked.iter().enumerate() {
-                let n = feats[i].data.len();
-                feats[i].data.copy_from_slice(&adv[b * row..b * row + n]);
-            }
-        }
-        let refs: Vec<&Features> = feats.iter().collect();
-        let durations: Vec<f64> = waves.iter().map(|w| w.duration_s()).collect();
-        rec.transcribe_features(&refs, &durations)
-    }
 }

@@ -11,17 +11,17 @@
 //!
 //! A bidirectional layer whose sequences are all full length is one bidirectional call. In a
 //! ragged batch the backward direction is its own call on each sequence reversed within its
-//! own length (the `[N, T]` reversal index of [`crate::model::reverse_index`]), so padding
+//! own length (the `[N, T]` reversal index of [`super::reverse_index`]), so padding
 //! never reaches a sequence's real frames.
 //! Weights keep hark's layout (`[d_in, D·G·H]`, `[D, H, G·H]`); each call gets per-direction
 //! views in PyTorch's layout (`[G·H, d_in]`, `[G·H, H]`), so gradients come back in hark's.
 
+#![allow(deprecated)]
+
 use std::sync::Arc;
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
-use burn::backend::autodiff::checkpoint::strategy::{
-    BalancedCheckpointing, CheckpointStrategy, NoCheckpointing,
-};
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::libtorch::TchTensor;
@@ -29,7 +29,7 @@ use burn::backend::{Autodiff, DispatchKindConversion, DispatchTensor, LibTorch};
 use burn::prelude::*;
 use tch::TchError;
 
-use crate::model::CellKind;
+use super::{CellKind, FusedKernel, run_fused};
 
 /// One recurrent layer's tensors, in hark's layout.
 pub struct LayerTensors<'a> {
@@ -93,14 +93,28 @@ pub fn try_recurrence(layer: LayerTensors<'_>) -> Option<Tensor<3>> {
         layer.w_hh,
         layer.b_hh,
     ];
-    match layer.x.device().gradient_checkpointing_strategy() {
-        None => plain_run(plan, inputs),
-        Some(burn::tensor::GradientCheckpointingStrategy::Disabled) => {
-            autodiff_run::<NoCheckpointing>(plan, inputs)
-        }
-        Some(burn::tensor::GradientCheckpointingStrategy::Balanced) => {
-            autodiff_run::<BalancedCheckpointing>(plan, inputs)
-        }
+    let device = layer.x.device();
+    run_fused(&device, TorchLayer { plan, inputs })
+}
+
+/// One layer's recurrence on LibTorch: the plan, read lazily, and the five inputs.
+struct TorchLayer<P> {
+    plan: P,
+    inputs: [Tensor<3>; 5],
+}
+
+impl<P: FnOnce() -> Option<Plan>> FusedKernel for TorchLayer<P> {
+    type Inner = LibTorch;
+
+    fn plain(self) -> Option<Tensor<3>> {
+        plain_run(self.plan, self.inputs)
+    }
+
+    fn tracked<C: CheckpointStrategy>(self) -> Option<Tensor<3>>
+    where
+        DispatchTensor: DispatchKindConversion<Autodiff<LibTorch, C>>,
+    {
+        autodiff_run::<C>(self.plan, self.inputs)
     }
 }
 

@@ -1,9 +1,8 @@
-//! Everything LibTorch-specific. Moving to another burn backend means changing this file only.
+//! LibTorch devices and threads. (LibTorch's recurrence kernel is in
+//! `model::recurrence::tch`, beside the other kernels.)
 //! burn 0.22 marks its LibTorch constructors deprecated (burn-tch is on its way out upstream);
 //! hark still offers them because LibTorch is the fast CPU/CUDA path today.
 #![allow(deprecated)]
-
-pub mod recurrence;
 
 use burn::prelude::Device;
 

@@ -1,6 +1,6 @@
 //! A whole recurrent layer's time loop as one operation with a hand-written backward pass.
 //!
-//! The per-step path in [`super::rnn`] records about ten small tensor operations per time step,
+//! The per-step kernel ([`super::stepwise`]) records about ten small tensor operations per time step,
 //! and burn's autodiff then replays each of them backward. Here the recurrence of a layer
 //! (every step of both directions) is a single autodiff node: the forward pass runs over
 //! contiguous `f32` buffers with one small matmul per step and direction, keeps the gate
@@ -18,9 +18,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
-use burn::backend::autodiff::checkpoint::strategy::{
-    BalancedCheckpointing, CheckpointStrategy, NoCheckpointing,
-};
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::flex::FlexTensor;
@@ -28,7 +26,7 @@ use burn::backend::{Autodiff, DispatchKindConversion, DispatchTensor, Flex};
 use burn::prelude::*;
 use burn::tensor::DType;
 
-use super::rnn::CellKind;
+use super::{CellKind, FusedKernel, run_fused};
 
 /// Shapes and time order of one fused recurrence.
 #[derive(Debug, Clone)]
@@ -626,56 +624,65 @@ impl Backward<Flex, 3> for FusedRecurrence {
     }
 }
 
-fn autodiff_run<C: CheckpointStrategy>(
+/// One layer's recurrence on `flex`: its spec and its three inputs.
+struct FlexRecurrence {
     spec: Spec,
     xp: Tensor<3>,
     w: Tensor<3>,
     b: Tensor<3>,
-) -> Option<Tensor<3>>
-where
-    DispatchTensor: DispatchKindConversion<Autodiff<Flex, C>>,
-{
-    let xp = xp.try_into_primitive::<Autodiff<Flex, C>>().ok()?;
-    let w = w.try_into_primitive::<Autodiff<Flex, C>>().ok()?;
-    let b = b.try_into_primitive::<Autodiff<Flex, C>>().ok()?;
-    let xs = flex_f32(xp.primitive())?;
-    let ws = flex_f32(w.primitive())?;
-    let bs = flex_f32(b.primitive())?;
-    let shape = [spec.n, spec.t, spec.dirs * spec.h];
-    let out = match FusedRecurrence
-        .prepare::<C>([xp.node(), w.node(), b.node()])
-        .compute_bound()
-        .stateful()
-    {
-        OpsKind::Tracked(prep) => {
-            let (y, saved) = forward(&spec, &xs, &ws, &bs, true);
-            let state = State {
-                spec: Arc::new(spec),
-                saved: Arc::new(saved),
-            };
-            prep.finish(state, flex_from(y, shape))
-        }
-        OpsKind::UnTracked(prep) => {
-            let (y, _) = forward(&spec, &xs, &ws, &bs, false);
-            prep.finish(flex_from(y, shape))
-        }
-    };
-    Some(Tensor::from_primitive::<Autodiff<Flex, C>>(out))
 }
 
-fn plain_run(spec: Spec, xp: Tensor<3>, w: Tensor<3>, b: Tensor<3>) -> Option<Tensor<3>> {
-    let xp = xp.try_into_primitive::<Flex>().ok()?;
-    let w = w.try_into_primitive::<Flex>().ok()?;
-    let b = b.try_into_primitive::<Flex>().ok()?;
-    let (y, _) = forward(
-        &spec,
-        &flex_f32(&xp)?,
-        &flex_f32(&w)?,
-        &flex_f32(&b)?,
-        false,
-    );
-    let shape = [spec.n, spec.t, spec.dirs * spec.h];
-    Some(Tensor::from_primitive::<Flex>(flex_from(y, shape)))
+impl FusedKernel for FlexRecurrence {
+    type Inner = Flex;
+
+    fn plain(self) -> Option<Tensor<3>> {
+        let Self { spec, xp, w, b } = self;
+        let xp = xp.try_into_primitive::<Flex>().ok()?;
+        let w = w.try_into_primitive::<Flex>().ok()?;
+        let b = b.try_into_primitive::<Flex>().ok()?;
+        let (y, _) = forward(
+            &spec,
+            &flex_f32(&xp)?,
+            &flex_f32(&w)?,
+            &flex_f32(&b)?,
+            false,
+        );
+        let shape = [spec.n, spec.t, spec.dirs * spec.h];
+        Some(Tensor::from_primitive::<Flex>(flex_from(y, shape)))
+    }
+
+    fn tracked<C: CheckpointStrategy>(self) -> Option<Tensor<3>>
+    where
+        DispatchTensor: DispatchKindConversion<Autodiff<Flex, C>>,
+    {
+        let Self { spec, xp, w, b } = self;
+        let xp = xp.try_into_primitive::<Autodiff<Flex, C>>().ok()?;
+        let w = w.try_into_primitive::<Autodiff<Flex, C>>().ok()?;
+        let b = b.try_into_primitive::<Autodiff<Flex, C>>().ok()?;
+        let xs = flex_f32(xp.primitive())?;
+        let ws = flex_f32(w.primitive())?;
+        let bs = flex_f32(b.primitive())?;
+        let shape = [spec.n, spec.t, spec.dirs * spec.h];
+        let out = match FusedRecurrence
+            .prepare::<C>([xp.node(), w.node(), b.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let (y, saved) = forward(&spec, &xs, &ws, &bs, true);
+                let state = State {
+                    spec: Arc::new(spec),
+                    saved: Arc::new(saved),
+                };
+                prep.finish(state, flex_from(y, shape))
+            }
+            OpsKind::UnTracked(prep) => {
+                let (y, _) = forward(&spec, &xs, &ws, &bs, false);
+                prep.finish(flex_from(y, shape))
+            }
+        };
+        Some(Tensor::from_primitive::<Autodiff<Flex, C>>(out))
+    }
 }
 
 /// The recurrence of one layer as a single operation, or `None` where the fused path doesn't
@@ -692,15 +699,13 @@ pub fn try_recurrence(
     if spec.t == 0 || spec.n == 0 {
         return None;
     }
-    match xp.device().gradient_checkpointing_strategy() {
-        None => plain_run(spec, xp.clone(), w.clone(), b.clone()),
-        Some(burn::tensor::GradientCheckpointingStrategy::Disabled) => {
-            autodiff_run::<NoCheckpointing>(spec, xp.clone(), w.clone(), b.clone())
-        }
-        Some(burn::tensor::GradientCheckpointingStrategy::Balanced) => {
-            autodiff_run::<BalancedCheckpointing>(spec, xp.clone(), w.clone(), b.clone())
-        }
-    }
+    let kernel = FlexRecurrence {
+        spec,
+        xp: xp.clone(),
+        w: w.clone(),
+        b: b.clone(),
+    };
+    run_fused(&xp.device(), kernel)
 }
 
 #[cfg(test)]
