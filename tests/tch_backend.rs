@@ -26,19 +26,10 @@ fn training_steps_run_on_libtorch() {
     cfg.model.hidden = 32;
     cfg.model.layers = 1;
     let opts = TrainOptions {
-        train_manifest: root().join("tests/fixtures/overfit.jsonl"),
-        more_train: Vec::new(),
-        dev_manifest: None,
-        more_dev: Vec::new(),
-        out_dir: out.path().to_path_buf(),
         device: DeviceSpec::Libtorch,
-        parallel_devices: Vec::new(),
-        resume: false,
-        init_from: None,
-        progress: false,
-        command: "test".into(),
+        ..TrainOptions::new(root().join("tests/fixtures/overfit.jsonl"), out.path())
     };
-    let report = run(&cfg, &opts).unwrap();
+    let report = run(&cfg, &opts, |_| {}).unwrap();
     assert_eq!(report.steps, 5);
     assert!(report.final_loss.is_finite());
     assert!(out.path().join("model.bpk").is_file());

@@ -28,20 +28,8 @@ fn tiny_model_overfits_two_utterances() {
     cfg.model.layers = 1;
     cfg.model.cell = CellKind::Gru;
     cfg.model.dropout = 0.0;
-    let opts = TrainOptions {
-        train_manifest: fixtures().join("overfit.jsonl"),
-        more_train: Vec::new(),
-        dev_manifest: None,
-        more_dev: Vec::new(),
-        out_dir: out.path().to_path_buf(),
-        device: DeviceSpec::Cpu,
-        parallel_devices: Vec::new(),
-        resume: false,
-        init_from: None,
-        progress: false,
-        command: "test".into(),
-    };
-    let report = run(&cfg, &opts).unwrap();
+    let opts = TrainOptions::new(fixtures().join("overfit.jsonl"), out.path());
+    let report = run(&cfg, &opts, |_| {}).unwrap();
     assert_eq!(report.train_utterances, 2);
     assert!(report.final_loss < 0.1, "loss {}", report.final_loss);
 
@@ -75,7 +63,7 @@ fn tiny_model_overfits_two_utterances() {
             init_from,
             ..opts.clone()
         };
-        run(&one_step, &opts).map(|r| r.final_loss)
+        run(&one_step, &opts, |_| {}).map(|r| r.final_loss)
     };
     let tuned = start(Some(ModelSource::Dir(out.path().to_path_buf()))).unwrap();
     let random = start(None).unwrap();
@@ -95,6 +83,7 @@ fn tiny_model_overfits_two_utterances() {
             init_from: Some(ModelSource::Dir(out.path().to_path_buf())),
             ..opts.clone()
         },
+        |_| {},
     );
     assert!(
         refused.is_err_and(|e| e.to_string().contains("architecture")),

@@ -207,9 +207,11 @@ fn synth(a: SynthArgs) -> Result<ExitCode> {
             .piper_model
             .zip(a.piper_python)
             .map(|(model, python)| PiperVoice { python, model }),
-        progress: true,
     };
-    let s = run(&cfg)?;
+    let printer = super::progress::SynthPrinter::default();
+    let s = run(&cfg, &|event| printer.event(event));
+    printer.finish();
+    let s = s?;
     println!(
         "{:<14} {:>6} {:>8} {:>9} {:>7}",
         "set", "hours", "utts", "speakers", "failed"

@@ -5,6 +5,7 @@ mod corpus;
 mod eval;
 mod interrupt;
 mod lm;
+mod progress;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -683,10 +684,12 @@ fn train(args: TrainArgs, device: DeviceSpec) -> Result<ExitCode> {
         parallel_devices,
         resume: args.resume,
         init_from,
-        progress: !args.quiet,
         command: std::env::args().collect::<Vec<_>>().join(" "),
     };
-    let report = hark::train::run(&cfg, &opts)?;
+    let mut printer = progress::TrainPrinter::new(!args.quiet);
+    let report = hark::train::run(&cfg, &opts, |event| printer.event(event));
+    printer.finish();
+    let report = report?;
     if report.epochs_run == 0 && report.final_loss.is_nan() {
         eprintln!(
             "nothing to train: the checkpoint in {} has finished its {} epochs (raise --epochs to go on)",

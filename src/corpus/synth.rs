@@ -46,7 +46,23 @@ pub struct SynthConfig {
     pub seed: u64,
     pub jobs: usize,
     pub piper: Option<PiperVoice>,
-    pub progress: bool,
+}
+
+/// What [`run`] reports while it works, possibly from several threads at once.
+#[derive(Debug, Clone)]
+pub enum SynthEvent {
+    /// A TTS engine is not installed; its voices are skipped.
+    EngineMissing(String),
+    /// The plan: this many utterances to make or find already made.
+    Planned { utterances: usize },
+    /// One utterance is done (made, or found already made).
+    Done,
+    /// One utterance failed; the others go on.
+    Failed {
+        id: String,
+        voice: String,
+        message: String,
+    },
 }
 
 /// One planned utterance.
@@ -358,12 +374,13 @@ fn synth_one(job: &Job, voice: &Voice, cfg: &SynthConfig) -> std::result::Result
     result
 }
 
-/// Build the corpus. Returns the summary (also written to `OUT/summary.json`).
-pub fn run(cfg: &SynthConfig) -> Result<Summary> {
+/// Build the corpus, telling `on_event` how it goes. Returns the summary (also written to
+/// `OUT/summary.json`).
+pub fn run(cfg: &SynthConfig, on_event: &(dyn Fn(SynthEvent) + Sync)) -> Result<Summary> {
     let mut all = voices::inventory(cfg.piper.as_ref().map(|p| p.model.as_path()));
     let missing = voices::missing_engines(&all, cfg.piper.as_ref());
     for e in &missing {
-        eprintln!("warning: {} not found; its voices are skipped", e.name());
+        on_event(SynthEvent::EngineMissing(e.name().to_string()));
     }
     all.retain(|v| !missing.contains(&v.engine));
     for split in Split::ALL {
@@ -377,17 +394,9 @@ pub fn run(cfg: &SynthConfig) -> Result<Summary> {
     let (jobs, n_sentences, n_prompts) = plan(cfg, &all)?;
     std::fs::create_dir_all(&cfg.out).map_err(|e| Error::io(&cfg.out, e))?;
     let started = std::time::Instant::now();
-    let bar = if cfg.progress {
-        indicatif::ProgressBar::new(jobs.len() as u64)
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} utterances  {per_sec}  ETA {eta}  {msg}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
+    on_event(SynthEvent::Planned {
+        utterances: jobs.len(),
+    });
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<JobResult>>> = Mutex::new(vec![None; jobs.len()]);
     std::thread::scope(|scope| {
@@ -401,19 +410,20 @@ pub fn run(cfg: &SynthConfig) -> Result<Summary> {
                             .is_ok_and(|r| r == job.record(&all[job.voice]));
                     let r = synth_one(job, &all[job.voice], cfg).map(|s| (s, existed));
                     if let Err(e) = &r {
-                        bar.suspend(|| {
-                            eprintln!("failed {} ({}): {e}", job.id, all[job.voice].id())
+                        on_event(SynthEvent::Failed {
+                            id: job.id.clone(),
+                            voice: all[job.voice].id(),
+                            message: e.clone(),
                         });
                     }
                     if let Ok(mut res) = results.lock() {
                         res[i] = Some(r);
                     }
-                    bar.inc(1);
+                    on_event(SynthEvent::Done);
                 }
             });
         }
     });
-    bar.finish_and_clear();
     let _ = std::fs::remove_dir_all(cfg.out.join("tmp"));
     let results = results.into_inner().unwrap_or_default();
 
@@ -493,7 +503,6 @@ mod tests {
             seed: 3,
             jobs: 1,
             piper: None,
-            progress: false,
         }
     }
 

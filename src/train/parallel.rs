@@ -17,7 +17,8 @@ use burn::prelude::*;
 use burn::train::train::MultiDevicesTrainStep;
 use burn::train::{InferenceStep, ItemLazy, TrainOutput, TrainStep};
 
-use super::{TrainingConfig, training_loss};
+use super::TrainingConfig;
+use super::objective::training_loss;
 use crate::augment;
 use crate::data::Batch;
 use crate::error::{Error, Result};
