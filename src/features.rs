@@ -155,28 +155,34 @@ impl MfccConfig {
     }
 
     /// Check the settings make sense.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> crate::Result<()> {
+        self.problem()
+            .map_or(Ok(()), |m| Err(crate::Error::Config(m)))
+    }
+
+    /// What is wrong with the settings, if anything.
+    fn problem(&self) -> Option<String> {
         let nyquist = self.sample_rate as f32 / 2.0;
         let high = self.effective_high_freq();
         if self.sample_rate == 0 || self.frame_length() == 0 || self.frame_shift() == 0 {
-            return Err("frame length, frame shift and sample rate must be positive".into());
+            return Some("frame length, frame shift and sample rate must be positive".into());
         }
         if self.num_mel_bins < 3 || self.num_ceps == 0 || self.num_ceps > self.num_mel_bins {
-            return Err(format!(
+            return Some(format!(
                 "need 3 <= num_mel_bins ({}) and 1 <= num_ceps ({}) <= num_mel_bins",
                 self.num_mel_bins, self.num_ceps
             ));
         }
         if !(0.0 <= self.low_freq && self.low_freq < high && high <= nyquist) {
-            return Err(format!(
+            return Some(format!(
                 "mel bank edges {}..{} Hz do not fit 0..{} Hz",
                 self.low_freq, high, nyquist
             ));
         }
         if self.delta_order > 2 {
-            return Err(format!("delta_order {} > 2", self.delta_order));
+            return Some(format!("delta_order {} > 2", self.delta_order));
         }
-        Ok(())
+        None
     }
 
     fn effective_high_freq(&self) -> f32 {
@@ -229,7 +235,7 @@ fn mel(hz: f32) -> f32 {
 }
 
 impl Mfcc {
-    pub fn new(config: MfccConfig) -> Result<Self, String> {
+    pub fn new(config: MfccConfig) -> crate::Result<Self> {
         config.validate()?;
         let n = config.frame_length();
         let window = make_window(config.window, n);
@@ -368,12 +374,12 @@ pub struct StreamingFeatures<'a> {
 
 impl<'a> StreamingFeatures<'a> {
     /// Fails for per-utterance CMVN, which needs the whole utterance.
-    pub fn new(mfcc: &'a Mfcc) -> Result<Self, String> {
+    pub fn new(mfcc: &'a Mfcc) -> crate::Result<Self> {
         if mfcc.config.cmvn {
-            return Err(
+            return Err(crate::Error::Config(
                 "streaming features need global (or no) normalisation, not per-utterance CMVN"
                     .into(),
-            );
+            ));
         }
         Ok(Self {
             mfcc,

@@ -247,8 +247,12 @@ fn build(
             config.weights.file, config.weights.sha256
         )));
     }
-    config.model.validate().map_err(&err)?;
-    config.features.validate().map_err(&err)?;
+    let invalid = |e: Error| match e {
+        Error::Config(message) => err(message),
+        other => other,
+    };
+    config.model.validate().map_err(invalid)?;
+    config.features.validate().map_err(invalid)?;
     if config.model.input_dim != config.features.dim() {
         return Err(err(format!(
             "model expects {}-dim input, features give {}",

@@ -112,7 +112,7 @@ impl Recognizer {
         config: &RecognizerConfig,
     ) -> Result<Self> {
         let frame_seconds = model.stack as f64 * features.frame_shift_ms as f64 / 1000.0;
-        let mfcc = Mfcc::new(features).map_err(Error::Config)?;
+        let mfcc = Mfcc::new(features)?;
         let decoder: Box<dyn Decoder> = if config.beam <= 1 {
             Box::new(Greedy)
         } else {

@@ -3,20 +3,26 @@
 use rubato::audioadapter_buffers::direct::InterleavedSlice;
 use rubato::{Fft, FixedSync, Resampler};
 
+use crate::error::AudioError;
+
 /// Resample mono samples from `from` Hz to `to` Hz. Identity when the rates agree.
-pub fn resample(samples: &[f32], from: u32, to: u32) -> Result<Vec<f32>, String> {
+pub fn resample(samples: &[f32], from: u32, to: u32) -> Result<Vec<f32>, AudioError> {
     if from == to || samples.is_empty() {
         return Ok(samples.to_vec());
     }
+    let failed = |message: String| AudioError::Resample { from, message };
     if from == 0 || to == 0 {
-        return Err(format!("cannot resample between {from} Hz and {to} Hz"));
+        return Err(failed(format!(
+            "cannot resample between {from} Hz and {to} Hz"
+        )));
     }
     let mut resampler = Fft::<f32>::new(from as usize, to as usize, 1024, 1, FixedSync::Input)
-        .map_err(|e| e.to_string())?;
-    let input = InterleavedSlice::new(samples, 1, samples.len()).map_err(|e| e.to_string())?;
+        .map_err(|e| failed(e.to_string()))?;
+    let input =
+        InterleavedSlice::new(samples, 1, samples.len()).map_err(|e| failed(e.to_string()))?;
     let out = resampler
         .process_all(&input, samples.len(), None)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| failed(e.to_string()))?;
     Ok(out.take_data())
 }
 

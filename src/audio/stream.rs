@@ -26,7 +26,7 @@ pub struct StreamResampler {
 }
 
 impl StreamResampler {
-    pub fn new(from: u32) -> Result<Self, String> {
+    pub fn new(from: u32) -> Result<Self, crate::error::AudioError> {
         let inner = if from == SAMPLE_RATE {
             None
         } else {
@@ -38,7 +38,10 @@ impl StreamResampler {
                     1,
                     FixedSync::Input,
                 )
-                .map_err(|e| e.to_string())?,
+                .map_err(|e| crate::error::AudioError::Resample {
+                    from,
+                    message: e.to_string(),
+                })?,
             )
         };
         let to_trim = inner.as_ref().map_or(0, |r| r.output_delay());

@@ -67,8 +67,7 @@ impl<R: Read + Seek> WavStream<R> {
         let mut stream = Self::new_native(reader, byte_len, path)?;
         let rate = stream.spec.sample_rate;
         if rate != SAMPLE_RATE {
-            let resampler =
-                StreamResampler::new(rate).map_err(|m| resample_error(path, rate, m))?;
+            let resampler = StreamResampler::new(rate).map_err(|kind| Error::audio(path, kind))?;
             stream.resampler = Some(resampler);
         }
         Ok(stream)
@@ -198,7 +197,7 @@ pub(crate) fn to_16k(native: Waveform, path: &Path) -> Result<Waveform> {
         return Ok(native);
     }
     let samples =
-        resample(native.samples(), rate, SAMPLE_RATE).map_err(|m| resample_error(path, rate, m))?;
+        resample(native.samples(), rate, SAMPLE_RATE).map_err(|kind| Error::audio(path, kind))?;
     Waveform::new(samples, SAMPLE_RATE)
         .ok_or_else(|| resample_error(path, rate, "resampler produced non-finite samples".into()))
 }

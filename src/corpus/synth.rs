@@ -354,7 +354,8 @@ fn synth_one(job: &Job, voice: &Voice, cfg: &SynthConfig) -> std::result::Result
         let wave = wav::read_native(&raw).map_err(|e| e.to_string())?;
         // The warp: treat the audio as if recorded at rate × warp, then resample to 16 kHz.
         let from = ((wave.sample_rate() as f64 * job.style.warp / 10.0).round() as u32) * 10;
-        let at16k = crate::audio::resample::resample(wave.samples(), from, SAMPLE_RATE)?;
+        let at16k = crate::audio::resample::resample(wave.samples(), from, SAMPLE_RATE)
+            .map_err(|e| e.to_string())?;
         let audio = finish_audio(at16k);
         let seconds = audio.len() as f64 / SAMPLE_RATE as f64;
         if seconds < MIN_SPEECH_S + PADDING_S {

@@ -37,20 +37,26 @@ pub struct AcousticModelConfig {
 }
 
 impl AcousticModelConfig {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> crate::Result<()> {
+        self.problem()
+            .map_or(Ok(()), |m| Err(crate::Error::Config(m)))
+    }
+
+    /// What is wrong with the architecture, if anything.
+    fn problem(&self) -> Option<String> {
         if self.input_dim == 0 || self.vocab_size < 2 || self.stack == 0 {
-            return Err(format!(
+            return Some(format!(
                 "input_dim {} / vocab_size {} / stack {} must be positive (vocab >= 2)",
                 self.input_dim, self.vocab_size, self.stack
             ));
         }
         if self.hidden == 0 || self.layers == 0 {
-            return Err("hidden and layers must be positive".into());
+            return Some("hidden and layers must be positive".into());
         }
         if !(0.0..1.0).contains(&self.dropout) {
-            return Err(format!("dropout {} outside [0, 1)", self.dropout));
+            return Some(format!("dropout {} outside [0, 1)", self.dropout));
         }
-        Ok(())
+        None
     }
 
     /// Number of weights, computed from the shapes without building anything (saturating, so

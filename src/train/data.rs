@@ -139,7 +139,7 @@ pub(crate) fn with_global_cmvn(
     cfg: &TrainingConfig,
     train: &[Utterance],
 ) -> Result<TrainingConfig> {
-    let raw = Mfcc::new(cfg.features.clone()).map_err(Error::Config)?;
+    let raw = Mfcc::new(cfg.features.clone())?;
     let step = train.len().div_ceil(2000).max(1);
     let feats: Vec<_> = train
         .iter()

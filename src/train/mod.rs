@@ -55,7 +55,7 @@ pub fn run(
     } else {
         cfg
     };
-    let mfcc = Mfcc::new(cfg.features.clone()).map_err(Error::Config)?;
+    let mfcc = Mfcc::new(cfg.features.clone())?;
     on_event(TrainEvent::DataLoaded {
         train_utterances: data.train.len(),
         train_hours: data.train_hours(),
@@ -150,7 +150,7 @@ pub fn run(
 
 /// The model must fit the features and the English vocabulary, and batches and epochs exist.
 fn check(cfg: &TrainingConfig) -> Result<()> {
-    cfg.model.validate().map_err(Error::Config)?;
+    cfg.model.validate()?;
     let vocab = Vocab::english();
     if cfg.model.vocab_size != vocab.size() || cfg.model.input_dim != cfg.features.dim() {
         return Err(Error::Config(format!(
