@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """WAV seeds for the wav_pipeline fuzz target: 0.2 s of a test sample in several layouts, and
-headers broken the ways tests/common builds them. Stdlib only."""
+headers broken the ways tests/it/common builds them. Stdlib only."""
 import struct
 import sys
 import wave

@@ -1,4 +1,4 @@
-//! Entry points for the fuzz targets in `fuzz/` and for `tests/fuzz_regressions.rs`, which
+//! Entry points for the fuzz targets in `fuzz/` and for `tests/it/fuzz_regressions.rs`, which
 //! replays their corpora and every crash they ever found. Each takes arbitrary bytes and must
 //! return (an error is fine) without panicking, hanging or allocating without bound.
 

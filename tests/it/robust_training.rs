@@ -2,24 +2,17 @@
 //! augmentation runs inside a real training step, and a run killed with SIGKILL and resumed
 //! ends with the same weights as one that was never interrupted.
 
-mod common;
-
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use common::{hark, run_ok};
+use crate::common::{fixtures, hark, log_probs, run_ok};
 
 use burn::prelude::*;
 use hark::data::Batch;
 use hark::features::{Mfcc, MfccConfig};
 use hark::model::AcousticModelConfig;
 use hark::model::attack::{AttackConfig, loss_with, perturb};
-use hark::model_dir::ModelSource;
 use hark::text::Vocab;
-
-fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
 
 /// The two fixture utterances as one batch, and an untrained model on an autodiff device.
 fn batch_and_model() -> (Batch, hark::model::AcousticModel, Device) {
@@ -144,15 +137,6 @@ fn train_command(out: &Path, extra: &[&str]) -> Command {
     c
 }
 
-fn log_probs(dir: &Path) -> Vec<f32> {
-    let device = Device::flex();
-    let loaded = ModelSource::Dir(dir.to_path_buf()).load(&device).unwrap();
-    let rec = hark::recognizer::Recognizer::new(loaded, device, &Default::default()).unwrap();
-    let wave = hark::audio::wav::read(&fixtures().join("overfit-1.wav")).unwrap();
-    let f = rec.mfcc().compute(&wave);
-    rec.log_probs(&[&f]).remove(0).0
-}
-
 fn checkpoint_step(out: &Path) -> usize {
     std::fs::read_to_string(out.join("checkpoint/state.json"))
         .ok()
@@ -184,7 +168,10 @@ fn killed_and_resumed_run_ends_where_an_uninterrupted_one_does() {
     let out = run_ok(train_command(broken.path(), &epochs).arg("--resume"));
     assert!(String::from_utf8_lossy(&out.stderr).contains("resuming"));
     assert_eq!(checkpoint_step(broken.path()), 24);
-    let (a, b) = (log_probs(whole.path()), log_probs(broken.path()));
+    let (a, b) = (
+        log_probs(whole.path(), "overfit-1.wav"),
+        log_probs(broken.path(), "overfit-1.wav"),
+    );
     let diff = linf(&a, &b);
     assert!(diff < 1e-4, "resumed run differs by {diff}");
 }

@@ -1,11 +1,9 @@
 //! The WAV format matrix: every PCM layout hound writes decodes to the same 16 kHz mono audio,
 //! and every bad input gets its own typed error naming the file.
 
-mod common;
-
 use std::path::Path;
 
-use common::{file, minimal_header, spec, tone, write_wav};
+use crate::common::{file, minimal_header, spec, tone, write_wav};
 use hark::audio::wav;
 use hark::error::{AudioError, Error};
 

@@ -2,14 +2,10 @@
 //! steps as on one device (the shards' scaled gradients sum to the batch's), the robust
 //! techniques run inside the workers (with clean and noisy dev scores each epoch), and group DRO, which needs the whole batch, is refused.
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 
-use burn::prelude::*;
-use common::{hark, root, run_ok};
-use hark::model_dir::ModelSource;
+use crate::common::{hark, log_probs, root, run_ok};
 
 fn train(out: &Path, extra: &[&str]) -> Command {
     let mut c = hark();
@@ -24,15 +20,6 @@ fn train(out: &Path, extra: &[&str]) -> Command {
     c
 }
 
-fn log_probs(dir: &Path) -> Vec<f32> {
-    let device = Device::flex();
-    let loaded = ModelSource::Dir(dir.to_path_buf()).load(&device).unwrap();
-    let rec = hark::recognizer::Recognizer::new(loaded, device, &Default::default()).unwrap();
-    let wave = hark::audio::wav::read(&root().join("tests/fixtures/overfit-2.wav")).unwrap();
-    let f = rec.mfcc().compute(&wave);
-    rec.log_probs(&[&f]).remove(0).0
-}
-
 #[test]
 fn two_cpu_devices_take_the_same_steps_as_one() {
     let one = tempfile::tempdir().unwrap();
@@ -44,10 +31,13 @@ fn two_cpu_devices_take_the_same_steps_as_one() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let (a, b) = (log_probs(one.path()), log_probs(two.path()));
+    let (a, b) = (
+        log_probs(one.path(), "overfit-2.wav"),
+        log_probs(two.path(), "overfit-2.wav"),
+    );
     let short = tempfile::tempdir().unwrap();
     run_ok(&mut train(short.path(), &["--max-steps", "1"]));
-    let c = log_probs(short.path());
+    let c = log_probs(short.path(), "overfit-2.wav");
     let diff = |x: &[f32], y: &[f32]| {
         x.iter()
             .zip(y)

@@ -1,15 +1,12 @@
 //! `hark corpus`: importers on fixture trees with deliberately broken entries, compressed audio
 //! decoding, noisy copies at a measured SNR, and synthesis with the real TTS engines.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
+use crate::common::root;
 use hark::audio::{SAMPLE_RATE, Waveform, wav};
 use hark::corpus::import::{Layout, ProblemKind, import};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn speech() -> Waveform {
     wav::read(&root().join("audio/samples/clean_festival_ked_lights.wav")).unwrap()

@@ -1,10 +1,8 @@
 //! The `hark` binary with its built-in model, as a user runs it.
 
-mod common;
-
 use std::path::PathBuf;
 
-use common::{hark, root, run_ok};
+use crate::common::{hark, root, run_ok};
 
 fn samples() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("audio/samples"))

@@ -2,21 +2,13 @@
 //! that are the mean of their rows, a plot, a bad manifest line that costs only itself; and
 //! Monte Carlo dropout that is reproducible and gives sample shares as confidences.
 
-mod common;
-
-use std::path::PathBuf;
-
+use crate::common::{fixtures, hark, run_ok};
 use burn::prelude::*;
-use common::{hark, root, run_ok};
 use hark::features::MfccConfig;
 use hark::model::AcousticModelConfig;
 use hark::model_dir::ModelSource;
 use hark::recognizer::{Recognizer, RecognizerConfig};
 use hark::text::Vocab;
-
-fn fixtures() -> PathBuf {
-    root().join("tests/fixtures")
-}
 
 fn read_json(path: &std::path::Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()

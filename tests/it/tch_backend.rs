@@ -1,19 +1,13 @@
 //! LibTorch (`--features tch`) checks: a training run and a transcription on the LibTorch CPU
 //! device, compared with the default flex backend on the same weights.
-#![cfg(feature = "tch")]
 
 use std::path::PathBuf;
 
+use crate::common::root;
 use hark::backend::DeviceSpec;
 use hark::model_dir::ModelSource;
 use hark::recognizer::{Recognizer, RecognizerConfig};
 use hark::train::{TrainOptions, TrainingConfig, run};
-
-mod common;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 #[test]
 fn training_steps_run_on_libtorch() {

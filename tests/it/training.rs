@@ -1,17 +1,12 @@
 //! Training learns: a tiny model overfits two real TTS utterances to their exact transcripts,
 //! and the saved model directory loads back and recognises them through the CLI's path.
 
-use std::path::PathBuf;
-
+use crate::common::fixtures;
 use hark::backend::DeviceSpec;
 use hark::model::CellKind;
 use hark::model_dir::ModelSource;
 use hark::recognizer::{Recognizer, RecognizerConfig};
 use hark::train::{TrainOptions, TrainingConfig, run};
-
-fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
 
 #[test]
 fn tiny_model_overfits_two_utterances() {

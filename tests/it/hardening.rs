@@ -2,12 +2,10 @@
 //! files in the same run untouched; broken model directories refused with a reason; a signal
 //! in the middle of a run leaves whole, parseable results behind.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::{bad_inputs, hark, json_lines, root, run_ok, spec, write_wav};
+use crate::common::{bad_inputs, hark, json_lines, root, run_ok, spec, write_wav};
 
 fn sample() -> PathBuf {
     root().join("audio/samples/clean_flite_rms_fox.wav")

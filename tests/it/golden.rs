@@ -5,8 +5,6 @@
 //! scripts in `scripts/fixtures/` (torch 2.9.0 and torchaudio 2.9.0, CPU), run from the
 //! repository root, e.g. `python scripts/fixtures/make_mfcc_golden.py`.
 
-use std::path::PathBuf;
-
 use burn::module::Param;
 use burn::nn::loss::CTCLossConfig;
 use burn::prelude::*;
@@ -15,14 +13,8 @@ use hark::features::{Mfcc, MfccConfig};
 use hark::model::{CellKind, RecurrentLayer, reverse_index};
 use serde::Deserialize;
 
-mod common;
-use common::recurrence::fused_matches_stepwise_on;
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
+use crate::common::fixture;
+use crate::common::recurrence::fused_matches_stepwise_on;
 
 fn load<T: for<'de> Deserialize<'de>>(name: &str) -> T {
     let text = std::fs::read_to_string(fixture(name)).unwrap();

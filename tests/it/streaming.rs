@@ -2,6 +2,8 @@
 //! across chunks) gives the same scores as the model run on the whole utterance.
 
 use burn::tensor::Device;
+
+use crate::common::sample;
 use hark::audio::wav;
 use hark::features::{GlobalCmvn, Mfcc, MfccConfig, StreamingFeatures};
 use hark::model::{AcousticModelConfig, CellKind};
@@ -9,9 +11,9 @@ use hark::recognizer::{Recognizer, RecognizerConfig};
 use hark::text::Vocab;
 
 fn speech() -> Vec<f32> {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("audio/samples/clean_festival_ked_lights.wav");
-    wav::read(&p).unwrap().into_samples()
+    wav::read(&sample("clean_festival_ked_lights.wav"))
+        .unwrap()
+        .into_samples()
 }
 
 fn streaming_recognizer(cell: CellKind) -> Recognizer {

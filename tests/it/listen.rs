@@ -2,11 +2,9 @@
 //! capture device (the `file` plugin with a `null` slave reading a raw PCM file), so the real
 //! microphone path runs without a sound card.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::{hark, json_lines, root, run_ok};
+use crate::common::{hark, json_lines, root, run_ok};
 
 fn sample() -> PathBuf {
     root().join("audio/samples/clean_festival_ked_lights.wav")

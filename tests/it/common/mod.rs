@@ -1,4 +1,5 @@
-//! WAV builders shared by the test files: good tones in any layout, and broken files.
+//! Helpers shared by the test modules: paths, the binary under test, WAV builders (good tones
+//! in any layout, and broken files), and a model's scores on a fixture.
 #![allow(dead_code)]
 
 pub mod recurrence;
@@ -10,6 +11,33 @@ use std::process::{Command, Output};
 /// The repository root.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `tests/fixtures`.
+pub fn fixtures() -> PathBuf {
+    root().join("tests/fixtures")
+}
+
+/// A file in `tests/fixtures`.
+pub fn fixture(name: &str) -> PathBuf {
+    fixtures().join(name)
+}
+
+/// A clip in `audio/samples`.
+pub fn sample(name: &str) -> PathBuf {
+    root().join("audio/samples").join(name)
+}
+
+/// The per-frame log-probabilities of the model in `dir` on the fixture `wav`.
+pub fn log_probs(dir: &Path, wav: &str) -> Vec<f32> {
+    let device = burn::prelude::Device::flex();
+    let loaded = hark::model_dir::ModelSource::Dir(dir.to_path_buf())
+        .load(&device)
+        .unwrap();
+    let rec = hark::recognizer::Recognizer::new(loaded, device, &Default::default()).unwrap();
+    let wave = hark::audio::wav::read(&fixture(wav)).unwrap();
+    let f = rec.mfcc().compute(&wave);
+    rec.log_probs(&[&f]).remove(0).0
 }
 
 /// The `hark` binary under test.
