@@ -11,6 +11,11 @@
 
 use std::collections::HashMap;
 
+pub mod kneser_ney;
+pub mod word;
+
+pub use word::WordLm;
+
 use crate::error::{Error, Result};
 use crate::text::{BLANK, Vocab};
 

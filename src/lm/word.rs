@@ -1,0 +1,632 @@
+//! Word n-gram language models with back-off, as KenLM's `lmplz` and SRILM write them.
+//!
+//! - **ARPA in and out**, plain or gzip-compressed, any order up to [`MAX_ORDER`]: `\data\`
+//!   with the counts, then one `\N-grams:` section per order with `log10 p`, the words, and an
+//!   optional `log10` back-off weight, then `\end\`.
+//! - **A compact binary form** (`HARKWLM1`): the vocabulary, then per order the sorted packed
+//!   keys with their probabilities and back-offs. It loads with a few large reads, no parsing.
+//! - **Queries** follow the back-off rule: `p(w | h) = p*(h w)` when `h w` is listed, else
+//!   `bo(h) · p(w | h')`, with `h'` the history without its oldest word and `bo(h) = 1` when `h`
+//!   is not listed.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// Longest n-gram: six words of [`ID_BITS`] bits fit one `u128` key.
+pub const MAX_ORDER: usize = 6;
+/// Bits per word id in a packed key (up to two million words).
+const ID_BITS: u32 = 21;
+const MAX_WORDS: usize = 1 << ID_BITS;
+const MAGIC: &[u8; 8] = b"HARKWLM1";
+/// Sentence start and end, as ARPA files spell them.
+pub const BOS: &str = "<s>";
+pub const EOS: &str = "</s>";
+pub const UNK: &str = "<unk>";
+/// log10 probability given to a word the model has never seen when it has no `<unk>`.
+const UNSEEN_LOG10: f32 = -7.0;
+
+/// The n-grams of one order, sorted by key.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Table {
+    keys: Vec<u128>,
+    /// log10 probabilities.
+    prob: Vec<f32>,
+    /// log10 back-off weights (0 where none is given).
+    backoff: Vec<f32>,
+}
+
+impl Table {
+    fn find(&self, key: u128) -> Option<usize> {
+        self.keys.binary_search(&key).ok()
+    }
+}
+
+fn pack(ids: &[u32]) -> u128 {
+    ids.iter()
+        .fold(0u128, |acc, &id| (acc << ID_BITS) | u128::from(id))
+}
+
+/// A word n-gram model with back-off weights.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WordLm {
+    order: usize,
+    words: Vec<String>,
+    ids: HashMap<String, u32>,
+    /// `tables[n - 1]` holds the n-grams.
+    tables: Vec<Table>,
+}
+
+/// One n-gram as read from or written to ARPA: words, log10 probability, log10 back-off.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NGram {
+    pub words: Vec<String>,
+    pub log10_prob: f32,
+    pub log10_backoff: Option<f32>,
+}
+
+impl WordLm {
+    /// A model from its n-grams (every order from 1 to the longest present). Fails on an
+    /// n-gram whose words are not all unigrams, on duplicates, and on non-finite numbers
+    /// (except the customary −99 for `<s>`, which is finite).
+    pub fn from_ngrams(ngrams: impl IntoIterator<Item = NGram>) -> Result<Self> {
+        let bad = |m: String| Error::Data(format!("word language model: {m}"));
+        let mut by_order: Vec<Vec<NGram>> = Vec::new();
+        for g in ngrams {
+            let n = g.words.len();
+            if n == 0 || n > MAX_ORDER {
+                return Err(bad(format!(
+                    "{n}-gram: orders 1–{MAX_ORDER} are supported"
+                )));
+            }
+            if !g.log10_prob.is_finite() || g.log10_backoff.is_some_and(|b| !b.is_finite()) {
+                return Err(bad(format!("{}: a number is not finite", g.words.join(" "))));
+            }
+            if by_order.len() < n {
+                by_order.resize_with(n, Vec::new);
+            }
+            by_order[n - 1].push(g);
+        }
+        let Some(unigrams) = by_order.first().filter(|u| !u.is_empty()) else {
+            return Err(bad("no unigrams".into()));
+        };
+        if unigrams.len() > MAX_WORDS {
+            return Err(bad(format!("more than {MAX_WORDS} words")));
+        }
+        let mut words = Vec::with_capacity(unigrams.len());
+        let mut ids = HashMap::with_capacity(unigrams.len());
+        for g in unigrams {
+            let word = g.words[0].clone();
+            if ids.insert(word.clone(), words.len() as u32).is_some() {
+                return Err(bad(format!("the word {word} is listed twice")));
+            }
+            words.push(word);
+        }
+        let mut tables = Vec::with_capacity(by_order.len());
+        for (i, grams) in by_order.iter().enumerate() {
+            if grams.is_empty() {
+                return Err(bad(format!("no {}-grams, but longer ones", i + 1)));
+            }
+            let mut rows: Vec<(u128, f32, f32)> = Vec::with_capacity(grams.len());
+            for g in grams {
+                let mut key_ids = Vec::with_capacity(g.words.len());
+                for w in &g.words {
+                    let Some(&id) = ids.get(w) else {
+                        return Err(bad(format!(
+                            "{}: the word {w} has no unigram",
+                            g.words.join(" ")
+                        )));
+                    };
+                    key_ids.push(id);
+                }
+                rows.push((pack(&key_ids), g.log10_prob, g.log10_backoff.unwrap_or(0.0)));
+            }
+            rows.sort_unstable_by_key(|r| r.0);
+            if rows.windows(2).any(|w| w[0].0 == w[1].0) {
+                return Err(bad(format!("a {}-gram is listed twice", i + 1)));
+            }
+            tables.push(Table {
+                keys: rows.iter().map(|r| r.0).collect(),
+                prob: rows.iter().map(|r| r.1).collect(),
+                backoff: rows.iter().map(|r| r.2).collect(),
+            });
+        }
+        Ok(Self {
+            order: tables.len(),
+            words,
+            ids,
+            tables,
+        })
+    }
+
+    pub fn order(&self) -> usize {
+        self.order
+    }
+
+    /// Number of n-grams of each order.
+    pub fn counts(&self) -> Vec<usize> {
+        self.tables.iter().map(|t| t.keys.len()).collect()
+    }
+
+    pub fn vocabulary_size(&self) -> usize {
+        self.words.len()
+    }
+
+    /// The id of `word`, if the model knows it.
+    pub fn id(&self, word: &str) -> Option<u32> {
+        self.ids.get(word).copied()
+    }
+
+    pub fn word(&self, id: u32) -> Option<&str> {
+        self.words.get(id as usize).map(String::as_str)
+    }
+
+    /// log10 p(`word` | `history`), `history` oldest first (only the last `order - 1` ids
+    /// are read). `None` for `word` means a word outside the vocabulary: it gets `<unk>`'s
+    /// probability, or a fixed floor when the model has no `<unk>`.
+    pub fn log10_prob(&self, history: &[u32], word: Option<u32>) -> f32 {
+        let Some(word) = word.or_else(|| self.id(UNK)) else {
+            return UNSEEN_LOG10;
+        };
+        let keep = history.len().min(self.order - 1);
+        let mut ids = [0u32; MAX_ORDER];
+        ids[..keep].copy_from_slice(&history[history.len() - keep..]);
+        ids[keep] = word;
+        let mut backoff = 0.0;
+        // Longest match first: `ids[from..=keep]`.
+        for from in 0..=keep {
+            let n = keep - from + 1;
+            if let Some(i) = self.tables[n - 1].find(pack(&ids[from..=keep])) {
+                return backoff + self.tables[n - 1].prob[i];
+            }
+            // Not listed: back off through the history `ids[from..keep]`, if it is listed.
+            if n > 1
+                && let Some(j) = self.tables[n - 2].find(pack(&ids[from..keep]))
+            {
+                backoff += self.tables[n - 2].backoff[j];
+            }
+        }
+        // Only reachable for a word without a unigram, which ids never are.
+        backoff + UNSEEN_LOG10
+    }
+
+    /// Natural-log p(`word` | `history`): what the beam search adds.
+    pub fn ln_prob(&self, history: &[u32], word: Option<u32>) -> f32 {
+        self.log10_prob(history, word) * std::f32::consts::LN_10
+    }
+
+    /// Every n-gram, order by order, in key order.
+    pub fn ngrams(&self) -> impl Iterator<Item = NGram> + '_ {
+        self.tables.iter().enumerate().flat_map(move |(i, table)| {
+            let n = i + 1;
+            let last_order = n == self.order;
+            (0..table.keys.len()).map(move |k| {
+                let key = table.keys[k];
+                let words = (0..n)
+                    .rev()
+                    .map(|p| {
+                        let id = (key >> (p as u32 * ID_BITS)) as usize & (MAX_WORDS - 1);
+                        self.words[id].clone()
+                    })
+                    .collect();
+                NGram {
+                    words,
+                    log10_prob: table.prob[k],
+                    log10_backoff: (!last_order).then_some(table.backoff[k]),
+                }
+            })
+        })
+    }
+
+    /// Write the model as ARPA text.
+    pub fn write_arpa(&self, out: &mut impl Write) -> std::io::Result<()> {
+        writeln!(out, "\n\\data\\")?;
+        for (i, t) in self.tables.iter().enumerate() {
+            writeln!(out, "ngram {}={}", i + 1, t.keys.len())?;
+        }
+        let mut current = 0;
+        for g in self.ngrams() {
+            if g.words.len() != current {
+                current = g.words.len();
+                writeln!(out, "\n\\{current}-grams:")?;
+            }
+            write!(out, "{}\t{}", g.log10_prob, g.words.join(" "))?;
+            match g.log10_backoff {
+                Some(b) if b != 0.0 => writeln!(out, "\t{b}")?,
+                _ => writeln!(out)?,
+            }
+        }
+        writeln!(out, "\n\\end\\")
+    }
+
+    /// Read ARPA text (gzip-compressed or not: told apart by the first two bytes).
+    pub fn read_arpa(path: &Path) -> Result<Self> {
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut reader = BufReader::new(file);
+        let gzip = reader
+            .fill_buf()
+            .map_err(|e| Error::io(path, e))?
+            .starts_with(&[0x1f, 0x8b]);
+        let text: Box<dyn BufRead> = if gzip {
+            Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(reader)))
+        } else {
+            Box::new(reader)
+        };
+        Self::parse_arpa(text).map_err(|e| match e {
+            Error::Data(m) => Error::Data(format!("{}: {m}", path.display())),
+            other => other,
+        })
+    }
+
+    /// Parse ARPA text; errors name the line.
+    pub fn parse_arpa(text: impl BufRead) -> Result<Self> {
+        let mut declared: Vec<usize> = Vec::new();
+        let mut ngrams: Vec<NGram> = Vec::new();
+        let mut section: Option<usize> = None;
+        let mut seen_data = false;
+        let mut ended = false;
+        for (number, line) in text.lines().enumerate() {
+            let at = |m: String| Error::Data(format!("ARPA line {}: {m}", number + 1));
+            let line = line.map_err(|e| at(e.to_string()))?;
+            let line = line.trim();
+            if line.is_empty() || ended {
+                continue;
+            }
+            if line == "\\data\\" {
+                seen_data = true;
+                continue;
+            }
+            if line == "\\end\\" {
+                ended = true;
+                continue;
+            }
+            if let Some(rest) = line.strip_prefix("ngram ") {
+                let (n, count) = rest
+                    .split_once('=')
+                    .ok_or_else(|| at(format!("expected `ngram N=COUNT`, got `{line}`")))?;
+                let n: usize = n.trim().parse().map_err(|_| at(format!("bad order `{n}`")))?;
+                let count: usize = count
+                    .trim()
+                    .parse()
+                    .map_err(|_| at(format!("bad count `{count}`")))?;
+                if n == 0 || n > MAX_ORDER {
+                    return Err(at(format!("{n}-grams: orders 1–{MAX_ORDER} are supported")));
+                }
+                if declared.len() < n {
+                    declared.resize(n, 0);
+                }
+                declared[n - 1] = count;
+                continue;
+            }
+            if let Some(n) = line
+                .strip_prefix('\\')
+                .and_then(|l| l.strip_suffix("-grams:"))
+            {
+                let n: usize = n.parse().map_err(|_| at(format!("bad section `{line}`")))?;
+                if !seen_data || n == 0 || n > declared.len() {
+                    return Err(at(format!("section `{line}` not declared in \\data\\")));
+                }
+                section = Some(n);
+                continue;
+            }
+            let Some(n) = section else {
+                return Err(at(format!("unexpected `{line}` before the first section")));
+            };
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let number_at = |s: &str| -> Result<f32> {
+                s.parse::<f32>()
+                    .map_err(|_| at(format!("`{s}` is not a number")))
+            };
+            let (prob, backoff) = match fields.len() {
+                k if k == n + 1 => (number_at(fields[0])?, None),
+                k if k == n + 2 => (number_at(fields[0])?, Some(number_at(fields[n + 1])?)),
+                k => {
+                    return Err(at(format!(
+                        "a {n}-gram line has {} or {} fields, this one {k}",
+                        n + 1,
+                        n + 2
+                    )));
+                }
+            };
+            ngrams.push(NGram {
+                words: fields[1..=n].iter().map(|w| w.to_string()).collect(),
+                log10_prob: prob,
+                log10_backoff: backoff,
+            });
+        }
+        if !seen_data {
+            return Err(Error::Data("not an ARPA file (no \\data\\ header)".into()));
+        }
+        if !ended {
+            return Err(Error::Data("truncated ARPA file (no \\end\\)".into()));
+        }
+        let mut found = vec![0usize; declared.len()];
+        for g in &ngrams {
+            found[g.words.len() - 1] += 1;
+        }
+        if found != declared {
+            return Err(Error::Data(format!(
+                "\\data\\ declares {declared:?} n-grams per order, the sections hold {found:?}"
+            )));
+        }
+        Self::from_ngrams(ngrams)
+    }
+
+    /// The binary form: magic, order (u8), word count (u32), the words (u16 length + UTF-8),
+    /// then per order the count (u64) and per n-gram the key (u128), log10 prob and back-off
+    /// (f32), all little-endian.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(MAGIC);
+        out.push(self.order as u8);
+        out.extend_from_slice(&(self.words.len() as u32).to_le_bytes());
+        for w in &self.words {
+            let b = w.as_bytes();
+            out.extend_from_slice(&(b.len().min(u16::MAX as usize) as u16).to_le_bytes());
+            out.extend_from_slice(&b[..b.len().min(u16::MAX as usize)]);
+        }
+        for t in &self.tables {
+            out.extend_from_slice(&(t.keys.len() as u64).to_le_bytes());
+            for k in &t.keys {
+                out.extend_from_slice(&k.to_le_bytes());
+            }
+            for p in &t.prob {
+                out.extend_from_slice(&p.to_le_bytes());
+            }
+            for b in &t.backoff {
+                out.extend_from_slice(&b.to_le_bytes());
+            }
+        }
+        out
+    }
+
+    /// Whether `bytes` start like the binary form.
+    pub fn is_binary(bytes: &[u8]) -> bool {
+        bytes.starts_with(MAGIC)
+    }
+
+    /// Parse the binary form; anything malformed is an error, never a panic.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let bad = |m: &str| Error::Data(format!("word language model: {m}"));
+        let mut r = Cursor { bytes, at: 0 };
+        if r.take(8).ok_or_else(|| bad("too short"))? != MAGIC {
+            return Err(bad("not a hark word language model (bad magic)"));
+        }
+        let order = r.u8().ok_or_else(|| bad("too short"))? as usize;
+        if !(1..=MAX_ORDER).contains(&order) {
+            return Err(bad("order out of range"));
+        }
+        let n_words = r.u32().ok_or_else(|| bad("too short"))? as usize;
+        if n_words == 0 || n_words > MAX_WORDS {
+            return Err(bad("word count out of range"));
+        }
+        let mut words = Vec::with_capacity(n_words.min(bytes.len()));
+        let mut ids = HashMap::with_capacity(n_words.min(bytes.len()));
+        for id in 0..n_words {
+            let len = r.u16().ok_or_else(|| bad("truncated vocabulary"))? as usize;
+            let text = r.take(len).ok_or_else(|| bad("truncated vocabulary"))?;
+            let word = std::str::from_utf8(text)
+                .map_err(|_| bad("a word is not UTF-8"))?
+                .to_string();
+            if ids.insert(word.clone(), id as u32).is_some() {
+                return Err(bad("a word is listed twice"));
+            }
+            words.push(word);
+        }
+        let mut tables = Vec::with_capacity(order);
+        for n in 1..=order {
+            let count = r.u64().ok_or_else(|| bad("truncated table"))? as usize;
+            if count > bytes.len() / 24 + 1 {
+                return Err(bad("table larger than the file"));
+            }
+            let mut t = Table {
+                keys: Vec::with_capacity(count),
+                prob: Vec::with_capacity(count),
+                backoff: Vec::with_capacity(count),
+            };
+            for _ in 0..count {
+                let key = r.u128().ok_or_else(|| bad("truncated table"))?;
+                let in_range = (0..n).all(|p| {
+                    (key >> (p as u32 * ID_BITS)) as usize & (MAX_WORDS - 1) < n_words
+                }) && key >> (n as u32 * ID_BITS) == 0;
+                if !in_range {
+                    return Err(bad("n-gram key out of range"));
+                }
+                t.keys.push(key);
+            }
+            if t.keys.windows(2).any(|w| w[0] >= w[1]) {
+                return Err(bad("n-gram keys not sorted"));
+            }
+            for _ in 0..count {
+                t.prob.push(r.f32().ok_or_else(|| bad("truncated table"))?);
+            }
+            for _ in 0..count {
+                t.backoff.push(r.f32().ok_or_else(|| bad("truncated table"))?);
+            }
+            if t.prob.iter().chain(&t.backoff).any(|v| !v.is_finite()) {
+                return Err(bad("a number is not finite"));
+            }
+            tables.push(t);
+        }
+        if r.at != bytes.len() {
+            return Err(bad("trailing bytes"));
+        }
+        if tables[0].keys.len() != n_words {
+            return Err(bad("every word needs a unigram"));
+        }
+        Ok(Self {
+            order,
+            words,
+            ids,
+            tables,
+        })
+    }
+
+    /// Read a word LM from `path`: hark's binary form or ARPA (plain or gzip), by content.
+    pub fn open(path: &Path) -> Result<Self> {
+        let mut head = [0u8; 8];
+        let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let n = file.read(&mut head).map_err(|e| Error::io(path, e))?;
+        if Self::is_binary(&head[..n]) {
+            let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+            return Self::from_bytes(&bytes).map_err(|e| match e {
+                Error::Data(m) => Error::Data(format!("{}: {m}", path.display())),
+                other => other,
+            });
+        }
+        Self::read_arpa(path)
+    }
+}
+
+/// Little-endian reads from a byte slice that stop at its end.
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let end = self.at.checked_add(n)?;
+        let s = self.bytes.get(self.at..end)?;
+        self.at = end;
+        Some(s)
+    }
+
+    fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
+        self.take(N)?.try_into().ok()
+    }
+
+    fn u8(&mut self) -> Option<u8> {
+        Some(self.array::<1>()?[0])
+    }
+
+    fn u16(&mut self) -> Option<u16> {
+        self.array().map(u16::from_le_bytes)
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        self.array().map(u32::from_le_bytes)
+    }
+
+    fn u64(&mut self) -> Option<u64> {
+        self.array().map(u64::from_le_bytes)
+    }
+
+    fn u128(&mut self) -> Option<u128> {
+        self.array().map(u128::from_le_bytes)
+    }
+
+    fn f32(&mut self) -> Option<f32> {
+        self.array().map(f32::from_le_bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A hand-written bigram model over {<s>, </s>, a, b}.
+    const TOY: &str = "
+\\data\\
+ngram 1=4
+ngram 2=3
+
+\\1-grams:
+-1.0\t</s>
+-99\t<s>\t-0.5
+-0.5\ta\t-0.25
+-0.8\tb
+
+\\2-grams:
+-0.2\t<s> a
+-0.4\ta b
+-0.3\ta </s>
+
+\\end\\
+";
+
+    fn toy() -> WordLm {
+        WordLm::parse_arpa(TOY.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn queries_follow_the_backoff_rule() {
+        let lm = toy();
+        let id = |w: &str| lm.id(w);
+        let s = [id(BOS).unwrap()];
+        let a = id("a").unwrap();
+        let close = |x: f32, y: f32| (x - y).abs() < 1e-6;
+        // Listed bigram: its own probability.
+        assert!(close(lm.log10_prob(&s, Some(a)), -0.2));
+        assert!(close(lm.log10_prob(&[a], id("b")), -0.4));
+        // "<s> b" is not listed: bo(<s>) + p(b) = -0.5 + -0.8.
+        assert!(close(lm.log10_prob(&s, id("b")), -1.3));
+        // "b a": b has no back-off listed (0): p(a) = -0.5.
+        assert!(close(lm.log10_prob(&[id("b").unwrap()], Some(a)), -0.5));
+        // "a a": bo(a) + p(a) = -0.25 + -0.5.
+        assert!(close(lm.log10_prob(&[a], Some(a)), -0.75));
+        // A longer history than the order reads only its last word.
+        assert!(close(lm.log10_prob(&[a, a, a], id("b")), -0.4));
+        // An unknown word, no <unk>: the floor.
+        assert!(close(lm.log10_prob(&[a], None), UNSEEN_LOG10));
+        assert!(close(lm.ln_prob(&s, Some(a)), -0.2 * std::f32::consts::LN_10));
+    }
+
+    #[test]
+    fn arpa_and_binary_round_trip() {
+        let lm = toy();
+        assert_eq!(lm.counts(), vec![4, 3]);
+        let mut text = Vec::new();
+        lm.write_arpa(&mut text).unwrap();
+        let again = WordLm::parse_arpa(text.as_slice()).unwrap();
+        assert_eq!(again, lm);
+        let bytes = lm.to_bytes();
+        assert!(WordLm::is_binary(&bytes));
+        assert_eq!(WordLm::from_bytes(&bytes).unwrap(), lm);
+        // Every truncation and a flipped magic are refused, never a panic.
+        for cut in 0..bytes.len() {
+            assert!(WordLm::from_bytes(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut damaged = bytes.clone();
+        damaged[0] ^= 1;
+        assert!(WordLm::from_bytes(&damaged).is_err());
+    }
+
+    #[test]
+    fn gzip_arpa_reads_like_plain() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("toy.arpa.gz");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(TOY.as_bytes()).unwrap();
+        std::fs::write(&path, gz.finish().unwrap()).unwrap();
+        assert_eq!(WordLm::open(&path).unwrap(), toy());
+        let plain = dir.path().join("toy.arpa");
+        std::fs::write(&plain, TOY).unwrap();
+        assert_eq!(WordLm::open(&plain).unwrap(), toy());
+        let bin = dir.path().join("toy.bin");
+        std::fs::write(&bin, toy().to_bytes()).unwrap();
+        assert_eq!(WordLm::open(&bin).unwrap(), toy());
+    }
+
+    #[test]
+    fn malformed_arpa_is_refused_with_the_line() {
+        let cases = [
+            ("", "no \\data\\"),
+            ("\\data\\\nngram 1=1\n\\1-grams:\n-1 a\n", "no \\end\\"),
+            ("\\data\\\nngram 1=2\n\\1-grams:\n-1 a\n\\end\\\n", "declares"),
+            ("\\data\\\nngram 1=1\n\\1-grams:\nx a\n\\end\\\n", "line 4"),
+            ("\\data\\\nngram 1=1\n\\1-grams:\n-1 a b c d\n\\end\\\n", "fields"),
+            (
+                "\\data\\\nngram 1=1\nngram 2=1\n\\1-grams:\n-1 a\n\\2-grams:\n-1 a z\n\\end\\\n",
+                "no unigram",
+            ),
+            ("\\data\\\nngram 9=1\n", "orders"),
+        ];
+        for (text, why) in cases {
+            let e = WordLm::parse_arpa(text.as_bytes()).unwrap_err().to_string();
+            assert!(e.contains(why), "{text:?}: {e}");
+        }
+    }
+}
