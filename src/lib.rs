@@ -22,6 +22,7 @@ pub mod longform;
 pub mod model;
 pub mod model_dir;
 pub mod noise;
+pub mod output;
 pub mod plot;
 pub mod recognizer;
 pub mod text;
