@@ -25,6 +25,8 @@ pub mod noise;
 pub mod output;
 pub mod plot;
 pub mod recognizer;
+#[cfg(test)]
+mod test_support;
 pub mod text;
 pub mod train;
 
