@@ -42,3 +42,8 @@ pub fn noise_wav(
     w.finalize().expect("finish a test WAV");
     path
 }
+
+/// A speech sample shipped with the repository.
+pub fn speech_sample() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("audio/samples/clean_flite_rms_fox.wav")
+}
