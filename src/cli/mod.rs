@@ -1,10 +1,12 @@
 //! clap-derive CLI. Each subcommand turns its arguments into library configs in one place and
 //! makes one library call.
 
+mod compare;
 mod corpus;
 mod eval;
 mod interrupt;
 mod lm;
+mod score;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -47,9 +49,9 @@ enum Command {
     /// Measure WER/CER of a model on a manifest, clean and in noise.
     Eval(eval::EvalArgs),
     /// Robustness reports from `hark eval --json` side by side: a Markdown table and a plot.
-    Compare(eval::CompareArgs),
+    Compare(compare::CompareArgs),
     /// Score any recogniser's hypotheses (JSONL) against a manifest with hark's normalisation.
-    Score(eval::ScoreArgs),
+    Score(score::ScoreArgs),
     /// Live transcription from a microphone (or a WAV file fed like one).
     Listen(ListenArgs),
     /// List audio input devices.
@@ -321,8 +323,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Features(args) => features(args),
         Command::Train(args) => train(*args, device),
         Command::Eval(args) => eval::eval(args, device),
-        Command::Compare(args) => eval::compare(args),
-        Command::Score(args) => eval::score(args),
+        Command::Compare(args) => compare::compare(args),
+        Command::Score(args) => score::score(args),
         Command::Listen(args) => listen(args, device),
         Command::Devices(args) => devices(args),
         Command::Corpus(args) => corpus::corpus(args),
