@@ -23,6 +23,8 @@ pub mod model_dir;
 pub mod noise;
 pub mod plot;
 pub mod recognizer;
+#[cfg(test)]
+mod test_support;
 pub mod text;
 pub mod train;
 

@@ -4,7 +4,10 @@
 //! word at a cut is neither lost nor duplicated. At most one window plus context is held,
 //! whatever the length of the recording.
 
-use crate::audio::{SAMPLE_RATE, Waveform, rms};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::audio::{AudioBlocks, SAMPLE_RATE, Waveform, rms};
 use crate::error::{Error, Result};
 use crate::recognizer::{Recognizer, Transcript, Word, text_of};
 
@@ -225,4 +228,131 @@ pub fn transcribe_chunked(
     }
     words.extend(long.finish());
     Ok(transcript(words, wave.duration_s()))
+}
+
+/// Stream an audio file through a [`LongTranscriber`], a second at a time, until it ends or
+/// `stop` is set (then the transcript holds the words of the audio read so far).
+///
+/// An error before any audio was read (the file cannot be opened, its header or its first
+/// block is unusable) is returned as such. An error after some audio (a truncated or corrupt
+/// stretch) is returned beside the words recognised before it; the transcript's duration is
+/// then the audio read up to the error.
+pub fn transcribe_file(
+    rec: &Recognizer,
+    path: &Path,
+    cfg: ChunkConfig,
+    stop: &AtomicBool,
+) -> Result<(Transcript, Option<Error>)> {
+    let mut blocks = AudioBlocks::open(path)?;
+    let mut long = LongTranscriber::new(rec, cfg)?;
+    let mut words = Vec::new();
+    let mut error = None;
+    while !stop.load(Ordering::SeqCst) {
+        match blocks.next_block(SAMPLE_RATE as usize) {
+            Ok(Some(block)) => words.extend(long.push(&block)),
+            Ok(None) => break,
+            Err(e) if long.seconds() == 0.0 => return Err(e),
+            Err(e) => {
+                error = Some(e);
+                break;
+            }
+        }
+    }
+    let seconds = long.seconds();
+    words.extend(long.finish());
+    Ok((transcript(words, seconds), error))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::AudioError;
+    use crate::test_support::{builtin_recognizer, noise_wav};
+
+    fn float_wav(dir: &Path, seconds: f64, bad: Option<(usize, f32)>) -> std::path::PathBuf {
+        noise_wav(dir, "float.wav", SAMPLE_RATE, seconds, bad)
+    }
+
+    #[test]
+    fn a_whole_file_is_complete_and_a_missing_one_an_error() {
+        let Some(rec) = builtin_recognizer() else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let stop = AtomicBool::new(false);
+        let path = float_wav(dir.path(), 2.5, None);
+        let (t, error) = transcribe_file(&rec, &path, ChunkConfig::default(), &stop).unwrap();
+        assert!(error.is_none());
+        assert!((t.duration_s - 2.5).abs() < 1e-9, "{}", t.duration_s);
+        let missing = dir.path().join("missing.wav");
+        let e = transcribe_file(&rec, &missing, ChunkConfig::default(), &stop).unwrap_err();
+        assert!(matches!(e, Error::Audio { .. }), "{e}");
+    }
+
+    #[test]
+    fn an_error_after_some_audio_keeps_what_came_before() {
+        let Some(rec) = builtin_recognizer() else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let stop = AtomicBool::new(false);
+        // A corrupt sample in the second second: the first second is kept.
+        let at = SAMPLE_RATE as usize * 3 / 2;
+        let path = float_wav(dir.path(), 3.0, Some((at, f32::NAN)));
+        let (t, error) = transcribe_file(&rec, &path, ChunkConfig::default(), &stop).unwrap();
+        let error = error.expect("the bad sample is reported");
+        assert!(
+            matches!(
+                &error,
+                Error::Audio {
+                    kind: AudioError::NonFinite { .. },
+                    ..
+                }
+            ),
+            "{error}"
+        );
+        assert!((t.duration_s - 1.0).abs() < 1e-9, "{}", t.duration_s);
+        // In the first block there is no audio before it: the error is the result.
+        let path = float_wav(dir.path(), 3.0, Some((10, f32::INFINITY)));
+        let e = transcribe_file(&rec, &path, ChunkConfig::default(), &stop).unwrap_err();
+        assert!(matches!(e, Error::Audio { .. }), "{e}");
+    }
+
+    #[test]
+    fn a_truncated_file_is_refused_before_any_audio() {
+        let Some(rec) = builtin_recognizer() else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let stop = AtomicBool::new(false);
+        let path = float_wav(dir.path(), 3.0, None);
+        let bytes = std::fs::read(&path).unwrap();
+        // Cut the last half second of samples; the header still promises three seconds.
+        std::fs::write(&path, &bytes[..bytes.len() - SAMPLE_RATE as usize * 2]).unwrap();
+        let e = transcribe_file(&rec, &path, ChunkConfig::default(), &stop).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Audio {
+                    kind: AudioError::Truncated { .. },
+                    ..
+                }
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_raised_stop_flag_reads_nothing_more() {
+        let Some(rec) = builtin_recognizer() else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = float_wav(dir.path(), 2.0, None);
+        let stop = AtomicBool::new(true);
+        let (t, error) = transcribe_file(&rec, &path, ChunkConfig::default(), &stop).unwrap();
+        assert!(error.is_none());
+        assert_eq!(t.duration_s, 0.0);
+        assert!(t.words.is_empty() && t.text.is_empty());
+    }
 }

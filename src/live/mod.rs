@@ -17,8 +17,11 @@
 //! new block of audio once, carrying its recurrent state ([`stream`]); its utterances end
 //! where the endpoint is detected.
 
+pub mod session;
 pub mod stream;
 pub mod vad;
+
+pub use session::{SessionConfig, Source, Summary, Update, run};
 
 use serde::Serialize;
 

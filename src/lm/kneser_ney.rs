@@ -138,7 +138,9 @@ where
         tokens.push(eos);
         for i in 1..tokens.len() {
             for n in 1..=n_max.min(i + 1) {
-                *raw[n - 1].entry(tokens[i + 1 - n..=i].to_vec()).or_insert(0) += 1;
+                *raw[n - 1]
+                    .entry(tokens[i + 1 - n..=i].to_vec())
+                    .or_insert(0) += 1;
             }
         }
     }
@@ -225,7 +227,10 @@ where
         .map(|n| {
             let mut rows: Vec<(Key, f64)> = prob[n - 1]
                 .iter()
-                .filter(|(k, _)| n == 1 || raw[n - 1].get(*k).copied().unwrap_or(0) >= u64::from(cfg.threshold(n)))
+                .filter(|(k, _)| {
+                    n == 1
+                        || raw[n - 1].get(*k).copied().unwrap_or(0) >= u64::from(cfg.threshold(n))
+                })
                 .map(|(k, &p)| (k.clone(), p))
                 .collect();
             rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
@@ -257,9 +262,7 @@ where
             for (key, p) in &kept[n] {
                 let h = &key[..n];
                 let history: Vec<u32> = key[1..n].to_vec();
-                let lower = 10f64.powf(f64::from(
-                    model.log10_prob(&history, Some(key[n])),
-                ));
+                let lower = 10f64.powf(f64::from(model.log10_prob(&history, Some(key[n]))));
                 let e = sums.entry(h).or_insert((0.0, 0.0));
                 e.0 += p;
                 e.1 += lower;
@@ -279,9 +282,8 @@ where
             ngrams.push(NGram {
                 words: spell(key),
                 log10_prob: p.log10() as f32,
-                log10_backoff: (n < n_max).then(|| {
-                    backoff.get(key.as_slice()).map_or(0.0, |b| b.log10()) as f32
-                }),
+                log10_backoff: (n < n_max)
+                    .then(|| backoff.get(key.as_slice()).map_or(0.0, |b| b.log10()) as f32),
             });
         }
         if n == 1 {
@@ -389,7 +391,13 @@ mod tests {
             .map(Some)
             .collect();
         let [the, cat, s] = ["the", "cat", BOS].map(|w| lm.id(w).unwrap());
-        for h in [vec![], vec![s], vec![s, the], vec![the, cat], vec![cat, cat]] {
+        for h in [
+            vec![],
+            vec![s],
+            vec![s, the],
+            vec![the, cat],
+            vec![cat, cat],
+        ] {
             let total: f64 = vocab
                 .iter()
                 .map(|&w| 10f64.powf(f64::from(lm.log10_prob(&h, w))))

@@ -77,12 +77,13 @@ impl WordLm {
         for g in ngrams {
             let n = g.words.len();
             if n == 0 || n > MAX_ORDER {
-                return Err(bad(format!(
-                    "{n}-gram: orders 1–{MAX_ORDER} are supported"
-                )));
+                return Err(bad(format!("{n}-gram: orders 1–{MAX_ORDER} are supported")));
             }
             if !g.log10_prob.is_finite() || g.log10_backoff.is_some_and(|b| !b.is_finite()) {
-                return Err(bad(format!("{}: a number is not finite", g.words.join(" "))));
+                return Err(bad(format!(
+                    "{}: a number is not finite",
+                    g.words.join(" ")
+                )));
             }
             if by_order.len() < n {
                 by_order.resize_with(n, Vec::new);
@@ -286,7 +287,10 @@ impl WordLm {
                 let (n, count) = rest
                     .split_once('=')
                     .ok_or_else(|| at(format!("expected `ngram N=COUNT`, got `{line}`")))?;
-                let n: usize = n.trim().parse().map_err(|_| at(format!("bad order `{n}`")))?;
+                let n: usize = n
+                    .trim()
+                    .parse()
+                    .map_err(|_| at(format!("bad order `{n}`")))?;
                 let count: usize = count
                     .trim()
                     .parse()
@@ -428,9 +432,9 @@ impl WordLm {
             };
             for _ in 0..count {
                 let key = r.u128().ok_or_else(|| bad("truncated table"))?;
-                let in_range = (0..n).all(|p| {
-                    (key >> (p as u32 * ID_BITS)) as usize & (MAX_WORDS - 1) < n_words
-                }) && key >> (n as u32 * ID_BITS) == 0;
+                let in_range = (0..n)
+                    .all(|p| (key >> (p as u32 * ID_BITS)) as usize & (MAX_WORDS - 1) < n_words)
+                    && key >> (n as u32 * ID_BITS) == 0;
                 if !in_range {
                     return Err(bad("n-gram key out of range"));
                 }
@@ -443,7 +447,8 @@ impl WordLm {
                 t.prob.push(r.f32().ok_or_else(|| bad("truncated table"))?);
             }
             for _ in 0..count {
-                t.backoff.push(r.f32().ok_or_else(|| bad("truncated table"))?);
+                t.backoff
+                    .push(r.f32().ok_or_else(|| bad("truncated table"))?);
             }
             if t.prob.iter().chain(&t.backoff).any(|v| !v.is_finite()) {
                 return Err(bad("a number is not finite"));
@@ -571,7 +576,10 @@ ngram 2=3
         assert!(close(lm.log10_prob(&[a, a, a], id("b")), -0.4));
         // An unknown word, no <unk>: the floor.
         assert!(close(lm.log10_prob(&[a], None), UNSEEN_LOG10));
-        assert!(close(lm.ln_prob(&s, Some(a)), -0.2 * std::f32::consts::LN_10));
+        assert!(close(
+            lm.ln_prob(&s, Some(a)),
+            -0.2 * std::f32::consts::LN_10
+        ));
     }
 
     #[test]
@@ -615,9 +623,15 @@ ngram 2=3
         let cases = [
             ("", "no \\data\\"),
             ("\\data\\\nngram 1=1\n\\1-grams:\n-1 a\n", "no \\end\\"),
-            ("\\data\\\nngram 1=2\n\\1-grams:\n-1 a\n\\end\\\n", "declares"),
+            (
+                "\\data\\\nngram 1=2\n\\1-grams:\n-1 a\n\\end\\\n",
+                "declares",
+            ),
             ("\\data\\\nngram 1=1\n\\1-grams:\nx a\n\\end\\\n", "line 4"),
-            ("\\data\\\nngram 1=1\n\\1-grams:\n-1 a b c d\n\\end\\\n", "fields"),
+            (
+                "\\data\\\nngram 1=1\n\\1-grams:\n-1 a b c d\n\\end\\\n",
+                "fields",
+            ),
             (
                 "\\data\\\nngram 1=1\nngram 2=1\n\\1-grams:\n-1 a\n\\2-grams:\n-1 a z\n\\end\\\n",
                 "no unigram",

@@ -1,5 +1,7 @@
 //! `hark eval`: a robustness report of one model on one test manifest.
 
+mod conditions;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -7,8 +9,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use hark::audio::wav;
 use hark::backend::DeviceSpec;
-use hark::eval::report::{self, Condition, Report, TestUtterance};
-use hark::model::attack::AttackConfig;
+use hark::eval::report::{self, Report, TestUtterance};
 use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Args, Debug)]
@@ -64,59 +65,6 @@ pub struct EvalArgs {
     quiet: bool,
 }
 
-fn parse_list<T: std::str::FromStr>(list: &str, what: &str) -> Result<Vec<T>> {
-    list.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.parse::<T>()
-                .ok()
-                .with_context(|| format!("bad {what} '{s}'"))
-        })
-        .collect()
-}
-
-fn conditions(args: &EvalArgs, noises: usize) -> Result<Vec<Condition>> {
-    let mut clean = false;
-    let mut snrs = Vec::new();
-    for s in args.snr.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        match s {
-            "clean" => clean = true,
-            v => {
-                let db: f32 = v.parse().ok().with_context(|| format!("bad SNR '{v}'"))?;
-                if !db.is_finite() {
-                    bail!("bad SNR '{v}'");
-                }
-                snrs.push(db);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    if clean {
-        out.push(Condition::Clean);
-    }
-    for noise in 0..noises {
-        out.extend(
-            snrs.iter()
-                .map(|&snr_db| Condition::Noisy { noise, snr_db }),
-        );
-    }
-    for eps in parse_list::<f32>(&args.attack_eps, "attack epsilon")? {
-        if !(eps.is_finite() && eps > 0.0) {
-            bail!("attack epsilon must be positive, not {eps}");
-        }
-        out.push(Condition::Attack(if args.attack_steps == 0 {
-            AttackConfig::fgsm(eps)
-        } else {
-            AttackConfig::pgd(eps, args.attack_steps)
-        }));
-    }
-    if out.is_empty() {
-        bail!("nothing to evaluate: give --snr and/or --attack-eps");
-    }
-    Ok(out)
-}
-
 pub fn eval(args: EvalArgs, device: DeviceSpec) -> Result<ExitCode> {
     let bank = hark::noise::NoiseBank::open(&args.noise_bank).ok();
     let noises: Vec<hark::noise::Noise> = args
@@ -126,7 +74,7 @@ pub fn eval(args: EvalArgs, device: DeviceSpec) -> Result<ExitCode> {
         .filter(|n| !n.is_empty())
         .map(|n| hark::noise::resolve(n, bank.as_ref()))
         .collect::<hark::Result<_>>()?;
-    let conditions = conditions(&args, noises.len())?;
+    let conditions = conditions::conditions(&args, noises.len())?;
     let mut rec = super::load_recognizer(args.model.clone(), device, args.beam, &args.lm)?;
     if args.mc_samples > 0 {
         rec = rec.with_mc_dropout(args.mc_samples, args.seed)?;
@@ -237,102 +185,6 @@ pub fn eval(args: EvalArgs, device: DeviceSpec) -> Result<ExitCode> {
             .with_context(|| p.display().to_string())?;
     }
     Ok(if failed > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
-}
-
-#[derive(Args, Debug)]
-pub struct CompareArgs {
-    /// Reports written by `hark eval --json` on the same test set; the first is the baseline
-    /// of the relative change.
-    #[arg(required = true)]
-    reports: Vec<PathBuf>,
-    /// Also draw WER against SNR (mean over the noises), one line per report, as a PNG here.
-    #[arg(long)]
-    plot: Option<PathBuf>,
-    /// Plot CER instead of WER.
-    #[arg(long, requires = "plot")]
-    cer: bool,
-}
-
-/// `hark compare`: reports side by side as a Markdown table (named by file stem).
-pub fn compare(args: CompareArgs) -> Result<ExitCode> {
-    use hark::eval::compare;
-    let reports = args
-        .reports
-        .iter()
-        .map(|p| {
-            let name = p
-                .file_stem()
-                .map_or("?".into(), |s| s.to_string_lossy().into_owned());
-            let name = name.strip_suffix(".eval").unwrap_or(&name).to_string();
-            Ok((name, compare::load(p)?))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    print!("{}", compare::markdown(&reports));
-    if let Some(p) = &args.plot {
-        let metric = if args.cer { "CER" } else { "WER" };
-        hark::plot::line_chart(
-            p,
-            &format!("{metric} against SNR, mean over noises (clean drawn at 30 dB)"),
-            "SNR (dB)",
-            &format!("{metric} (%)"),
-            &compare::mean_error_by_snr(&reports, 30.0, args.cer),
-        )?;
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-#[derive(Args, Debug)]
-pub struct ScoreArgs {
-    /// Reference manifest (JSONL with "audio" and "text").
-    #[arg(long)]
-    reference: PathBuf,
-    /// Hypotheses in the same format, from any recogniser; matched to the reference by audio
-    /// path (relative paths resolve against each file's folder). A reference utterance with no
-    /// hypothesis is scored as an empty one.
-    #[arg(long)]
-    hypotheses: PathBuf,
-}
-
-/// `hark score`: WER and CER of any recogniser's output with hark's text normalisation, as one
-/// JSON line.
-pub fn score(args: ScoreArgs) -> Result<ExitCode> {
-    use hark::eval::{ErrorCounts, char_errors, word_errors};
-    use std::collections::HashMap;
-    let reference = hark::data::Manifest::load(&args.reference)?;
-    let hyps = hark::data::Manifest::load(&args.hypotheses)?;
-    for e in reference.errors.iter().chain(&hyps.errors) {
-        eprintln!("error: {e}");
-    }
-    let key = |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-    let by_audio: HashMap<PathBuf, &str> = hyps
-        .entries
-        .iter()
-        .map(|e| (key(&e.audio), e.text.as_str()))
-        .collect();
-    let (mut words, mut chars, mut missing) = (ErrorCounts::default(), ErrorCounts::default(), 0);
-    for e in &reference.entries {
-        let hyp = by_audio.get(&key(&e.audio)).copied().unwrap_or_else(|| {
-            missing += 1;
-            ""
-        });
-        words += word_errors(&e.text, hyp);
-        chars += char_errors(&e.text, hyp);
-    }
-    let line = serde_json::json!({
-        "utterances": reference.entries.len(),
-        "missing_hypotheses": missing,
-        "wer": words.rate(),
-        "cer": chars.rate(),
-        "words": words,
-        "chars": chars,
-    });
-    println!("{line}");
-    let bad = reference.errors.len() + hyps.errors.len() + missing;
-    Ok(if bad > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

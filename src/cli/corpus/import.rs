@@ -1,0 +1,113 @@
+//! `hark corpus import`: a corpus on disk (or the voice-acted games) to a manifest.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Args;
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum LayoutArg {
+    Librispeech,
+    CommonVoice,
+    Kaldi,
+    Folder,
+    /// The voice-acted games in Debian (beneath-a-steel-sky, flight-of-the-amazon-queen).
+    Games,
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    #[arg(long, value_enum)]
+    format: LayoutArg,
+    /// The corpus directory (Common Voice: the directory with validated.tsv, or a .tsv file).
+    source: PathBuf,
+    /// Manifest to write (JSONL).
+    #[arg(long)]
+    out: PathBuf,
+    /// Also write the validation report as JSON.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// `--format games`: the clips' transcripts (data/games/labels.jsonl, made by
+    /// scripts/label_games.py). Without it the clips are only extracted.
+    #[arg(long)]
+    labels: Option<PathBuf>,
+}
+
+pub fn import(a: ImportArgs) -> Result<ExitCode> {
+    use hark::corpus::import::Layout;
+    if let LayoutArg::Games = a.format {
+        return import_games(a);
+    }
+    let layout = match a.format {
+        LayoutArg::Games => unreachable!("handled above"),
+        LayoutArg::Librispeech => Layout::LibriSpeech,
+        LayoutArg::CommonVoice => Layout::CommonVoice,
+        LayoutArg::Kaldi => Layout::Kaldi,
+        LayoutArg::Folder => Layout::Folder,
+    };
+    let report = hark::corpus::import::import(layout, &a.source, &a.out)?;
+    print_skips(&report.problems);
+    print_summary(&a.out.display().to_string(), &report);
+    finish(a.report.as_deref(), &report, report.problems.is_empty())
+}
+
+fn import_games(a: ImportArgs) -> Result<ExitCode> {
+    let report = hark::corpus::games::import(&a.source, &a.out, a.labels.as_deref())?;
+    print_skips(&report.extract_failures);
+    for (game, (clips, hours)) in &report.extracted {
+        println!("{game}: {clips} clips extracted, {hours:.2} h");
+    }
+    if report.unlabelled > 0 {
+        println!("{} clips without a label", report.unlabelled);
+    }
+    for (split, r) in &report.splits {
+        print_summary(split, r);
+        if let Some(speakers) = report.speakers.get(split) {
+            println!("  speakers: {}", speakers.join(", "));
+        }
+    }
+    for (why, n) in &report.held_out {
+        println!("held out: {n} ({why})");
+    }
+    finish(
+        a.report.as_deref(),
+        &report,
+        report.extract_failures.is_empty(),
+    )
+}
+
+/// One line of utterances, hours and skips, then the skips by kind.
+fn print_summary(name: &str, report: &hark::corpus::import::ImportReport) {
+    println!(
+        "{name}: {} utterances, {:.2} h; {} skipped",
+        report.accepted,
+        report.hours,
+        report.problems.len()
+    );
+    for (kind, n) in report.counts() {
+        println!("  {kind:?}: {n}");
+    }
+}
+
+fn print_skips(problems: &[hark::corpus::import::Problem]) {
+    for p in problems {
+        eprintln!("skipped {} ({:?}): {}", p.entry, p.kind, p.detail);
+    }
+}
+
+/// Write the report as JSON when asked; exit 0 when nothing was skipped, else 1.
+fn finish(
+    path: Option<&std::path::Path>,
+    report: &impl serde::Serialize,
+    clean: bool,
+) -> Result<ExitCode> {
+    if let Some(path) = path {
+        std::fs::write(path, serde_json::to_string_pretty(report)?)?;
+    }
+    Ok(if clean {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -1,0 +1,108 @@
+//! `hark corpus synth`: a multi-speaker corpus from several speech synthesisers.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Args;
+use hark::corpus::synth::{SynthConfig, run};
+use hark::corpus::voices::PiperVoice;
+
+#[derive(Args, Debug)]
+pub struct SynthArgs {
+    /// Output directory (WAVs, {train,dev,test}.jsonl, digits_*.jsonl, summary.json).
+    #[arg(long)]
+    out: PathBuf,
+    /// Comma-separated text files, one sentence per line (normalised on reading).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "data/sentences.txt,data/wordnet_examples.txt"
+    )]
+    sentences: Vec<PathBuf>,
+    /// Hours of training audio to aim for (about 2.56 s per utterance); overrides --train.
+    #[arg(long)]
+    hours: Option<f64>,
+    /// Training utterances.
+    #[arg(long, default_value_t = 4000)]
+    train: usize,
+    #[arg(long, default_value_t = 400)]
+    dev: usize,
+    #[arg(long, default_value_t = 400)]
+    test: usize,
+    /// Connected-digit utterances for train (dev and test get a tenth each); 0 for none.
+    #[arg(long, default_value_t = 1000)]
+    digits: usize,
+    /// Share of utterances that are generated numbers, dates, times and commands.
+    #[arg(long, default_value_t = 0.15)]
+    prompt_share: f64,
+    #[arg(long, default_value_t = 3)]
+    min_words: usize,
+    #[arg(long, default_value_t = 14)]
+    max_words: usize,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Parallel synthesis jobs (default: all cores).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// A piper voice (.onnx) to add to the training voices; needs --piper-python.
+    #[arg(long, requires = "piper_python")]
+    piper_model: Option<PathBuf>,
+    /// Python with `piper-tts` installed.
+    #[arg(long, requires = "piper_model")]
+    piper_python: Option<PathBuf>,
+}
+
+/// Mean utterance length of the main sets, used to turn --hours into a count.
+const MEAN_UTTERANCE_S: f64 = 2.56;
+
+pub fn synth(a: SynthArgs) -> Result<ExitCode> {
+    let train = a.hours.map_or(a.train, |h| {
+        (h * 3600.0 / MEAN_UTTERANCE_S).round() as usize
+    });
+    let jobs = a
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let cfg = SynthConfig {
+        sentences: a.sentences,
+        out: a.out,
+        counts: [train, a.dev, a.test],
+        digit_counts: [a.digits, a.digits / 10, a.digits / 10],
+        prompt_share: a.prompt_share,
+        min_words: a.min_words,
+        max_words: a.max_words,
+        seed: a.seed,
+        jobs,
+        piper: a
+            .piper_model
+            .zip(a.piper_python)
+            .map(|(model, python)| PiperVoice { python, model }),
+    };
+    let printer = crate::cli::progress::SynthPrinter::default();
+    let s = run(&cfg, &|event| printer.event(event));
+    printer.finish();
+    let s = s?;
+    println!(
+        "{:<14} {:>6} {:>8} {:>9} {:>7}",
+        "set", "hours", "utts", "speakers", "failed"
+    );
+    for (name, set) in &s.sets {
+        println!(
+            "{name:<14} {:>6.2} {:>8} {:>9} {:>7}",
+            set.hours, set.utterances, set.speakers, set.failed
+        );
+    }
+    println!(
+        "texts: {} distinct sentences, {} generated prompts",
+        s.sentences, s.prompts
+    );
+    println!(
+        "synthesised {} (reused {}) in {:.0} s: {:.1} h of audio per hour with {} jobs",
+        s.synthesised, s.reused, s.seconds, s.speed, jobs
+    );
+    Ok(if s.failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

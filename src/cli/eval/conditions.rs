@@ -1,0 +1,61 @@
+//! The conditions of `hark eval`: clean, each noise at each SNR, and attacks.
+
+use anyhow::{Context, Result, bail};
+use hark::eval::report::Condition;
+use hark::model::attack::AttackConfig;
+
+use super::EvalArgs;
+
+fn parse_list<T: std::str::FromStr>(list: &str, what: &str) -> Result<Vec<T>> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<T>()
+                .ok()
+                .with_context(|| format!("bad {what} '{s}'"))
+        })
+        .collect()
+}
+
+/// The conditions the flags ask for, in report order.
+pub(super) fn conditions(args: &EvalArgs, noises: usize) -> Result<Vec<Condition>> {
+    let mut clean = false;
+    let mut snrs = Vec::new();
+    for s in args.snr.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        match s {
+            "clean" => clean = true,
+            v => {
+                let db: f32 = v.parse().ok().with_context(|| format!("bad SNR '{v}'"))?;
+                if !db.is_finite() {
+                    bail!("bad SNR '{v}'");
+                }
+                snrs.push(db);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if clean {
+        out.push(Condition::Clean);
+    }
+    for noise in 0..noises {
+        out.extend(
+            snrs.iter()
+                .map(|&snr_db| Condition::Noisy { noise, snr_db }),
+        );
+    }
+    for eps in parse_list::<f32>(&args.attack_eps, "attack epsilon")? {
+        if !(eps.is_finite() && eps > 0.0) {
+            bail!("attack epsilon must be positive, not {eps}");
+        }
+        out.push(Condition::Attack(if args.attack_steps == 0 {
+            AttackConfig::fgsm(eps)
+        } else {
+            AttackConfig::pgd(eps, args.attack_steps)
+        }));
+    }
+    if out.is_empty() {
+        bail!("nothing to evaluate: give --snr and/or --attack-eps");
+    }
+    Ok(out)
+}

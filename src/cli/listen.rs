@@ -1,0 +1,122 @@
+//! `hark listen`: live transcription from a microphone, or a WAV file fed like one.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Args, ValueEnum};
+use hark::backend::DeviceSpec;
+use hark::live::{EndpointConfig, Event, SessionConfig, Source, Update};
+
+use super::{interrupt, lm};
+
+#[derive(Args, Debug)]
+pub struct ListenArgs {
+    /// Model directory (default: the built-in model).
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Input device id from `hark devices` (default: the system's default input).
+    #[arg(long)]
+    input_device: Option<String>,
+    /// Read this WAV file instead of a device, through the same pipeline.
+    #[arg(long, conflicts_with = "input_device")]
+    input: Option<PathBuf>,
+    /// With --input: deliver the file at real-time pace instead of as fast as possible.
+    #[arg(long, requires = "input")]
+    realtime: bool,
+    /// Stop after this many seconds of audio.
+    #[arg(long)]
+    duration: Option<f64>,
+    /// text: one line per finished utterance; json: partial and final events as JSON lines.
+    #[arg(long, value_enum, default_value = "text")]
+    format: ListenFormat,
+    #[arg(long, default_value_t = 4)]
+    beam: usize,
+    #[command(flatten)]
+    lm: lm::LmFlags,
+    /// Seconds between partial hypotheses.
+    #[arg(long, default_value_t = 0.25)]
+    partial_interval: f64,
+    /// Seconds of energy silence (with no new word) that end an utterance.
+    #[arg(long, default_value_t = 0.2)]
+    vad_silence: f64,
+    /// dB above the adaptive noise floor at which a 10 ms frame counts as speech.
+    #[arg(long, default_value_t = 12.0)]
+    vad_threshold: f64,
+    /// Seconds without a new word that end an utterance whatever the energy (loud noise).
+    #[arg(long, default_value_t = 0.8)]
+    max_trailing_silence: f64,
+    /// Longest utterance in seconds; longer speech is cut at a word boundary.
+    #[arg(long, default_value_t = 15.0)]
+    max_utterance: f64,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ListenFormat {
+    Text,
+    Json,
+}
+
+pub fn listen(args: ListenArgs, device: DeviceSpec) -> Result<ExitCode> {
+    let rec = super::load_recognizer(args.model, device, args.beam, &args.lm)?;
+    let cfg = SessionConfig {
+        endpoint: EndpointConfig {
+            partial_interval_s: args.partial_interval,
+            vad_silence_s: args.vad_silence,
+            max_trailing_silence_s: args.max_trailing_silence,
+            max_utterance_s: args.max_utterance,
+            vad: hark::live::vad::VadConfig {
+                threshold_db: args.vad_threshold,
+                ..Default::default()
+            },
+        },
+        max_seconds: args.duration,
+    };
+    let source = match args.input {
+        Some(path) => Source::File {
+            path,
+            realtime: args.realtime,
+        },
+        None => Source::Device(args.input_device),
+    };
+    let stop = interrupt::flag()?;
+    let summary = hark::live::run(&rec, &source, &cfg, &stop, |update| match update {
+        Update::Listening {
+            device,
+            sample_rate,
+        } => {
+            eprintln!("listening on {device} ({sample_rate} Hz); Ctrl-C to stop");
+            Ok(())
+        }
+        Update::Event(e) => print_event(&e, args.format),
+    })?;
+    if summary.dropped_blocks > 0 {
+        eprintln!(
+            "warning: {} audio chunks dropped because recognition fell behind",
+            summary.dropped_blocks
+        );
+    }
+    if let Some(device) = summary.lost_device {
+        eprintln!("error: input device {device} stopped delivering audio");
+        return Ok(ExitCode::from(2));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_event(e: &Event, format: ListenFormat) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match (format, e) {
+        (ListenFormat::Json, e) => writeln!(out, "{}", serde_json::to_string(e)?)?,
+        (
+            ListenFormat::Text,
+            Event::Final {
+                text, start, end, ..
+            },
+        ) => writeln!(out, "[{start:7.2} - {end:7.2}] {text}")?,
+        (ListenFormat::Text, Event::Partial { .. }) => {}
+    }
+    out.flush()?;
+    Ok(())
+}

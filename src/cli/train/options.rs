@@ -1,0 +1,149 @@
+//! `hark train`'s flags turned into a [`TrainingConfig`] and [`TrainOptions`].
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use hark::backend::DeviceSpec;
+use hark::model::CellKind;
+use hark::model_dir::ModelSource;
+use hark::train::{TrainOptions, TrainingConfig};
+
+use super::{AttackArg, CellArg, TrainArgs};
+
+/// The training config (a file or the English defaults, overridden by the flags) and the
+/// run's options. Errors come in the order the flags are checked: the config file, the SNR
+/// range, the starting model, the devices, the extra manifests.
+pub(super) fn build(args: TrainArgs, device: DeviceSpec) -> Result<(TrainingConfig, TrainOptions)> {
+    let mut cfg = match &args.config {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| p.display().to_string())?;
+            serde_json::from_str::<TrainingConfig>(&text)
+                .with_context(|| format!("{}: not a training config", p.display()))?
+        }
+        None => TrainingConfig::english(),
+    };
+    macro_rules! set {
+        ($field:expr, $value:expr) => {
+            if let Some(v) = $value {
+                $field = v;
+            }
+        };
+    }
+    set!(cfg.epochs, args.epochs);
+    set!(cfg.batch_size, args.batch_size);
+    set!(cfg.learning_rate, args.lr);
+    set!(cfg.warmup_steps, args.warmup_steps);
+    set!(cfg.model.hidden, args.hidden);
+    set!(cfg.model.layers, args.layers);
+    set!(cfg.model.stack, args.stack);
+    set!(cfg.model.dropout, args.dropout);
+    set!(cfg.seed, args.seed);
+    set!(cfg.max_steps, args.max_steps);
+    set!(cfg.noise_prob, args.noise_prob);
+    set!(cfg.speed_prob, args.speed_prob);
+    let default_bank = hark::noise::default_bank_dir();
+    let bank = match (&args.noise_bank, args.no_noise_bank) {
+        (Some(b), _) => Some(b.clone()),
+        (None, false) if args.config.is_none() && default_bank.join("bank.json").is_file() => {
+            Some(default_bank)
+        }
+        _ => None,
+    };
+    if let Some(bank) = bank {
+        cfg.noise_bank = Some(bank.display().to_string());
+    } else if args.no_noise_bank {
+        cfg.noise_bank = None;
+    }
+    if let Some(range) = &args.snr_range {
+        let (lo, hi) = range
+            .split_once(',')
+            .and_then(|(a, b)| Some((a.trim().parse().ok()?, b.trim().parse().ok()?)))
+            .with_context(|| format!("--snr-range '{range}': expected LOW,HIGH in dB"))?;
+        (cfg.snr_min_db, cfg.snr_max_db) = (lo, hi);
+    }
+    cfg.snr_curriculum |= args.snr_curriculum;
+    set!(cfg.reverb_prob, args.reverb_prob);
+    set!(cfg.channel_prob, args.channel_prob);
+    set!(cfg.spec_augment_prob, args.spec_augment_prob);
+    set!(cfg.adversarial_ratio, args.adv_ratio);
+    set!(cfg.weight_noise, args.weight_noise);
+    set!(cfg.checkpoint_every, args.checkpoint_every);
+    set!(cfg.weight_decay, args.weight_decay);
+    cfg.dro |= args.dro;
+    if let Some(attack) = args.adversarial {
+        cfg.adversarial = Some(match attack {
+            AttackArg::Fgsm => hark::model::attack::AttackConfig::fgsm(args.adv_epsilon),
+            AttackArg::Pgd => {
+                hark::model::attack::AttackConfig::pgd(args.adv_epsilon, args.adv_steps)
+            }
+        });
+    }
+    if let Some(cell) = args.cell {
+        cfg.model.cell = match cell {
+            CellArg::Lstm => CellKind::Lstm,
+            CellArg::Gru => CellKind::Gru,
+        };
+    }
+    if args.unidirectional {
+        // A streaming model cannot normalise over the whole utterance: global statistics
+        // measured on the training data replace per-utterance CMVN.
+        cfg.model.bidirectional = false;
+        cfg.features.cmvn = false;
+    }
+    let init_from = match args.init_from.as_deref() {
+        None => None,
+        Some("builtin") => Some(ModelSource::Embedded),
+        Some(dir) => Some(ModelSource::Dir(PathBuf::from(dir))),
+    };
+    if let Some(source) = &init_from {
+        let (start, _) = source.read()?;
+        let dropout = cfg.model.dropout;
+        cfg.model = start.model;
+        cfg.model.dropout = dropout;
+        cfg.features = start.features;
+    }
+    let (device, parallel_devices) = match &args.devices {
+        None => (device, Vec::new()),
+        Some(list) => {
+            let mut specs = list
+                .split(',')
+                .map(|d| d.trim().parse::<DeviceSpec>())
+                .collect::<hark::Result<Vec<_>>>()?;
+            if specs.len() < 2 {
+                bail!("--devices needs at least two devices, not '{list}'");
+            }
+            let first = specs.remove(0);
+            (first, specs)
+        }
+    };
+    let opts = TrainOptions {
+        train_manifest: args.train,
+        more_train: args
+            .also_train
+            .iter()
+            .map(|spec| parse_share(spec))
+            .collect::<Result<_>>()?,
+        dev_manifest: args.dev,
+        more_dev: args.also_dev,
+        out_dir: args.out.clone(),
+        device,
+        parallel_devices,
+        resume: args.resume,
+        init_from,
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+    };
+    Ok((cfg, opts))
+}
+
+/// `FILE` or `FILE:N` (N ≥ 1 repeats per epoch).
+fn parse_share(spec: &str) -> Result<(PathBuf, usize)> {
+    if let Some((path, n)) = spec.rsplit_once(':')
+        && let Ok(n) = n.parse::<usize>()
+    {
+        if n == 0 {
+            bail!("--also-train '{spec}': the repeat count must be at least 1");
+        }
+        return Ok((PathBuf::from(path), n));
+    }
+    Ok((PathBuf::from(spec), 1))
+}
