@@ -4,11 +4,11 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use super::output::{features_csv, features_npy};
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use hark::audio::wav;
 use hark::model_dir::ModelSource;
-use super::output::{features_csv, features_npy};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum FeatureFormat {

@@ -5,11 +5,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use super::output::{Outcome, TranscriptFormat, write_transcript};
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 use hark::backend::DeviceSpec;
 use hark::longform::{ChunkConfig, transcribe_file};
-use super::output::{Outcome, TranscriptFormat, write_transcript};
 
 use super::{interrupt, lm};
 

@@ -90,11 +90,13 @@ pub(crate) struct Candidate {
     pub label: Option<String>,
 }
 
-/// Model frame rate after stacking (100 frames/s, stack 3): what CTC has to work with.
-const MODEL_FRAMES_PER_S: f64 = 100.0 / 3.0;
+/// Feature frames per second, before the model stacks them.
+const FEATURE_FRAMES_PER_S: f64 = 100.0;
 
-/// Import `src` (a directory, or for Common Voice a TSV file) and write `out` (JSONL).
-pub fn import(layout: Layout, src: &Path, out: &Path) -> Result<ImportReport> {
+/// Import `src` (a directory, or for Common Voice a TSV file) and write `out` (JSONL). `stack`
+/// is the frame stack of the model that will train on it (the built-in model's, say): a clip
+/// shorter than its transcript needs at that frame rate is refused.
+pub fn import(layout: Layout, src: &Path, out: &Path, stack: usize) -> Result<ImportReport> {
     let mut report = ImportReport::default();
     let candidates = match layout {
         Layout::LibriSpeech => librispeech(src, &mut report)?,
@@ -102,7 +104,7 @@ pub fn import(layout: Layout, src: &Path, out: &Path) -> Result<ImportReport> {
         Layout::Kaldi => kaldi(src, &mut report)?,
         Layout::Folder => folder(src)?,
     };
-    let entries = validate(candidates, &mut report);
+    let entries = validate(candidates, &mut report, stack);
     write_manifest(out, &entries)?;
     Ok(report)
 }
@@ -112,7 +114,9 @@ pub fn import(layout: Layout, src: &Path, out: &Path) -> Result<ImportReport> {
 pub(crate) fn validate(
     candidates: Vec<Candidate>,
     report: &mut ImportReport,
+    stack: usize,
 ) -> Vec<ManifestEntry> {
+    let model_frames_per_s = FEATURE_FRAMES_PER_S / stack.max(1) as f64;
     let vocab = Vocab::english();
     let mut entries = Vec::new();
     for c in candidates {
@@ -172,7 +176,7 @@ pub(crate) fn validate(
             continue;
         }
         let needed = crate::ctc::min_frames(&vocab.encode(&text));
-        let frames = (duration * MODEL_FRAMES_PER_S).floor() as usize;
+        let frames = (duration * model_frames_per_s).floor() as usize;
         if frames < needed {
             problem(
                 ProblemKind::TooShortForTranscript,

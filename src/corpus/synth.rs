@@ -33,6 +33,7 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone)]
 pub struct SynthConfig {
     /// Text files, one sentence per line (normalised on reading, duplicates dropped).
+    /// Sentence files, one sentence per line; empty: [`BUILT_IN_TEXTS`].
     pub sentences: Vec<PathBuf>,
     pub out: PathBuf,
     /// Utterances per split (train, dev, test).
@@ -123,11 +124,34 @@ pub struct Summary {
     pub prompts: usize,
 }
 
+/// The texts built into hark (`data/sentences.txt` and `data/wordnet_examples.txt`), used when
+/// no sentence files are given.
+pub const BUILT_IN_TEXTS: [(&str, &str); 2] = [
+    (
+        "data/sentences.txt",
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/sentences.txt")),
+    ),
+    (
+        "data/wordnet_examples.txt",
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/data/wordnet_examples.txt"
+        )),
+    ),
+];
+
 fn load_sentences(paths: &[PathBuf], min_words: usize, max_words: usize) -> Result<Vec<String>> {
-    let mut seen = BTreeSet::new();
-    let mut out = Vec::new();
+    let mut texts: Vec<std::borrow::Cow<'static, str>> = Vec::new();
     for path in paths {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        texts.push(text.into());
+    }
+    if paths.is_empty() {
+        texts.extend(BUILT_IN_TEXTS.iter().map(|(_, text)| (*text).into()));
+    }
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for text in &texts {
         for line in text.lines() {
             let s = crate::text::normalize(line);
             let n = s.split(' ').filter(|w| !w.is_empty()).count();

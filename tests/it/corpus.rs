@@ -67,7 +67,7 @@ fn librispeech_tree_with_broken_entries() {
     )
     .unwrap();
     let out = dir.path().join("m.jsonl");
-    let report = import(Layout::LibriSpeech, dir.path(), &out).unwrap();
+    let report = import(Layout::LibriSpeech, dir.path(), &out, 3).unwrap();
     assert_eq!(report.accepted, 2, "{:#?}", report.problems);
     let k = kinds(&report);
     let trans = ch.join("19-198.trans.txt").display().to_string();
@@ -110,7 +110,7 @@ fn common_voice_tsv_with_broken_rows() {
     )
     .unwrap();
     let out = dir.path().join("cv.jsonl");
-    let report = import(Layout::CommonVoice, dir.path(), &out).unwrap();
+    let report = import(Layout::CommonVoice, dir.path(), &out, 3).unwrap();
     assert_eq!(report.accepted, 1, "{:#?}", report.problems);
     let tsv = dir.path().join("validated.tsv").display().to_string();
     assert_eq!(
@@ -140,7 +140,7 @@ fn kaldi_dir_rejects_commands_and_reports_missing_text() {
     std::fs::write(dir.path().join("text"), "u1 hello there\nu2 piped\n").unwrap();
     std::fs::write(dir.path().join("utt2spk"), "u1 alice\nu3 bob\n").unwrap();
     let out = dir.path().join("k.jsonl");
-    let report = import(Layout::Kaldi, dir.path(), &out).unwrap();
+    let report = import(Layout::Kaldi, dir.path(), &out, 3).unwrap();
     assert_eq!(report.accepted, 1);
     let scp = dir.path().join("wav.scp").display().to_string();
     assert_eq!(

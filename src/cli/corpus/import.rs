@@ -32,6 +32,19 @@ pub struct ImportArgs {
     /// scripts/label_games.py). Without it the clips are only extracted.
     #[arg(long)]
     labels: Option<PathBuf>,
+    /// Frames the model that will train on the corpus stacks per step: a clip too short for
+    /// its transcript at that frame rate is refused (default: the built-in model's).
+    #[arg(long)]
+    stack: Option<usize>,
+}
+
+/// `--stack`, or the built-in model's frame stack (3 for a binary without one).
+fn stack(a: &ImportArgs) -> usize {
+    a.stack.unwrap_or_else(|| {
+        hark::model_dir::ModelSource::Embedded
+            .read()
+            .map_or(3, |(config, _)| config.model.stack)
+    })
 }
 
 pub fn import(a: ImportArgs) -> Result<ExitCode> {
@@ -46,14 +59,14 @@ pub fn import(a: ImportArgs) -> Result<ExitCode> {
         LayoutArg::Kaldi => Layout::Kaldi,
         LayoutArg::Folder => Layout::Folder,
     };
-    let report = hark::corpus::import::import(layout, &a.source, &a.out)?;
+    let report = hark::corpus::import::import(layout, &a.source, &a.out, stack(&a))?;
     print_skips(&report.problems);
     print_summary(&a.out.display().to_string(), &report);
     finish(a.report.as_deref(), &report, report.problems.is_empty())
 }
 
 fn import_games(a: ImportArgs) -> Result<ExitCode> {
-    let report = hark::corpus::games::import(&a.source, &a.out, a.labels.as_deref())?;
+    let report = hark::corpus::games::import(&a.source, &a.out, a.labels.as_deref(), stack(&a))?;
     print_skips(&report.extract_failures);
     for (game, (clips, hours)) in &report.extracted {
         println!("{game}: {clips} clips extracted, {hours:.2} h");

@@ -13,12 +13,9 @@ pub struct SynthArgs {
     /// Output directory (WAVs, {train,dev,test}.jsonl, digits_*.jsonl, summary.json).
     #[arg(long)]
     out: PathBuf,
-    /// Comma-separated text files, one sentence per line (normalised on reading).
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "data/sentences.txt,data/wordnet_examples.txt"
-    )]
+    /// Comma-separated text files, one sentence per line (normalised on reading). Default:
+    /// the texts built into hark (data/sentences.txt and data/wordnet_examples.txt).
+    #[arg(long, value_delimiter = ',')]
     sentences: Vec<PathBuf>,
     /// Hours of training audio to aim for (about 2.56 s per utterance); overrides --train.
     #[arg(long)]
@@ -30,8 +27,8 @@ pub struct SynthArgs {
     dev: usize,
     #[arg(long, default_value_t = 400)]
     test: usize,
-    /// Connected-digit utterances for train (dev and test get a tenth each); 0 for none.
-    #[arg(long, default_value_t = 1000)]
+    /// Connected-digit utterances for train (dev and test get a tenth each); none unless asked.
+    #[arg(long, default_value_t = 0)]
     digits: usize,
     /// Share of utterances that are generated numbers, dates, times and commands.
     #[arg(long, default_value_t = 0.15)]

@@ -332,7 +332,7 @@ fn attribute(
 
 /// Import the games under `root` into `out` (all labelled clips) and, beside it,
 /// `real-train.jsonl`, `real-dev.jsonl` and `real-test.jsonl`.
-pub fn import(root: &Path, out: &Path, labels: Option<&Path>) -> Result<GamesReport> {
+pub fn import(root: &Path, out: &Path, labels: Option<&Path>, stack: usize) -> Result<GamesReport> {
     let mut report = GamesReport::default();
     let out_dir = out.parent().unwrap_or(Path::new(".")).to_path_buf();
     let clips = extract(root, &out_dir, &mut report)?;
@@ -386,7 +386,7 @@ pub fn import(root: &Path, out: &Path, labels: Option<&Path>) -> Result<GamesRep
     }
     for (split, candidates) in by_split {
         let mut split_report = ImportReport::default();
-        let entries = validate(candidates, &mut split_report);
+        let entries = validate(candidates, &mut split_report, stack);
         let mut speakers: Vec<String> = entries.iter().filter_map(|e| e.speaker.clone()).collect();
         speakers.sort();
         speakers.dedup();
@@ -405,7 +405,7 @@ pub fn import(root: &Path, out: &Path, labels: Option<&Path>) -> Result<GamesRep
         report.splits.insert(split.name().into(), split_report);
     }
     let mut all_report = ImportReport::default();
-    let entries: Vec<ManifestEntry> = validate(all, &mut all_report);
+    let entries: Vec<ManifestEntry> = validate(all, &mut all_report, stack);
     write_manifest(out, &entries)?;
     report.splits.insert("all".into(), all_report);
     Ok(report)
