@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use super::{Decoder, Hypothesis, LogProbs};
 use crate::lm::LmScorer;
+use crate::lm::guide::Guides;
 use crate::text::BLANK;
 
 /// Prefix beam search over CTC outputs.
@@ -12,12 +13,15 @@ use crate::text::BLANK;
 /// At each frame only the tokens that make up `prune_mass` of the probability (at most
 /// `beam` of them, always including blank) are expanded. With a language model, prefixes are
 /// ranked by their CTC log-probability plus `weight` × the LM log-probability of their
-/// characters (and of the sentence end, at the last frame) plus `bonus` per character.
+/// characters (and of the sentence end, at the last frame) plus `bonus` per character. The
+/// [`Guides`] add a word LM's score for each completed word, restrict the output to a grammar,
+/// and favour hotwords.
 #[derive(Debug, Clone)]
 pub struct PrefixBeam {
     pub beam: usize,
     pub prune_mass: f32,
     pub lm: Option<LmScorer>,
+    pub guides: Guides,
 }
 
 impl PrefixBeam {
@@ -26,7 +30,13 @@ impl PrefixBeam {
             beam: beam.max(1),
             prune_mass: 0.999,
             lm: None,
+            guides: Guides::default(),
         }
+    }
+
+    pub fn with_guides(mut self, guides: Guides) -> Self {
+        self.guides = guides;
+        self
     }
 
     pub fn with_lm(mut self, lm: LmScorer) -> Self {
@@ -34,10 +44,23 @@ impl PrefixBeam {
         self
     }
 
-    /// The LM's share of the score for appending `c` to `prefix`.
+    /// The language models' share of the score for appending `c` to `prefix` (`BLANK`: the
+    /// end); minus infinity where the grammar forbids it.
     fn lm_step(&self, prefix: &[u32], c: u32) -> f32 {
-        self.lm.as_ref().map_or(0.0, |s| {
+        let chars = self.lm.as_ref().map_or(0.0, |s| {
             s.weight * s.lm.log_prob(prefix, c) + if c == BLANK { 0.0 } else { s.bonus }
+        });
+        match self.guides.step(prefix, c) {
+            Some(guided) => chars + guided,
+            None => f32::NEG_INFINITY,
+        }
+    }
+
+    /// Whether the grammar (if any) lets `c` follow `prefix`.
+    fn allowed(&self, prefix: &[u32], c: u32) -> bool {
+        self.guides.grammar.as_ref().is_none_or(|g| {
+            let (state, _) = g.walk(prefix);
+            !g.advance(&state, c).0.is_empty()
         })
     }
 }
@@ -166,6 +189,9 @@ impl Decoder for PrefixBeam {
                         continue;
                     }
                     let last = prefix.last().copied();
+                    if !self.allowed(prefix, c) {
+                        continue;
+                    }
                     let mut extended = prefix.clone();
                     extended.push(c);
                     // A repeat needs a blank in between to be a new token.
@@ -212,11 +238,13 @@ impl Decoder for PrefixBeam {
             ranked.truncate(self.beam);
             beams = ranked;
         }
-        if self.lm.is_some() {
-            // The sentence has to end here: add the LM's end-of-sentence score and re-rank.
+        if self.lm.is_some() || !self.guides.is_empty() {
+            // The sentence has to end here: add the LM's end-of-sentence score and re-rank;
+            // prefixes the grammar cannot end with drop out.
             for (prefix, entry) in beams.iter_mut() {
                 entry.lm += self.lm_step(prefix, BLANK);
             }
+            beams.retain(|(_, e)| e.lm > f32::NEG_INFINITY);
             sort_by_rank(&mut beams);
         }
         let (tokens, entry) = beams.into_iter().next().unwrap_or_else(|| {
@@ -334,5 +362,90 @@ mod tests {
         assert_eq!(v.decode(&with_lm.tokens), "cat");
         // The reported score stays the acoustic one.
         assert!(with_lm.score < plain.score);
+    }
+
+    /// One frame per letter of the English vocabulary: `pairs` get their probabilities, every
+    /// other token 0.001, then normalised and logged.
+    fn frames(spec: &[&[(char, f32)]]) -> Vec<f32> {
+        let v = crate::text::Vocab::english();
+        spec.iter()
+            .flat_map(|pairs| {
+                let mut row = vec![0.001f32; v.size()];
+                for &(ch, p) in *pairs {
+                    let i = if ch == '_' {
+                        0
+                    } else {
+                        v.id(ch).unwrap() as usize
+                    };
+                    row[i] = p;
+                }
+                let sum: f32 = row.iter().sum();
+                row.into_iter()
+                    .map(move |p| (p / sum).ln())
+                    .collect::<Vec<f32>>()
+            })
+            .collect()
+    }
+
+    fn decode_with(m: &[f32], guides: Guides) -> String {
+        let v = crate::text::Vocab::english();
+        let frames = m.len() / v.size();
+        let h = PrefixBeam::new(8)
+            .with_guides(guides)
+            .decode(LogProbs::new(m, frames, v.size()));
+        v.decode(&h.tokens)
+    }
+
+    /// "rad" leads "red" acoustically by ln(0.46/0.44) = 0.044. The word LM knows "red"
+    /// (log10 p = -0.5, ln = -1.15) and not "rad" (no `<unk>`: log10 p = -7, ln = -16.1, plus the
+    /// OOV penalty -2); at weight 0.5 "red" ends 0.5·(16.1 - 1.15) + 2 ≈ 9.5 ahead, so it wins.
+    #[test]
+    fn a_word_lm_scores_completed_words() {
+        let m = frames(&[&[('r', 0.9)], &[('a', 0.46), ('e', 0.44)], &[('d', 0.9)]]);
+        assert_eq!(decode_with(&m, Guides::default()), "rad");
+        let arpa = "\\data\\\nngram 1=3\n\\1-grams:\n-0.5 red\n-0.3 </s>\n-99 <s>\n\\end\\\n";
+        let lm = crate::lm::WordLm::parse_arpa(arpa.as_bytes()).unwrap();
+        let words = crate::lm::guide::WordScorer::new(std::sync::Arc::new(lm), 0.5, 0.0, -2.0);
+        let guided = Guides {
+            words: Some(words),
+            ..Guides::default()
+        };
+        assert_eq!(decode_with(&m, guided), "red");
+    }
+
+    /// Acoustically the last letter is "u" (0.5 against "e" 0.4), giving "onu"; the grammar of
+    /// "one" and "two" has no word starting "onu", so the best allowed path ends "one".
+    #[test]
+    fn a_grammar_keeps_the_output_inside_its_phrases() {
+        let m = frames(&[&[('o', 0.9)], &[('n', 0.9)], &[('u', 0.5), ('e', 0.4)]]);
+        assert_eq!(decode_with(&m, Guides::default()), "onu");
+        let grammar = crate::lm::guide::Grammar::parse("one\ntwo").unwrap();
+        let guided = Guides {
+            grammar: Some(std::sync::Arc::new(grammar)),
+            ..Guides::default()
+        };
+        assert_eq!(decode_with(&m, guided.clone()), "one");
+        // Only blanks: the empty output is allowed.
+        let silence = frames(&[&[('_', 0.9)], &[('_', 0.9)]]);
+        assert_eq!(decode_with(&silence, guided), "");
+    }
+
+    /// "hank" leads "hark" by ln(0.5/0.45) = 0.105 at the third letter; the hotword "hark"
+    /// (boost 3) pays 3·3/4 = 2.25 for "har" and 3 for the whole word, so "hark" wins.
+    #[test]
+    fn hotwords_pull_the_output_towards_them() {
+        let m = frames(&[
+            &[('h', 0.9)],
+            &[('a', 0.9)],
+            &[('n', 0.5), ('r', 0.45)],
+            &[('k', 0.9)],
+        ]);
+        assert_eq!(decode_with(&m, Guides::default()), "hank");
+        let hot = crate::lm::guide::Hotwords::parse("hark:3").unwrap();
+        let guided = Guides {
+            hotwords: Some(std::sync::Arc::new(hot)),
+            ..Guides::default()
+        };
+        assert_eq!(decode_with(&m, guided), "hark");
     }
 }

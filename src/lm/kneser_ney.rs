@@ -255,14 +255,29 @@ where
             })),
     )?;
     for n in 1..=n_max {
-        // Back-off of each order-n context from its kept order-(n+1) continuations.
+        // Back-off of each order-n context from its kept order-(n+1) continuations, whose
+        // lower-order probabilities come from the orders so far (with their back-offs) and
+        // this order's probabilities.
         let mut backoff: HashMap<&[u32], f64> = HashMap::new();
+        if n > 1 && n < n_max {
+            let this_order = kept[n - 1].iter().map(|(k, p)| NGram {
+                words: spell(k),
+                log10_prob: p.log10() as f32,
+                log10_backoff: None,
+            });
+            model = WordLm::from_ngrams(ngrams.iter().cloned().chain(this_order))?;
+        }
         if n < n_max {
             let mut sums: HashMap<&[u32], (f64, f64)> = HashMap::new();
             for (key, p) in &kept[n] {
                 let h = &key[..n];
-                let history: Vec<u32> = key[1..n].to_vec();
-                let lower = 10f64.powf(f64::from(model.log10_prob(&history, Some(key[n]))));
+                // The model numbers words its own way: ask it by spelling.
+                let history: Vec<u32> = key[1..n]
+                    .iter()
+                    .map(|&id| model.id(&words[id as usize]).unwrap_or(0))
+                    .collect();
+                let word = model.id(&words[key[n] as usize]);
+                let lower = 10f64.powf(f64::from(model.log10_prob(&history, word)));
                 let e = sums.entry(h).or_insert((0.0, 0.0));
                 e.0 += p;
                 e.1 += lower;
@@ -294,10 +309,8 @@ where
                     .then(|| backoff.get([bos].as_slice()).map_or(0.0, |b| b.log10()) as f32),
             });
         }
-        // The orders so far, with their back-offs, answer the next order's lower queries.
-        model = WordLm::from_ngrams(ngrams.iter().cloned())?;
     }
-    Ok(model)
+    WordLm::from_ngrams(ngrams)
 }
 
 #[cfg(test)]
@@ -376,7 +389,8 @@ mod tests {
         assert!((d[0] - 0.5).abs() < 1e-12 && (d[1] - 1.1).abs() < 1e-12);
         assert!((d[2] - 5.0 / 3.0).abs() < 1e-12);
         assert_eq!(discounts([0, 5, 3, 2]), None);
-        assert_eq!(discounts([1, 5, 3, 2]), None); // D1 negative
+        // Y = 1/3, D2 = 2 − 3·(1/3)·10/1 = −8: not a valid discount.
+        assert_eq!(discounts([1, 1, 10, 1]), None);
     }
 
     #[test]

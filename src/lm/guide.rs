@@ -1,0 +1,417 @@
+//! What steers the beam search beyond the character LM: a word n-gram model scored on each
+//! completed word, a grammar that restricts the output to sequences of listed phrases, and
+//! hotwords whose letters earn a bonus.
+//!
+//! Each works on the prefix's token ids (the vocabulary's characters, space between words) and
+//! answers in natural-log score units, so the beam adds them to the acoustic log-probability.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use super::word::{BOS, EOS, WordLm};
+use crate::error::{Error, Result};
+use crate::text::{BLANK, Vocab};
+
+/// The words of `prefix` (token ids) as strings, and whether it ends inside a word.
+fn words_of(vocab: &Vocab, prefix: &[u32]) -> Vec<String> {
+    vocab
+        .decode(prefix)
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// A word LM with the weights the beam search gives it.
+#[derive(Debug, Clone)]
+pub struct WordScorer {
+    pub lm: Arc<WordLm>,
+    /// Multiplies the word LM's natural-log probability.
+    pub weight: f32,
+    /// Added per completed word (counters the LM's taste for few words).
+    pub bonus: f32,
+    /// Added for a word the LM does not know, on top of its `<unk>` probability.
+    pub oov_penalty: f32,
+    vocab: Vocab,
+}
+
+impl WordScorer {
+    pub fn new(lm: Arc<WordLm>, weight: f32, bonus: f32, oov_penalty: f32) -> Self {
+        Self {
+            lm,
+            weight,
+            bonus,
+            oov_penalty,
+            vocab: Vocab::english(),
+        }
+    }
+
+    /// The score of `word` after `history` (the words before it), weighted, with the bonus.
+    fn score_word(&self, history: &[String], word: Option<&str>) -> f32 {
+        let mut ids: Vec<u32> = Vec::with_capacity(self.lm.order());
+        let keep = self.lm.order().saturating_sub(1);
+        if history.len() < keep
+            && let Some(bos) = self.lm.id(BOS)
+        {
+            ids.push(bos);
+        }
+        for w in &history[history.len().saturating_sub(keep)..] {
+            ids.push(
+                self.lm
+                    .id(w)
+                    .or_else(|| self.lm.id(super::word::UNK))
+                    .unwrap_or(0),
+            );
+        }
+        let id = match word {
+            Some(w) => self.lm.id(w),
+            None => self.lm.id(EOS),
+        };
+        let oov = word.is_some() && id.is_none();
+        let mut s = self.weight * self.lm.ln_prob(&ids, id);
+        if word.is_some() {
+            s += self.bonus;
+        }
+        if oov {
+            s += self.oov_penalty;
+        }
+        s
+    }
+
+    /// The score of appending token `c` to `prefix` (`BLANK`: the utterance ends): the last
+    /// word's score when `c` completes it, and at the end also the sentence end's.
+    pub fn step(&self, prefix: &[u32], c: u32) -> f32 {
+        let space = self.vocab.space();
+        if c != space && c != BLANK {
+            return 0.0;
+        }
+        let ends_in_word = prefix.last().is_some_and(|&t| t != space);
+        let words = words_of(&self.vocab, prefix);
+        let mut s = 0.0;
+        if ends_in_word && let Some((last, history)) = words.split_last() {
+            s += self.score_word(history, Some(last));
+        }
+        if c == BLANK {
+            s += self.score_word(&words, None);
+        }
+        s
+    }
+}
+
+/// Where a grammar's matcher can be: a node of the phrase trie, or inside a word that no
+/// phrase spells (`[unk]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum At {
+    Node(usize),
+    Unknown,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Node {
+    children: Vec<(u32, usize)>,
+    /// A phrase ends here.
+    end: bool,
+}
+
+/// A Vosk-style grammar: the output is any sequence of the listed phrases, separated by
+/// spaces; with `[unk]`, any other word may stand in for a phrase at a penalty.
+#[derive(Debug, Clone)]
+pub struct Grammar {
+    nodes: Vec<Node>,
+    unknown: bool,
+    /// Added once for each word that no phrase spells.
+    pub unknown_penalty: f32,
+    space: u32,
+}
+
+/// The grammar's matcher states after a prefix (empty: the prefix is not allowed).
+pub type GrammarState = BTreeSet<At>;
+
+impl Grammar {
+    /// A grammar from its text: one phrase per line, or a JSON array of strings. `[unk]`
+    /// (a line, or an element) allows other words.
+    pub fn parse(text: &str) -> Result<Self> {
+        let trimmed = text.trim_start();
+        let phrases: Vec<String> = if trimmed.starts_with('[') && !trimmed.starts_with("[unk]") {
+            serde_json::from_str::<Vec<String>>(trimmed)
+                .map_err(|e| Error::Config(format!("grammar: not a JSON array of strings: {e}")))?
+        } else {
+            text.lines().map(str::to_string).collect()
+        };
+        let vocab = Vocab::english();
+        let mut g = Self {
+            nodes: vec![Node::default()],
+            unknown: false,
+            unknown_penalty: -5.0,
+            space: vocab.space(),
+        };
+        let mut listed = 0;
+        for phrase in &phrases {
+            if phrase.trim() == "[unk]" {
+                g.unknown = true;
+                continue;
+            }
+            let ids = vocab.encode(phrase);
+            if ids.is_empty() {
+                continue;
+            }
+            let mut at = 0;
+            for &c in &ids {
+                at = match g.nodes[at].children.iter().find(|(t, _)| *t == c) {
+                    Some(&(_, next)) => next,
+                    None => {
+                        g.nodes.push(Node::default());
+                        let next = g.nodes.len() - 1;
+                        g.nodes[at].children.push((c, next));
+                        next
+                    }
+                };
+            }
+            g.nodes[at].end = true;
+            listed += 1;
+        }
+        if listed == 0 {
+            return Err(Error::Config("grammar: no phrases".into()));
+        }
+        Ok(g)
+    }
+
+    /// The states before any output.
+    pub fn start(&self) -> GrammarState {
+        BTreeSet::from([At::Node(0)])
+    }
+
+    /// The states after appending `c` to a prefix in `state`, and the penalty that costs.
+    pub fn advance(&self, state: &GrammarState, c: u32) -> (GrammarState, f32) {
+        let mut next = BTreeSet::new();
+        for &at in state {
+            match at {
+                At::Unknown => {
+                    next.insert(if c == self.space {
+                        At::Node(0)
+                    } else {
+                        At::Unknown
+                    });
+                }
+                At::Node(n) => {
+                    let node = &self.nodes[n];
+                    if c == self.space && node.end {
+                        next.insert(At::Node(0));
+                    }
+                    if let Some(&(_, child)) = node.children.iter().find(|(t, _)| *t == c) {
+                        next.insert(At::Node(child));
+                    }
+                    if n == 0 && self.unknown && c != self.space {
+                        next.insert(At::Unknown);
+                    }
+                }
+            }
+        }
+        // A word becomes unknown when no phrase can spell it any more.
+        let only_unknown = next.len() == 1 && next.contains(&At::Unknown);
+        let was_unknown = state.len() == 1 && state.contains(&At::Unknown);
+        let cost = if only_unknown && !was_unknown {
+            self.unknown_penalty
+        } else {
+            0.0
+        };
+        (next, cost)
+    }
+
+    /// The states after a whole prefix, and its total penalty.
+    pub fn walk(&self, prefix: &[u32]) -> (GrammarState, f32) {
+        let mut state = self.start();
+        let mut cost = 0.0;
+        for &c in prefix {
+            let (next, step) = self.advance(&state, c);
+            state = next;
+            cost += step;
+            if state.is_empty() {
+                break;
+            }
+        }
+        (state, cost)
+    }
+
+    /// Whether the output may end in `state`: after a whole phrase, an unknown word, or
+    /// nothing.
+    pub fn accepts(&self, state: &GrammarState) -> bool {
+        state.iter().any(|&at| match at {
+            At::Unknown => true,
+            At::Node(n) => n == 0 || self.nodes[n].end,
+        })
+    }
+}
+
+/// Words or phrases to favour, each with a boost (natural-log units) earned letter by letter
+/// while the output spells it, and kept when it is complete.
+#[derive(Debug, Clone)]
+pub struct Hotwords {
+    phrases: Vec<(Vec<u32>, f32)>,
+    space: u32,
+}
+
+impl Hotwords {
+    /// `word:boost,phrase of words:boost,...` (a missing `:boost` means 2.0), or the same one
+    /// per line.
+    pub fn parse(spec: &str) -> Result<Self> {
+        let vocab = Vocab::english();
+        let mut phrases = Vec::new();
+        for item in spec
+            .split([',', '\n'])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            let (text, boost) = match item.rsplit_once(':') {
+                Some((t, b)) => (
+                    t,
+                    b.trim()
+                        .parse::<f32>()
+                        .ok()
+                        .filter(|b| b.is_finite())
+                        .ok_or_else(|| {
+                            Error::Config(format!("hotword `{item}`: `{b}` is not a number"))
+                        })?,
+                ),
+                None => (item, 2.0),
+            };
+            let ids = vocab.encode(text);
+            if ids.is_empty() {
+                return Err(Error::Config(format!("hotword `{item}` has no letters")));
+            }
+            phrases.push((ids, boost));
+        }
+        if phrases.is_empty() {
+            return Err(Error::Config("no hotwords given".into()));
+        }
+        Ok(Self {
+            phrases,
+            space: vocab.space(),
+        })
+    }
+
+    /// The boost a prefix has earned: every complete hotword followed by a space (or, when
+    /// `ended`, by the end), plus the share of one being spelled at the end (not when ended).
+    pub fn earned(&self, prefix: &[u32], ended: bool) -> f32 {
+        let mut total = 0.0;
+        let mut partial: f32 = 0.0;
+        for start in 0..prefix.len() {
+            if start > 0 && prefix[start - 1] != self.space {
+                continue;
+            }
+            let rest = &prefix[start..];
+            for (ids, boost) in &self.phrases {
+                if rest.len() >= ids.len() && rest.starts_with(ids) {
+                    let after = rest.get(ids.len());
+                    if after == Some(&self.space) || (after.is_none() && ended) {
+                        total += boost;
+                    } else if after.is_none() {
+                        partial = partial.max(*boost);
+                    }
+                } else if rest.len() < ids.len() && ids.starts_with(rest) && !ended {
+                    partial = partial.max(boost * rest.len() as f32 / ids.len() as f32);
+                }
+            }
+        }
+        total + partial
+    }
+}
+
+/// Everything the beam search consults besides the acoustic model and the character LM.
+#[derive(Debug, Clone, Default)]
+pub struct Guides {
+    pub words: Option<WordScorer>,
+    pub grammar: Option<Arc<Grammar>>,
+    pub hotwords: Option<Arc<Hotwords>>,
+}
+
+impl Guides {
+    pub fn is_empty(&self) -> bool {
+        self.words.is_none() && self.grammar.is_none() && self.hotwords.is_none()
+    }
+
+    /// The score of appending `c` to `prefix` (`BLANK`: the utterance ends there), or `None`
+    /// when the grammar forbids it.
+    pub fn step(&self, prefix: &[u32], c: u32) -> Option<f32> {
+        let mut s = 0.0;
+        if let Some(g) = &self.grammar {
+            let (state, _) = g.walk(prefix);
+            if c == BLANK {
+                if !g.accepts(&state) {
+                    return None;
+                }
+            } else {
+                let (next, cost) = g.advance(&state, c);
+                if next.is_empty() {
+                    return None;
+                }
+                s += cost;
+            }
+        }
+        if let Some(w) = &self.words {
+            s += w.step(prefix, c);
+        }
+        if let Some(h) = &self.hotwords {
+            if c == BLANK {
+                s += h.earned(prefix, true) - h.earned(prefix, false);
+            } else {
+                let mut extended = prefix.to_vec();
+                extended.push(c);
+                s += h.earned(&extended, false) - h.earned(prefix, false);
+            }
+        }
+        Some(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(text: &str) -> Vec<u32> {
+        Vocab::english().encode(text)
+    }
+
+    #[test]
+    fn a_digits_grammar_allows_any_sequence_of_its_words_only() {
+        let g = Grammar::parse("zero\noh\none\ntwo\nthree").unwrap();
+        let ok = |t: &str| {
+            let (s, _) = g.walk(&ids(t));
+            !s.is_empty() && g.accepts(&s)
+        };
+        assert!(ok("one") && ok("one two three") && ok("oh oh") && ok(""));
+        assert!(!ok("on"), "a proper prefix of a phrase is not complete");
+        assert!(!ok("one four") && !ok("onetwo"));
+        // "on" is still on the way to "one"; "x" is nowhere.
+        assert!(!g.walk(&ids("on")).0.is_empty());
+        assert!(g.walk(&ids("x")).0.is_empty());
+    }
+
+    #[test]
+    fn unk_allows_other_words_at_a_penalty_and_json_lists_work() {
+        let g = Grammar::parse(r#"["turn on the light", "[unk]"]"#).unwrap();
+        let (s, cost) = g.walk(&ids("turn on the light"));
+        assert!(g.accepts(&s) && cost == 0.0);
+        // "turn" may still start the phrase; "off" (at "f"), "the" (at "h": only "turn on the
+        // light" starts with "t") and "light" (at "l") become unknown words: three penalties.
+        let (s, cost) = g.walk(&ids("turn off the light"));
+        assert!(g.accepts(&s));
+        assert_eq!(cost, 3.0 * g.unknown_penalty);
+        assert!(Grammar::parse("").is_err());
+        assert!(Grammar::parse("[1, 2]").is_err());
+    }
+
+    #[test]
+    fn hotwords_earn_by_the_letter_and_keep_only_whole_words() {
+        let h = Hotwords::parse("hark:4,new york:2").unwrap();
+        assert_eq!(h.earned(&ids("ha"), false), 2.0);
+        assert_eq!(h.earned(&ids("hark"), false), 4.0);
+        assert_eq!(h.earned(&ids("hark "), false), 4.0);
+        assert_eq!(h.earned(&ids("harks "), false), 0.0);
+        assert_eq!(h.earned(&ids("hark"), true), 4.0);
+        assert_eq!(h.earned(&ids("ha"), true), 0.0);
+        assert_eq!(h.earned(&ids("new york hark "), false), 6.0);
+        assert_eq!(h.earned(&ids("shark "), false), 0.0);
+        assert!(Hotwords::parse("x:y").is_err() && Hotwords::parse("").is_err());
+    }
+}
