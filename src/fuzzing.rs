@@ -31,7 +31,7 @@ fn tiny_recognizer() -> &'static Recognizer {
             device,
             &RecognizerConfig { beam: 4 },
         )
-        .unwrap_or_else(|e| unreachable!("default front end is valid: {e}"))
+        .expect("the default front end is valid")
     })
 }
 
@@ -42,7 +42,7 @@ pub fn wav_pipeline(data: &[u8]) {
         return;
     };
     let feats = Mfcc::new(MfccConfig::default())
-        .unwrap_or_else(|e| unreachable!("default config is valid: {e}"))
+        .expect("the default MFCC config is valid")
         .compute(&wave);
     assert!(
         feats.data.iter().all(|v| v.is_finite()),

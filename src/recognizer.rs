@@ -206,7 +206,7 @@ impl Recognizer {
         let lp = log_softmax(logits, 2)
             .into_data()
             .try_to_vec::<f32>()
-            .unwrap_or_else(|e| unreachable!("model output is f32: {e:?}"));
+            .expect("log_softmax of the model output is an f32 tensor");
         (lp, state)
     }
 
@@ -222,7 +222,7 @@ impl Recognizer {
     pub fn transcribe(&self, wave: &Waveform) -> Transcript {
         self.transcribe_batch(std::slice::from_ref(wave))
             .pop()
-            .unwrap_or_else(|| unreachable!("one input gives one transcript"))
+            .expect("a batch of one waveform gives one transcript")
     }
 
     /// Recognise several waveforms in one padded batch.
@@ -374,7 +374,7 @@ fn run_model(
     let lp = log_softmax(logits, 2)
         .into_data()
         .try_to_vec::<f32>()
-        .unwrap_or_else(|e| unreachable!("model output is f32: {e:?}"));
+        .expect("log_softmax of the model output is an f32 tensor");
     let out_lengths = model.output_lengths(&lengths);
     for (b, &i) in live.iter().enumerate() {
         let frames = out_lengths[b];

@@ -6,7 +6,7 @@
 pub mod games;
 pub mod import;
 pub mod mix;
-pub mod prompts;
+pub(crate) mod prompts;
 pub mod synth;
 pub mod voices;
 

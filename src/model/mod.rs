@@ -3,7 +3,7 @@
 pub mod attack;
 pub mod loss;
 pub mod recurrence;
-pub mod rnn;
+mod rnn;
 
 use burn::config::Config;
 use burn::module::Module;

@@ -34,16 +34,6 @@ pub fn group_of(kind: NoiseKind, snr_db: f32) -> usize {
     }
 }
 
-/// Human-readable group name.
-pub fn group_name(g: usize) -> String {
-    let buckets = ["≥20 dB", "10–20 dB", "0–10 dB", "<0 dB"];
-    match g {
-        0 => "clean".into(),
-        g if g <= 4 => format!("generated {}", buckets[g - 1]),
-        g => format!("recorded {}", buckets[(g - 5).min(3)]),
-    }
-}
-
 /// Exponentiated-gradient group weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GroupWeights {
@@ -98,7 +88,6 @@ mod tests {
         assert_eq!(group_of(NoiseKind::Generated, -3.0), 4);
         assert_eq!(group_of(NoiseKind::Recorded, 12.0), 6);
         assert_eq!(group_of(NoiseKind::Recorded, -1.0), GROUPS - 1);
-        assert_eq!(group_name(8), "recorded <0 dB");
     }
 
     #[test]

@@ -12,12 +12,12 @@
 mod checkpoint;
 pub mod config;
 mod data;
-pub mod dro;
+pub(crate) mod dro;
 pub mod events;
 mod objective;
-pub mod parallel;
-pub mod pipeline;
-pub mod plot;
+pub(crate) mod parallel;
+pub(crate) mod pipeline;
+pub(crate) mod plot;
 mod trainer;
 
 use std::collections::BTreeMap;
