@@ -69,6 +69,8 @@ pub struct LoadedModel {
     pub model: AcousticModel,
     /// The model's language model with its weights, when it ships one.
     pub lm: Option<crate::lm::LmScorer>,
+    /// Word LM, grammar and hotwords for the beam search (none unless the caller adds them).
+    pub guides: crate::lm::guide::Guides,
 }
 
 /// Where a model comes from.
@@ -294,6 +296,7 @@ fn build(
         config,
         model,
         lm: None,
+        guides: Default::default(),
     })
 }
 

@@ -82,19 +82,28 @@ struct McDropout {
 }
 
 impl Recognizer {
-    /// The model's language model, if it has one, joins the beam search (not greedy decoding).
+    /// The model's language model, if it has one, joins the beam search (not greedy decoding);
+    /// so do the loaded model's guides (word LM, grammar, hotwords), which need the beam.
     pub fn new(loaded: LoadedModel, device: Device, config: &RecognizerConfig) -> Result<Self> {
-        let rec = Self::from_model(
+        if config.beam <= 1 && !loaded.guides.is_empty() {
+            return Err(crate::Error::Config(
+                "word language models, grammars and hotwords need the beam search (beam > 1)"
+                    .into(),
+            ));
+        }
+        let mut rec = Self::from_model(
             loaded.model,
             loaded.config.features,
             loaded.config.vocab,
             device,
             config,
         )?;
-        Ok(match loaded.lm {
-            Some(lm) if config.beam > 1 => rec.with_lm(lm, config.beam),
-            _ => rec,
-        })
+        if config.beam > 1 && (loaded.lm.is_some() || !loaded.guides.is_empty()) {
+            let mut beam = PrefixBeam::new(config.beam).with_guides(loaded.guides);
+            beam.lm = loaded.lm;
+            rec.decoder = Box::new(beam);
+        }
+        Ok(rec)
     }
 
     /// Decode with a prefix beam search of width `beam` that consults `lm`.

@@ -150,6 +150,11 @@ impl CharLm {
         out
     }
 
+    /// Whether `bytes` start like the `lm.bin` format.
+    pub fn is_char_lm(bytes: &[u8]) -> bool {
+        bytes.starts_with(MAGIC)
+    }
+
     /// Parse the `lm.bin` format; anything malformed is an error, never a panic.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let bad = |m: &str| Error::Data(format!("language model: {m}"));

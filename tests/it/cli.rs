@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::common::{hark, root, run_ok};
+use crate::common::{hark, json_lines, root, run_ok};
 
 fn samples() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("audio/samples"))
@@ -208,4 +208,68 @@ fn a_language_model_attaches_to_a_model_dir_and_is_checked() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[test]
+fn word_lms_grammars_and_hotwords_steer_the_beam_search() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("text.txt");
+    std::fs::write(
+        &text,
+        "please turn off the lights\nturn off the lights in the kitchen\n\
+         please leave the kitchen before you go\n",
+    )
+    .unwrap();
+    let arpa = dir.path().join("words.arpa.gz");
+    let binary = dir.path().join("words.bin");
+    run_ok(hark().args(["lm", "--words", "--order", "2"]).args([
+        "--text".as_ref(),
+        text.as_os_str(),
+        "--arpa".as_ref(),
+        arpa.as_os_str(),
+        "--out".as_ref(),
+        binary.as_os_str(),
+    ]));
+    let sample = &samples()[0];
+    // Either form of the word LM decodes, and the JSON keeps its shape.
+    for lm in [&arpa, &binary] {
+        let out = run_ok(
+            hark()
+                .args(["transcribe", "--format", "json", "--lm"])
+                .arg(lm)
+                .arg(sample),
+        );
+        let lines = json_lines(&out.stdout);
+        assert_eq!(lines.len(), 1);
+        assert!(lines[0]["words"].is_array() && lines[0]["text"].is_string());
+    }
+    // A grammar of the sample's words: every word of the output is one of them.
+    let allowed = ["please", "turn", "off", "the", "lights", "in", "kitchen"];
+    let grammar = dir.path().join("grammar.txt");
+    std::fs::write(&grammar, allowed.join("\n")).unwrap();
+    let out = run_ok(
+        hark()
+            .args(["transcribe", "--grammar"])
+            .arg(&grammar)
+            .arg(sample),
+    );
+    let said = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(!said.is_empty());
+    for word in said.split(' ') {
+        assert!(allowed.contains(&word), "{word} in {said:?}");
+    }
+    // Hotwords parse from the flag; greedy decoding cannot take a grammar.
+    run_ok(
+        hark()
+            .args(["transcribe", "--hotwords", "kitchen:3,lights:2"])
+            .arg(sample),
+    );
+    let out = hark()
+        .args(["transcribe", "--beam", "1", "--grammar"])
+        .arg(&grammar)
+        .arg(sample)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("beam"));
 }
