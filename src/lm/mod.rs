@@ -11,6 +11,7 @@
 
 use std::collections::HashMap;
 
+mod arpa;
 pub mod guide;
 pub mod kneser_ney;
 pub mod word;

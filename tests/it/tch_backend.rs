@@ -1,8 +1,6 @@
 //! LibTorch (`--features tch`) checks: a training run and a transcription on the LibTorch CPU
 //! device, compared with the default flex backend on the same weights.
 
-use std::path::PathBuf;
-
 use crate::common::root;
 use hark::backend::DeviceSpec;
 use hark::model_dir::ModelSource;
@@ -65,6 +63,8 @@ fn libtorch_transcribes_like_flex() {
 #[test]
 fn libtorch_fused_recurrence_matches_the_per_step_path() {
     let device = DeviceSpec::Libtorch.device().unwrap();
-    common::recurrence::fused_matches_stepwise_on(&device.clone().autodiff());
-    common::recurrence::fused_matches_stepwise_on(&device.autodiff().gradient_checkpointing());
+    crate::common::recurrence::fused_matches_stepwise_on(&device.clone().autodiff());
+    crate::common::recurrence::fused_matches_stepwise_on(
+        &device.autodiff().gradient_checkpointing(),
+    );
 }
