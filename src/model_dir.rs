@@ -44,7 +44,29 @@ pub struct ModelConfig {
     /// A character language model that ships with the model, used by the beam search.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lm: Option<LmInfo>,
+    /// A word language model that ships with the model, scored on each completed word.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub word_lm: Option<WordLmInfo>,
 }
+
+/// The word language model file of a model directory and the beam search's weights for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WordLmInfo {
+    pub file: String,
+    pub bytes: u64,
+    pub sha256: String,
+    pub weight: f32,
+    /// Added per completed word.
+    pub bonus: f32,
+    /// Added for a word outside the LM's vocabulary.
+    pub oov_penalty: f32,
+    /// How the LM was built (free-form, for the record).
+    #[serde(default)]
+    pub source: String,
+}
+
+/// Word language model file name inside a model directory.
+pub const WORD_LM_FILE: &str = "words.bin";
 
 /// The language model file of a model directory and the weights the beam search gives it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -121,7 +143,43 @@ impl ModelSource {
         let (config, bytes) = self.read()?;
         let mut loaded = build(self, config, bytes, device)?;
         loaded.lm = self.read_lm(&loaded.config)?;
+        loaded.guides.words = self.read_word_lm(&loaded.config)?;
         Ok(loaded)
+    }
+
+    /// The word language model named by `config`, checked against its size and checksum.
+    fn read_word_lm(&self, config: &ModelConfig) -> Result<Option<crate::lm::guide::WordScorer>> {
+        let Some(info) = &config.word_lm else {
+            return Ok(None);
+        };
+        let err = |m: String| Error::model(self.to_string(), m);
+        let bytes = match self {
+            ModelSource::Embedded => {
+                return Err(err(
+                    "the built-in model names a word language model; built-in word LMs are \
+                     not supported yet"
+                        .into(),
+                ));
+            }
+            ModelSource::Dir(dir) => {
+                check_plain_file_name(dir, "word language model", &info.file)?;
+                let path = dir.join(&info.file);
+                std::fs::read(&path).map_err(|e| Error::io(&path, e))?
+            }
+        };
+        if bytes.len() as u64 != info.bytes || sha256_hex(&bytes) != info.sha256 {
+            return Err(err(format!(
+                "{} does not match the size and checksum in {CONFIG_FILE}: file is corrupt",
+                info.file
+            )));
+        }
+        let lm = crate::lm::WordLm::from_bytes(&bytes).map_err(|e| err(e.to_string()))?;
+        Ok(Some(crate::lm::guide::WordScorer::new(
+            std::sync::Arc::new(lm),
+            info.weight,
+            info.bonus,
+            info.oov_penalty,
+        )))
     }
 
     /// The language model named by `config`, checked against its size and checksum.
@@ -180,6 +238,36 @@ pub fn attach_lm(
     let json = serde_json::to_string_pretty(&config)
         .map_err(|e| Error::model(dir, format!("cannot serialise config: {e}")))?;
     write_atomic(&dir.join(LM_FILE), &bytes)?;
+    write_atomic(&cfg_path, format!("{json}\n").as_bytes())?;
+    Ok(info)
+}
+
+/// Put the word LM `lm` into the model directory `dir` (as `words.bin`) with its beam-search
+/// weights, recording it in the directory's `config.json`. Both files are replaced atomically.
+pub fn attach_word_lm(
+    dir: &Path,
+    lm: &crate::lm::WordLm,
+    weights: (f32, f32, f32),
+    source: String,
+) -> Result<WordLmInfo> {
+    let cfg_path = dir.join(CONFIG_FILE);
+    let text = std::fs::read_to_string(&cfg_path).map_err(|e| Error::io(&cfg_path, e))?;
+    let mut config = parse_config(&text, dir)?;
+    let bytes = lm.to_bytes();
+    let (weight, bonus, oov_penalty) = weights;
+    let info = WordLmInfo {
+        file: WORD_LM_FILE.into(),
+        bytes: bytes.len() as u64,
+        sha256: sha256_hex(&bytes),
+        weight,
+        bonus,
+        oov_penalty,
+        source,
+    };
+    config.word_lm = Some(info.clone());
+    let json = serde_json::to_string_pretty(&config)
+        .map_err(|e| Error::model(dir, format!("cannot serialise config: {e}")))?;
+    write_atomic(&dir.join(WORD_LM_FILE), &bytes)?;
     write_atomic(&cfg_path, format!("{json}\n").as_bytes())?;
     Ok(info)
 }

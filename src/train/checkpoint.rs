@@ -91,6 +91,7 @@ pub(crate) fn save_model(
         },
         training: recipe,
         lm: None,
+        word_lm: None,
     };
     model_dir::save(out, config, model.valid())?;
     Ok(())

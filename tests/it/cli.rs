@@ -273,3 +273,46 @@ fn word_lms_grammars_and_hotwords_steer_the_beam_search() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("beam"));
 }
+
+#[test]
+fn a_word_lm_attaches_to_a_model_dir_and_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    std::fs::create_dir(&model).unwrap();
+    let default = root().join("models/default");
+    for file in ["model.bpk", "config.json", "lm.bin"] {
+        std::fs::copy(default.join(file), model.join(file)).unwrap();
+    }
+    let text = root().join("tests/fixtures/overfit.jsonl");
+    run_ok(
+        hark()
+            .args(["lm", "--words", "--order", "2", "--weight", "0.3"])
+            .args(["--text".as_ref(), text.as_os_str()])
+            .args(["--into".as_ref(), model.as_os_str()]),
+    );
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(model.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["word_lm"]["file"], "words.bin");
+    assert_eq!(config["word_lm"]["weight"], 0.3);
+    assert_eq!(config["lm"]["file"], "lm.bin", "the character LM stays");
+    let sample = &samples()[0];
+    run_ok(
+        hark()
+            .arg("transcribe")
+            .arg("--model")
+            .arg(&model)
+            .arg(sample),
+    );
+    // A damaged word LM is refused by name.
+    let bytes = std::fs::read(model.join("words.bin")).unwrap();
+    std::fs::write(model.join("words.bin"), &bytes[..bytes.len() - 1]).unwrap();
+    let out = hark()
+        .arg("transcribe")
+        .arg("--model")
+        .arg(&model)
+        .arg(sample)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("words.bin"));
+}

@@ -38,15 +38,17 @@ pub struct LmFlags {
     /// Score added per character in the beam search (balances the LM's taste for short output).
     #[arg(long)]
     pub lm_bonus: Option<f32>,
-    /// Weight of the word LM's log-probability, scored on each completed word.
-    #[arg(long, default_value_t = DEFAULT_WORD_WEIGHT)]
-    pub word_weight: f32,
-    /// Score added per completed word when a word LM is used.
-    #[arg(long, default_value_t = DEFAULT_WORD_BONUS)]
-    pub word_bonus: f32,
-    /// Score added for a word the word LM does not know (besides its <unk> probability).
-    #[arg(long, default_value_t = DEFAULT_OOV_PENALTY, allow_negative_numbers = true)]
-    pub oov_penalty: f32,
+    /// Weight of the word LM's log-probability, scored on each completed word (default: the
+    /// model's, or 0.5 for a word LM given with --lm).
+    #[arg(long)]
+    pub word_weight: Option<f32>,
+    /// Score added per completed word when a word LM is used (default: the model's, or 1).
+    #[arg(long, allow_negative_numbers = true)]
+    pub word_bonus: Option<f32>,
+    /// Score added for a word the word LM does not know, besides its <unk> probability
+    /// (default: the model's, or -2).
+    #[arg(long, allow_negative_numbers = true)]
+    pub oov_penalty: Option<f32>,
     /// Restrict recognition to phrases: a file with one phrase per line, or a JSON array of
     /// strings (as Vosk takes them). The output is any sequence of the listed phrases, so the
     /// eleven digit words (zero, oh, one … nine), one per line, recognise digit strings of any
@@ -67,7 +69,7 @@ impl LmFlags {
     pub fn apply(&self, loaded: &mut LoadedModel) -> Result<()> {
         if self.no_lm {
             loaded.lm = None;
-            return Ok(());
+            loaded.guides.words = None;
         }
         let (mut chars, mut words) = (0, 0);
         for path in &self.lm_files {
@@ -89,15 +91,28 @@ impl LmFlags {
                 .with_context(|| path.display().to_string())?;
                 loaded.guides.words = Some(WordScorer::new(
                     Arc::new(lm),
-                    self.word_weight,
-                    self.word_bonus,
-                    self.oov_penalty,
+                    DEFAULT_WORD_WEIGHT,
+                    DEFAULT_WORD_BONUS,
+                    DEFAULT_OOV_PENALTY,
                 ));
                 words += 1;
             }
         }
         if chars > 1 || words > 1 {
             bail!("give at most one character LM and one word LM with --lm");
+        }
+        if let Some(words) = &mut loaded.guides.words {
+            words.weight = self.word_weight.unwrap_or(words.weight);
+            words.bonus = self.word_bonus.unwrap_or(words.bonus);
+            words.oov_penalty = self.oov_penalty.unwrap_or(words.oov_penalty);
+            let finite = [words.weight, words.bonus, words.oov_penalty]
+                .iter()
+                .all(|v| v.is_finite());
+            if !finite || words.weight < 0.0 {
+                bail!(
+                    "--word-weight must be a finite number ≥ 0, --word-bonus and --oov-penalty finite"
+                );
+            }
         }
         if let Some(path) = &self.grammar {
             let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;

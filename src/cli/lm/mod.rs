@@ -36,17 +36,20 @@ pub struct LmArgs {
     /// Word model: also write it as ARPA text here (gzip-compressed when the name ends .gz).
     #[arg(long, requires = "words")]
     arpa: Option<PathBuf>,
-    /// Attach the LM to this model directory (written as lm.bin, recorded in config.json;
-    /// character models only).
-    #[arg(long, required_unless_present_any = ["out", "arpa"], conflicts_with = "words")]
+    /// Word model: the out-of-vocabulary penalty recorded with --into.
+    #[arg(long, default_value_t = -2.0, allow_negative_numbers = true, requires = "words")]
+    oov_penalty: f32,
+    /// Attach the LM to this model directory (lm.bin, or words.bin with --words), recorded in
+    /// its config.json with the weights below.
+    #[arg(long, required_unless_present_any = ["out", "arpa"])]
     into: Option<PathBuf>,
     /// Write the LM file here instead (use it with `--lm FILE`).
     #[arg(long, conflicts_with = "into")]
     out: Option<PathBuf>,
-    /// Beam-search weight recorded with --into.
+    /// Beam-search weight recorded with --into (a word model's default: 0.5 as well).
     #[arg(long, default_value_t = flags::DEFAULT_WEIGHT)]
     weight: f32,
-    /// Per-character bonus recorded with --into.
+    /// Per-character (per-word with --words) bonus recorded with --into.
     #[arg(long, default_value_t = flags::DEFAULT_BONUS)]
     bonus: f32,
 }
@@ -124,6 +127,28 @@ fn word_lm(args: &LmArgs, sentences: &[String]) -> Result<std::process::ExitCode
         &cfg,
     )?;
     let mut written = Vec::new();
+    if let Some(dir) = &args.into {
+        let source = format!(
+            "hark lm --words --order {} --prune {:?} --text {}",
+            lm.order(),
+            args.prune,
+            args.texts
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" --text ")
+        );
+        let weights = (args.weight, args.bonus, args.oov_penalty);
+        let info = hark::model_dir::attach_word_lm(dir, &lm, weights, source)?;
+        written.push(format!(
+            "{} in {} (weight {}, bonus {}, OOV penalty {})",
+            info.file,
+            dir.display(),
+            args.weight,
+            args.bonus,
+            args.oov_penalty
+        ));
+    }
     if let Some(out) = &args.out {
         let bytes = lm.to_bytes();
         hark::model_dir::write_atomic(out, &bytes)?;
