@@ -27,9 +27,10 @@ pub struct LmFlags {
     /// The kind is told by content: hark's character LM (`hark lm --out`), hark's word LM
     /// (`hark lm --words --out`), or a word LM in ARPA text, plain or gzipped (KenLM, SRILM).
     /// A character LM replaces the model's own.
-    #[arg(long = "lm", value_name = "FILE", conflicts_with = "no_lm")]
+    #[arg(long = "lm", value_name = "FILE")]
     pub lm_files: Vec<PathBuf>,
-    /// Decode without a language model even if the model ships one.
+    /// Decode without the language models the model ships (those given with --lm still
+    /// apply: `--no-lm --lm words.arpa` decodes with that word LM alone).
     #[arg(long)]
     pub no_lm: bool,
     /// Weight of the LM log-probability in the beam search.
