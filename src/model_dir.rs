@@ -152,28 +152,12 @@ impl ModelSource {
         let Some(info) = &config.word_lm else {
             return Ok(None);
         };
-        let err = |m: String| Error::model(self.to_string(), m);
-        let bytes = match self {
-            ModelSource::Embedded => {
-                return Err(err(
-                    "the built-in model names a word language model; built-in word LMs are \
-                     not supported yet"
-                        .into(),
-                ));
-            }
-            ModelSource::Dir(dir) => {
-                check_plain_file_name(dir, "word language model", &info.file)?;
-                let path = dir.join(&info.file);
-                std::fs::read(&path).map_err(|e| Error::io(&path, e))?
-            }
-        };
-        if bytes.len() as u64 != info.bytes || sha256_hex(&bytes) != info.sha256 {
-            return Err(err(format!(
-                "{} does not match the size and checksum in {CONFIG_FILE}: file is corrupt",
-                info.file
-            )));
-        }
-        let lm = crate::lm::WordLm::from_bytes(&bytes).map_err(|e| err(e.to_string()))?;
+        // Built-in word LMs are not embedded yet.
+        let embedded = || -> Option<&'static [u8]> { None };
+        let file = (info.file.as_str(), info.bytes, info.sha256.as_str());
+        let bytes = self.read_checked("word language model", file, embedded)?;
+        let lm = crate::lm::WordLm::from_bytes(&bytes)
+            .map_err(|e| Error::model(self.to_string(), e.to_string()))?;
         Ok(Some(crate::lm::guide::WordScorer::new(
             std::sync::Arc::new(lm),
             info.weight,
@@ -187,29 +171,43 @@ impl ModelSource {
         let Some(info) = &config.lm else {
             return Ok(None);
         };
-        let err = |m: String| Error::model(self.to_string(), m);
-        let bytes = match self {
-            ModelSource::Embedded => embedded::lm()
-                .ok_or_else(|| err("the built-in model names a language model it lacks".into()))?
-                .to_vec(),
-            ModelSource::Dir(dir) => {
-                check_plain_file_name(dir, "language model", &info.file)?;
-                let path = dir.join(&info.file);
-                std::fs::read(&path).map_err(|e| Error::io(&path, e))?
-            }
-        };
-        if bytes.len() as u64 != info.bytes || sha256_hex(&bytes) != info.sha256 {
-            return Err(err(format!(
-                "{} does not match the size and checksum in {CONFIG_FILE}: file is corrupt",
-                info.file
-            )));
-        }
-        let lm = crate::lm::CharLm::from_bytes(&bytes).map_err(|e| err(e.to_string()))?;
+        let file = (info.file.as_str(), info.bytes, info.sha256.as_str());
+        let bytes = self.read_checked("language model", file, embedded::lm)?;
+        let lm = crate::lm::CharLm::from_bytes(&bytes)
+            .map_err(|e| Error::model(self.to_string(), e.to_string()))?;
         Ok(Some(crate::lm::LmScorer {
             lm: std::sync::Arc::new(lm),
             weight: info.weight,
             bonus: info.bonus,
         }))
+    }
+
+    /// The bytes of a `kind` file that `config.json` names with its size and checksum: from
+    /// the directory, or for the built-in model from `embedded`; an error when it is missing
+    /// or does not match.
+    fn read_checked(
+        &self,
+        kind: &str,
+        (file, size, sha256): (&str, u64, &str),
+        embedded: impl FnOnce() -> Option<&'static [u8]>,
+    ) -> Result<Vec<u8>> {
+        let err = |m: String| Error::model(self.to_string(), m);
+        let bytes = match self {
+            ModelSource::Embedded => embedded()
+                .ok_or_else(|| err(format!("the built-in model names a {kind} it lacks")))?
+                .to_vec(),
+            ModelSource::Dir(dir) => {
+                check_plain_file_name(dir, kind, file)?;
+                let path = dir.join(file);
+                std::fs::read(&path).map_err(|e| Error::io(&path, e))?
+            }
+        };
+        if bytes.len() as u64 != size || sha256_hex(&bytes) != sha256 {
+            return Err(err(format!(
+                "{file} does not match the size and checksum in {CONFIG_FILE}: file is corrupt"
+            )));
+        }
+        Ok(bytes)
     }
 }
 
