@@ -220,24 +220,18 @@ pub fn attach_lm(
     bonus: f32,
     source: String,
 ) -> Result<LmInfo> {
-    let cfg_path = dir.join(CONFIG_FILE);
-    let text = std::fs::read_to_string(&cfg_path).map_err(|e| Error::io(&cfg_path, e))?;
-    let mut config = parse_config(&text, dir)?;
-    let bytes = lm.to_bytes();
-    let info = LmInfo {
-        file: LM_FILE.into(),
-        bytes: bytes.len() as u64,
-        sha256: sha256_hex(&bytes),
-        weight,
-        bonus,
-        source,
-    };
-    config.lm = Some(info.clone());
-    let json = serde_json::to_string_pretty(&config)
-        .map_err(|e| Error::model(dir, format!("cannot serialise config: {e}")))?;
-    write_atomic(&dir.join(LM_FILE), &bytes)?;
-    write_atomic(&cfg_path, format!("{json}\n").as_bytes())?;
-    Ok(info)
+    attach(dir, LM_FILE, &lm.to_bytes(), |config, bytes, sha256| {
+        let info = LmInfo {
+            file: LM_FILE.into(),
+            bytes,
+            sha256,
+            weight,
+            bonus,
+            source,
+        };
+        config.lm = Some(info.clone());
+        info
+    })
 }
 
 /// Put the word LM `lm` into the model directory `dir` (as `words.bin`) with its beam-search
@@ -248,24 +242,42 @@ pub fn attach_word_lm(
     weights: (f32, f32, f32),
     source: String,
 ) -> Result<WordLmInfo> {
+    let (weight, bonus, oov_penalty) = weights;
+    attach(
+        dir,
+        WORD_LM_FILE,
+        &lm.to_bytes(),
+        |config, bytes, sha256| {
+            let info = WordLmInfo {
+                file: WORD_LM_FILE.into(),
+                bytes,
+                sha256,
+                weight,
+                bonus,
+                oov_penalty,
+                source,
+            };
+            config.word_lm = Some(info.clone());
+            info
+        },
+    )
+}
+
+/// Write `bytes` as `file` in the model directory `dir` and let `record` enter it (with its
+/// size and checksum) into the directory's `config.json`; both files are replaced atomically.
+fn attach<T>(
+    dir: &Path,
+    file: &str,
+    bytes: &[u8],
+    record: impl FnOnce(&mut ModelConfig, u64, String) -> T,
+) -> Result<T> {
     let cfg_path = dir.join(CONFIG_FILE);
     let text = std::fs::read_to_string(&cfg_path).map_err(|e| Error::io(&cfg_path, e))?;
     let mut config = parse_config(&text, dir)?;
-    let bytes = lm.to_bytes();
-    let (weight, bonus, oov_penalty) = weights;
-    let info = WordLmInfo {
-        file: WORD_LM_FILE.into(),
-        bytes: bytes.len() as u64,
-        sha256: sha256_hex(&bytes),
-        weight,
-        bonus,
-        oov_penalty,
-        source,
-    };
-    config.word_lm = Some(info.clone());
+    let info = record(&mut config, bytes.len() as u64, sha256_hex(bytes));
     let json = serde_json::to_string_pretty(&config)
         .map_err(|e| Error::model(dir, format!("cannot serialise config: {e}")))?;
-    write_atomic(&dir.join(WORD_LM_FILE), &bytes)?;
+    write_atomic(&dir.join(file), bytes)?;
     write_atomic(&cfg_path, format!("{json}\n").as_bytes())?;
     Ok(info)
 }
