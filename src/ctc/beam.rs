@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use super::{Decoder, Hypothesis, LogProbs};
 use crate::lm::LmScorer;
-use crate::lm::guide::Guides;
+use crate::lm::guide::{GrammarState, Guides};
 use crate::text::BLANK;
 
 /// Prefix beam search over CTC outputs.
@@ -56,12 +56,18 @@ impl PrefixBeam {
         }
     }
 
-    /// Whether the grammar (if any) lets `c` follow `prefix`.
-    fn allowed(&self, prefix: &[u32], c: u32) -> bool {
-        self.guides.grammar.as_ref().is_none_or(|g| {
-            let (state, _) = g.walk(prefix);
-            !g.advance(&state, c).0.is_empty()
-        })
+    /// The grammar's state after `prefix` (`None` without a grammar), walked once per prefix
+    /// and frame so that each candidate only takes one step from it.
+    fn grammar_state(&self, prefix: &[u32]) -> Option<GrammarState> {
+        self.guides.grammar.as_ref().map(|g| g.walk(prefix).0)
+    }
+
+    /// Whether the grammar (if any) lets `c` follow a prefix in `state`.
+    fn allowed(&self, state: Option<&GrammarState>, c: u32) -> bool {
+        match (&self.guides.grammar, state) {
+            (Some(g), Some(state)) => !g.advance(state, c).0.is_empty(),
+            _ => true,
+        }
     }
 }
 
@@ -174,6 +180,7 @@ impl Decoder for PrefixBeam {
             let mut next: HashMap<Vec<u32>, Entry> = HashMap::with_capacity(beams.len() * 4);
             for (prefix, entry) in &beams {
                 let total = entry.total();
+                let grammar = self.grammar_state(prefix);
                 for &c in &candidates {
                     let p = row[c];
                     let c = c as u32;
@@ -189,7 +196,7 @@ impl Decoder for PrefixBeam {
                         continue;
                     }
                     let last = prefix.last().copied();
-                    if !self.allowed(prefix, c) {
+                    if !self.allowed(grammar.as_ref(), c) {
                         continue;
                     }
                     let mut extended = prefix.clone();
