@@ -1,9 +1,11 @@
-//! Embeds models/default (with its lm.bin) when present, and adds an rpath to LibTorch for `--features tch`.
+//! Embeds models/default (with its lm.bin and words.bin) when present, and adds an rpath to LibTorch for `--features tch`.
 
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(hark_embedded_model)");
     println!("cargo::rustc-check-cfg=cfg(hark_embedded_lm)");
+    println!("cargo::rustc-check-cfg=cfg(hark_embedded_words)");
     println!("cargo::rerun-if-changed=models/default/lm.bin");
+    println!("cargo::rerun-if-changed=models/default/words.bin");
     println!("cargo::rerun-if-changed=models/default/config.json");
     println!("cargo::rerun-if-changed=models/default/model.bpk");
     let dir = std::path::Path::new("models/default");
@@ -11,6 +13,9 @@ fn main() {
         println!("cargo::rustc-cfg=hark_embedded_model");
         if dir.join("lm.bin").is_file() {
             println!("cargo::rustc-cfg=hark_embedded_lm");
+        }
+        if dir.join("words.bin").is_file() {
+            println!("cargo::rustc-cfg=hark_embedded_words");
         }
     }
     println!("cargo::rerun-if-env-changed=LIBTORCH");

@@ -152,10 +152,8 @@ impl ModelSource {
         let Some(info) = &config.word_lm else {
             return Ok(None);
         };
-        // Built-in word LMs are not embedded yet.
-        let embedded = || -> Option<&'static [u8]> { None };
         let file = (info.file.as_str(), info.bytes, info.sha256.as_str());
-        let bytes = self.read_checked("word language model", file, embedded)?;
+        let bytes = self.read_checked("word language model", file, embedded::words)?;
         let lm = crate::lm::WordLm::from_bytes(&bytes)
             .map_err(|e| Error::model(self.to_string(), e.to_string()))?;
         Ok(Some(crate::lm::guide::WordScorer::new(
@@ -261,6 +259,35 @@ pub fn attach_word_lm(
             info
         },
     )
+}
+
+/// Record tuned beam-search weights for the language models of the model directory `dir`:
+/// `chars` (weight, bonus) for its character LM, `words` (weight, bonus) for its word LM. A
+/// weight for an LM the directory lacks is an error.
+pub fn record_lm_weights(
+    dir: &Path,
+    chars: Option<(f32, f32)>,
+    words: Option<(f32, f32)>,
+) -> Result<()> {
+    let cfg_path = dir.join(CONFIG_FILE);
+    let text = std::fs::read_to_string(&cfg_path).map_err(|e| Error::io(&cfg_path, e))?;
+    let mut config = parse_config(&text, dir)?;
+    if let Some((weight, bonus)) = chars {
+        let lm = config.lm.as_mut().ok_or_else(|| {
+            Error::model(dir, "has no character LM to record weights for".to_string())
+        })?;
+        (lm.weight, lm.bonus) = (weight, bonus);
+    }
+    if let Some((weight, bonus)) = words {
+        let lm = config
+            .word_lm
+            .as_mut()
+            .ok_or_else(|| Error::model(dir, "has no word LM to record weights for".to_string()))?;
+        (lm.weight, lm.bonus) = (weight, bonus);
+    }
+    let json = serde_json::to_string_pretty(&config)
+        .map_err(|e| Error::model(dir, format!("cannot serialise config: {e}")))?;
+    write_atomic(&cfg_path, format!("{json}\n").as_bytes())
 }
 
 /// Write `bytes` as `file` in the model directory `dir` and let `record` enter it (with its
@@ -469,6 +496,19 @@ mod embedded {
     pub fn lm() -> Option<&'static [u8]> {
         None
     }
+
+    #[cfg(hark_embedded_words)]
+    pub fn words() -> Option<&'static [u8]> {
+        Some(include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/models/default/words.bin"
+        )))
+    }
+
+    #[cfg(not(hark_embedded_words))]
+    pub fn words() -> Option<&'static [u8]> {
+        None
+    }
 }
 
 #[cfg(not(hark_embedded_model))]
@@ -483,6 +523,10 @@ mod embedded {
     }
 
     pub fn lm() -> Option<&'static [u8]> {
+        None
+    }
+
+    pub fn words() -> Option<&'static [u8]> {
         None
     }
 }

@@ -14,6 +14,7 @@ mod progress;
 mod score;
 mod train;
 mod transcribe;
+mod tune;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -60,6 +61,8 @@ enum Command {
     Corpus(corpus::CorpusArgs),
     /// Build a character n-gram language model for the beam search.
     Lm(lm::LmArgs),
+    /// Tune the language-model weights of the beam search on a dev manifest.
+    Tune(tune::TuneArgs),
 }
 
 /// Entry point: maps errors to exit code 2.
@@ -90,6 +93,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Devices(args) => devices::devices(args),
         Command::Corpus(args) => corpus::corpus(args),
         Command::Lm(args) => lm::lm(args),
+        Command::Tune(args) => tune::tune(args, device),
     }
 }
 

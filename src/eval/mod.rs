@@ -5,6 +5,7 @@ pub mod attack;
 pub mod calibration;
 pub mod compare;
 pub mod report;
+pub mod tune;
 
 use serde::Serialize;
 

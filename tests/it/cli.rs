@@ -316,3 +316,55 @@ fn a_word_lm_attaches_to_a_model_dir_and_is_checked() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("words.bin"));
 }
+
+#[test]
+fn tune_records_the_best_weights_it_measured() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    std::fs::create_dir(&model).unwrap();
+    let default = root().join("models/default");
+    for f in ["model.bpk", "config.json", "lm.bin"] {
+        std::fs::copy(default.join(f), model.join(f)).unwrap();
+    }
+    let trials = dir.path().join("trials.json");
+    let manifest = root().join("tests/fixtures/overfit.jsonl");
+    let out = run_ok(
+        hark()
+            .args(["tune", "--quiet", "--write", "--rounds", "2", "--beam", "4"])
+            .args(["--char-weights", "0,0.5,3", "--char-bonuses", "-2,1,4"])
+            .args([
+                "--manifest".as_ref(),
+                manifest.as_os_str(),
+                "--model".as_ref(),
+                model.as_os_str(),
+                "--json".as_ref(),
+                trials.as_os_str(),
+            ]),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("best: --lm-weight"), "{stdout}");
+    let trials: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(&trials).unwrap()).unwrap();
+    let errors = |t: &serde_json::Value| {
+        let w = &t["words"];
+        ["substitutions", "deletions", "insertions"]
+            .iter()
+            .map(|k| w[*k].as_u64().unwrap())
+            .sum::<u64>()
+    };
+    // The start (the model's 1.0/2.0) plus at least the other values of each weight once.
+    assert!(trials.len() >= 5, "{} trials", trials.len());
+    assert!(trials.iter().all(|t| errors(&trials[0]) <= errors(t)));
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(model.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["lm"]["weight"], trials[0]["weights"]["char_weight"]);
+    assert_eq!(config["lm"]["bonus"], trials[0]["weights"]["char_bonus"]);
+    // The tuned model still loads (its LM checksum was left alone).
+    run_ok(
+        hark()
+            .arg("transcribe")
+            .arg("--model")
+            .arg(&model)
+            .arg(&samples()[0]),
+    );
+}

@@ -1,0 +1,238 @@
+//! `hark tune`: choose the beam search's language-model weights on a dev manifest, and record
+//! them in the model directory.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use hark::audio::{Waveform, wav};
+use hark::backend::DeviceSpec;
+use hark::ctc::PrefixBeam;
+use hark::eval::tune::{self, DevSet, Grid, LmWeights, Trial};
+use hark::recognizer::{Recognizer, RecognizerConfig};
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[derive(Args, Debug)]
+pub struct TuneArgs {
+    /// Model directory (default: the built-in model, which can be tuned but not written).
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Dev manifest (JSONL); never the test set.
+    #[arg(long)]
+    manifest: PathBuf,
+    /// Comma-separated SNRs in dB to tune on, "clean" for no noise; the errors of all of them
+    /// are added up.
+    #[arg(long, default_value = "clean")]
+    snr: String,
+    /// Noise mixed in at the SNRs: a name from the noise bank, white/pink/brown, or a WAV file.
+    #[arg(long, default_value = "babble")]
+    noise: String,
+    /// Noise bank directory.
+    #[arg(long, default_value_os_t = hark::noise::default_bank_dir())]
+    noise_bank: PathBuf,
+    /// Beam width.
+    #[arg(long, default_value_t = 16)]
+    beam: usize,
+    #[command(flatten)]
+    lm: super::lm::LmFlags,
+    /// Character-LM weights to try.
+    #[arg(long, value_delimiter = ',', default_values_t = Grid::default().char_weight)]
+    char_weights: Vec<f32>,
+    /// Per-character bonuses to try.
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true,
+          default_values_t = Grid::default().char_bonus)]
+    char_bonuses: Vec<f32>,
+    /// Word-LM weights to try.
+    #[arg(long, value_delimiter = ',', default_values_t = Grid::default().word_weight)]
+    word_weights: Vec<f32>,
+    /// Per-word bonuses to try.
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true,
+          default_values_t = Grid::default().word_bonus)]
+    word_bonuses: Vec<f32>,
+    /// Rounds of coordinate descent (each tries every grid value of every weight).
+    #[arg(long, default_value_t = 2)]
+    rounds: usize,
+    /// Tune on the first N utterances only.
+    #[arg(long)]
+    limit: Option<usize>,
+    #[arg(long, default_value_t = 1234)]
+    seed: u64,
+    /// Record the best weights in the model directory's config.json.
+    #[arg(long, requires = "model")]
+    write: bool,
+    /// Also write every trial as JSON here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+pub fn tune(args: TuneArgs, device: DeviceSpec) -> Result<ExitCode> {
+    if args.beam <= 1 {
+        bail!("tuning needs the beam search: --beam must be above 1");
+    }
+    if args.write && (!args.lm.lm_files.is_empty() || args.lm.no_lm) {
+        bail!(
+            "--write records weights for the model's own LMs; attach a new one first \
+             (`hark lm --into DIR`, `hark lm --words --into DIR`) instead of --lm/--no-lm"
+        );
+    }
+    let device = device.device()?;
+    let mut loaded = super::model_source(args.model.clone()).load(&device)?;
+    args.lm.apply(&mut loaded)?;
+    if loaded.lm.is_none() && loaded.guides.words.is_none() {
+        bail!("the model has no language model to tune; add one with --lm FILE");
+    }
+    let mut beam = PrefixBeam::new(args.beam).with_guides(std::mem::take(&mut loaded.guides));
+    beam.lm = loaded.lm.take();
+    let rec = Recognizer::new(loaded, device, &RecognizerConfig { beam: 1 })?;
+
+    let set = dev_set(&args, &rec)?;
+    let grid = Grid {
+        char_weight: args.char_weights.clone(),
+        char_bonus: args.char_bonuses.clone(),
+        word_weight: args.word_weights.clone(),
+        word_bonus: args.word_bonuses.clone(),
+    };
+    println!(
+        "{:>7} {:>7} {:>7} {:>7} {:>7} {:>7}",
+        "c.wt", "c.bonus", "w.wt", "w.bonus", "WER%", "CER%"
+    );
+    let trials = tune::search(&set, &beam, &grid, args.rounds, print_trial);
+    let best = trials.first().context("no trials were run")?;
+    let start = LmWeights::of(&beam);
+    let start_trial = trials
+        .iter()
+        .find(|t| t.weights == start)
+        .context("the starting weights were not scored")?;
+    println!(
+        "best: {} (WER {:.2}%, CER {:.2}%; the starting weights gave {:.2}% / {:.2}%) over {} utterances",
+        describe(&best.weights, &beam),
+        best.wer(),
+        best.cer(),
+        start_trial.wer(),
+        start_trial.cer(),
+        set.len()
+    );
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&trials)?;
+        std::fs::write(path, text).with_context(|| path.display().to_string())?;
+    }
+    if args.write {
+        let dir = args.model.as_ref().context("--write needs --model")?;
+        let w = best.weights;
+        hark::model_dir::record_lm_weights(
+            dir,
+            beam.lm.as_ref().map(|_| (w.char_weight, w.char_bonus)),
+            beam.guides
+                .words
+                .as_ref()
+                .map(|_| (w.word_weight, w.word_bonus)),
+        )?;
+        println!("recorded in {}", dir.join("config.json").display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn describe(w: &LmWeights, beam: &PrefixBeam) -> String {
+    let mut parts = Vec::new();
+    if beam.lm.is_some() {
+        parts.push(format!(
+            "--lm-weight {} --lm-bonus {}",
+            w.char_weight, w.char_bonus
+        ));
+    }
+    if beam.guides.words.is_some() {
+        parts.push(format!(
+            "--word-weight {} --word-bonus {}",
+            w.word_weight, w.word_bonus
+        ));
+    }
+    parts.join(" ")
+}
+
+fn print_trial(t: &Trial) {
+    let w = t.weights;
+    println!(
+        "{:>7} {:>7} {:>7} {:>7} {:>7.2} {:>7.2}",
+        w.char_weight,
+        w.char_bonus,
+        w.word_weight,
+        w.word_bonus,
+        t.wer(),
+        t.cer()
+    );
+}
+
+/// The dev utterances (each at each SNR asked for) through the acoustic model.
+fn dev_set(args: &TuneArgs, rec: &Recognizer) -> Result<DevSet> {
+    let bank = hark::noise::NoiseBank::open(&args.noise_bank).ok();
+    let noise = hark::noise::resolve(args.noise.trim(), bank.as_ref())?;
+    let mut snrs: Vec<Option<f32>> = Vec::new();
+    for s in args.snr.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        snrs.push(match s {
+            "clean" => None,
+            v => Some(
+                v.parse::<f32>()
+                    .ok()
+                    .filter(|db| db.is_finite())
+                    .with_context(|| format!("bad SNR '{v}'"))?,
+            ),
+        });
+    }
+    if snrs.is_empty() {
+        bail!("--snr names no condition");
+    }
+    let manifest = hark::data::Manifest::load(&args.manifest)?;
+    for e in &manifest.errors {
+        eprintln!("error: {e}");
+    }
+    let entries: Vec<_> = manifest
+        .entries
+        .iter()
+        .take(args.limit.unwrap_or(usize::MAX))
+        .collect();
+    let bar = if args.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new((entries.len() * snrs.len()) as u64)
+    };
+    bar.set_style(
+        ProgressStyle::with_template("acoustic model [{bar:30}] {pos}/{len} utterances, ETA {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let mut set = DevSet::new(rec.vocab().clone());
+    let mut rng = hark::augment::rng(args.seed);
+    for entry in entries {
+        let wave = match wav::read(&entry.audio) {
+            Ok(w) => w,
+            Err(e) => {
+                eprintln!("error: {e}");
+                continue;
+            }
+        };
+        for snr in &snrs {
+            let wave = match snr {
+                None => wave.clone(),
+                Some(db) => {
+                    let mixed = noise.mix(wave.samples(), *db, &mut rng);
+                    Waveform::new(mixed, wave.sample_rate())
+                        .context("mixing gave non-finite samples")?
+                }
+            };
+            let feats = rec.mfcc().compute(&wave);
+            for (lp, frames) in rec.log_probs(&[&feats]) {
+                set.push(lp, frames, entry.text.clone());
+            }
+            bar.inc(1);
+        }
+    }
+    bar.finish_and_clear();
+    if set.is_empty() {
+        bail!("no usable utterances in {}", args.manifest.display());
+    }
+    Ok(set)
+}

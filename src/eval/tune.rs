@@ -1,0 +1,342 @@
+//! Tuning the beam search's language-model weights on a dev set. The acoustic model runs once
+//! per utterance; each candidate setting only re-runs the beam search over the stored
+//! log-probabilities, so a search over dozens of settings costs little more than one eval.
+//!
+//! The search is coordinate descent: starting from the current weights, each weight in turn
+//! takes the value from its grid that gives the fewest word errors (ties: fewest character
+//! errors), the others held; a few rounds of that settle it. It is the usual practice for
+//! CTC decoders with an external LM (DeepSpeech's `lm_optimizer`, Kaldi's LM-weight sweep).
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::{ErrorCounts, char_errors, word_errors};
+use crate::ctc::{Decoder, LogProbs, PrefixBeam};
+use crate::text::Vocab;
+
+/// One dev utterance, already through the acoustic model.
+struct DevItem {
+    log_probs: Vec<f32>,
+    frames: usize,
+    reference: String,
+}
+
+/// Dev utterances as log-probability matrices with their reference transcripts.
+pub struct DevSet {
+    vocab: Vocab,
+    items: Vec<DevItem>,
+}
+
+impl DevSet {
+    pub fn new(vocab: Vocab) -> Self {
+        Self {
+            vocab,
+            items: Vec::new(),
+        }
+    }
+
+    /// Add one utterance: `log_probs` is `[frames × vocab]`, frame-major.
+    pub fn push(&mut self, log_probs: Vec<f32>, frames: usize, reference: String) {
+        self.items.push(DevItem {
+            log_probs,
+            frames,
+            reference,
+        });
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
+/// The weights the search tunes; a language model the beam does not have keeps its zeros.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LmWeights {
+    pub char_weight: f32,
+    pub char_bonus: f32,
+    pub word_weight: f32,
+    pub word_bonus: f32,
+}
+
+impl LmWeights {
+    /// The weights `beam` decodes with.
+    pub fn of(beam: &PrefixBeam) -> Self {
+        let (char_weight, char_bonus) =
+            beam.lm.as_ref().map_or((0.0, 0.0), |s| (s.weight, s.bonus));
+        let (word_weight, word_bonus) = beam
+            .guides
+            .words
+            .as_ref()
+            .map_or((0.0, 0.0), |w| (w.weight, w.bonus));
+        Self {
+            char_weight,
+            char_bonus,
+            word_weight,
+            word_bonus,
+        }
+    }
+
+    /// `beam` with these weights.
+    pub fn apply(&self, beam: &PrefixBeam) -> PrefixBeam {
+        let mut beam = beam.clone();
+        if let Some(lm) = &mut beam.lm {
+            lm.weight = self.char_weight;
+            lm.bonus = self.char_bonus;
+        }
+        if let Some(words) = &mut beam.guides.words {
+            words.weight = self.word_weight;
+            words.bonus = self.word_bonus;
+        }
+        beam
+    }
+
+    fn get(&self, knob: Knob) -> f32 {
+        match knob {
+            Knob::CharWeight => self.char_weight,
+            Knob::CharBonus => self.char_bonus,
+            Knob::WordWeight => self.word_weight,
+            Knob::WordBonus => self.word_bonus,
+        }
+    }
+
+    fn with(mut self, knob: Knob, value: f32) -> Self {
+        match knob {
+            Knob::CharWeight => self.char_weight = value,
+            Knob::CharBonus => self.char_bonus = value,
+            Knob::WordWeight => self.word_weight = value,
+            Knob::WordBonus => self.word_bonus = value,
+        }
+        self
+    }
+
+    /// A hashable key (the bit patterns of the four weights).
+    fn key(&self) -> [u32; 4] {
+        [
+            self.char_weight.to_bits(),
+            self.char_bonus.to_bits(),
+            self.word_weight.to_bits(),
+            self.word_bonus.to_bits(),
+        ]
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Knob {
+    CharWeight,
+    CharBonus,
+    WordWeight,
+    WordBonus,
+}
+
+/// The values each weight may take.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grid {
+    pub char_weight: Vec<f32>,
+    pub char_bonus: Vec<f32>,
+    pub word_weight: Vec<f32>,
+    pub word_bonus: Vec<f32>,
+}
+
+impl Default for Grid {
+    fn default() -> Self {
+        Self {
+            char_weight: vec![0.2, 0.35, 0.5, 0.7, 1.0],
+            char_bonus: vec![0.0, 0.5, 1.0, 1.5, 2.0, 3.0],
+            word_weight: vec![0.0, 0.2, 0.35, 0.5, 0.7, 1.0],
+            word_bonus: vec![-1.0, 0.0, 1.0, 2.0, 3.0, 4.0],
+        }
+    }
+}
+
+impl Grid {
+    fn values(&self, knob: Knob) -> &[f32] {
+        match knob {
+            Knob::CharWeight => &self.char_weight,
+            Knob::CharBonus => &self.char_bonus,
+            Knob::WordWeight => &self.word_weight,
+            Knob::WordBonus => &self.word_bonus,
+        }
+    }
+}
+
+/// One setting and how it scored.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Trial {
+    pub weights: LmWeights,
+    pub words: ErrorCounts,
+    pub chars: ErrorCounts,
+}
+
+impl Trial {
+    pub fn wer(&self) -> f64 {
+        self.words.rate()
+    }
+
+    pub fn cer(&self) -> f64 {
+        self.chars.rate()
+    }
+
+    fn better_than(&self, other: &Trial) -> bool {
+        (self.words.errors(), self.chars.errors()) < (other.words.errors(), other.chars.errors())
+    }
+}
+
+/// Decode `set` with `beam` at `weights` and count the errors.
+pub fn score(set: &DevSet, beam: &PrefixBeam, weights: LmWeights) -> Trial {
+    let beam = weights.apply(beam);
+    let vocab = set.vocab.size();
+    let (words, chars) = set
+        .items
+        .par_iter()
+        .map(|item| {
+            let hyp = beam.decode(LogProbs::new(&item.log_probs, item.frames, vocab));
+            let text = set.vocab.decode(&hyp.tokens);
+            (
+                word_errors(&item.reference, &text),
+                char_errors(&item.reference, &text),
+            )
+        })
+        .reduce(
+            || (ErrorCounts::default(), ErrorCounts::default()),
+            |(mut w1, mut c1), (w2, c2)| {
+                w1 += w2;
+                c1 += c2;
+                (w1, c1)
+            },
+        );
+    Trial {
+        weights,
+        words,
+        chars,
+    }
+}
+
+/// Coordinate descent over `grid` from `beam`'s own weights, `rounds` times over the weights
+/// the beam has language models for. `on_trial` sees every new setting as it is scored.
+/// Returns every trial, the best first.
+pub fn search(
+    set: &DevSet,
+    beam: &PrefixBeam,
+    grid: &Grid,
+    rounds: usize,
+    mut on_trial: impl FnMut(&Trial),
+) -> Vec<Trial> {
+    let mut knobs = Vec::new();
+    if beam.lm.is_some() {
+        knobs.extend([Knob::CharWeight, Knob::CharBonus]);
+    }
+    if beam.guides.words.is_some() {
+        knobs.extend([Knob::WordWeight, Knob::WordBonus]);
+    }
+    let mut seen: HashMap<[u32; 4], Trial> = HashMap::new();
+    let mut run = |weights: LmWeights, seen: &mut HashMap<[u32; 4], Trial>| -> Trial {
+        *seen.entry(weights.key()).or_insert_with(|| {
+            let trial = score(set, beam, weights);
+            on_trial(&trial);
+            trial
+        })
+    };
+    let mut best = run(LmWeights::of(beam), &mut seen);
+    for _ in 0..rounds {
+        let before = best.weights;
+        for &knob in &knobs {
+            for &value in grid.values(knob) {
+                if value == best.weights.get(knob) {
+                    continue;
+                }
+                let trial = run(best.weights.with(knob, value), &mut seen);
+                if trial.better_than(&best) {
+                    best = trial;
+                }
+            }
+        }
+        if best.weights == before {
+            break;
+        }
+    }
+    let mut trials: Vec<Trial> = seen.into_values().collect();
+    trials.sort_by_key(|t| (t.words.errors(), t.chars.errors()));
+    trials
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::lm::{CharLm, LmScorer};
+
+    /// A matrix where each frame puts `p` on one token and the rest spread over the others.
+    fn frames_for(vocab: &Vocab, text: &str) -> (Vec<f32>, usize) {
+        let v = vocab.size();
+        let mut out = Vec::new();
+        let mut prev: Option<u32> = None;
+        for id in vocab.encode(text) {
+            if prev == Some(id) {
+                out.extend(row(v, crate::text::BLANK, 0.9));
+            }
+            out.extend(row(v, id, 0.9));
+            prev = Some(id);
+        }
+        let frames = out.len() / v;
+        (out, frames)
+    }
+
+    fn row(v: usize, id: u32, p: f32) -> Vec<f32> {
+        let rest = (1.0 - p) / (v - 1) as f32;
+        (0..v as u32)
+            .map(|k| if k == id { p.ln() } else { rest.ln() })
+            .collect()
+    }
+
+    #[test]
+    fn scores_count_errors_against_references() {
+        let vocab = Vocab::english();
+        let mut set = DevSet::new(vocab.clone());
+        let (lp, frames) = frames_for(&vocab, "a cat sat");
+        set.push(lp.clone(), frames, "a cat sat".into());
+        // The acoustics say "a cat sat" but the reference differs in one word of three.
+        set.push(lp, frames, "a bat sat".into());
+        let beam = PrefixBeam::new(4);
+        let trial = score(&set, &beam, LmWeights::of(&beam));
+        assert_eq!(trial.words.errors(), 1);
+        assert_eq!(trial.words.reference, 6);
+        assert!((trial.wer() - 100.0 / 6.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn search_moves_a_weight_only_when_it_lowers_errors() {
+        let vocab = Vocab::english();
+        let lm =
+            CharLm::train(["a cat sat", "a cat sat on a mat"], &vocab, 3).expect("toy LM trains");
+        let beam = PrefixBeam::new(4).with_lm(LmScorer {
+            lm: Arc::new(lm),
+            weight: 0.5,
+            bonus: 1.0,
+        });
+        let mut set = DevSet::new(vocab.clone());
+        let (lp, frames) = frames_for(&vocab, "a cat sat");
+        set.push(lp, frames, "a cat sat".into());
+        let grid = Grid {
+            char_weight: vec![0.1, 0.5],
+            char_bonus: vec![0.0, 1.0],
+            word_weight: vec![],
+            word_bonus: vec![],
+        };
+        let mut calls = 0;
+        let trials = search(&set, &beam, &grid, 3, |_| calls += 1);
+        // The acoustics are unambiguous: the start is already perfect, so the best trial
+        // keeps the starting weights (ties never move), and each distinct setting is decoded
+        // once: start, weight 0.1, bonus 0.0.
+        assert_eq!(trials[0].words.errors(), 0);
+        assert_eq!(trials[0].weights, LmWeights::of(&beam));
+        assert_eq!(calls, 3);
+        assert_eq!(trials.len(), 3);
+    }
+}
