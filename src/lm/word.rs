@@ -3,8 +3,10 @@
 //! - **ARPA in and out**, plain or gzip-compressed, any order up to [`MAX_ORDER`]: `\data\`
 //!   with the counts, then one `\N-grams:` section per order with `log10 p`, the words, and an
 //!   optional `log10` back-off weight, then `\end\`.
-//! - **A compact binary form** (`HARKWLM1`): the vocabulary, then per order the sorted packed
-//!   keys with their probabilities and back-offs. It loads with a few large reads, no parsing.
+//! - **A compact binary form** (`HARKWLM2`): the vocabulary, then per order the sorted packed
+//!   keys (in as few bytes as `n` word ids of [`ID_BITS`] bits need: 3 for unigrams, 6 for
+//!   bigrams, 8 for trigrams) with their probabilities and, below the highest order, back-offs.
+//!   It loads with a few large reads, no parsing.
 //! - **Queries** follow the back-off rule: `p(w | h) = p*(h w)` when `h w` is listed, else
 //!   `bo(h) · p(w | h')`, with `h'` the history without its oldest word and `bo(h) = 1` when `h`
 //!   is not listed.
@@ -20,7 +22,7 @@ pub const MAX_ORDER: usize = 6;
 /// Bits per word id in a packed key (up to two million words).
 const ID_BITS: u32 = 21;
 const MAX_WORDS: usize = 1 << ID_BITS;
-const MAGIC: &[u8; 8] = b"HARKWLM1";
+const MAGIC: &[u8; 8] = b"HARKWLM2";
 /// Sentence start and end, as ARPA files spell them.
 pub const BOS: &str = "<s>";
 pub const EOS: &str = "</s>";
@@ -42,6 +44,11 @@ impl Table {
     fn find(&self, key: u128) -> Option<usize> {
         self.keys.binary_search(&key).ok()
     }
+}
+
+/// Bytes of a packed key of `n` word ids in the binary form.
+fn key_bytes(n: usize) -> usize {
+    (n * ID_BITS as usize).div_ceil(8)
 }
 
 fn pack(ids: &[u32]) -> u128 {
@@ -234,16 +241,20 @@ impl WordLm {
             out.extend_from_slice(&(b.len().min(u16::MAX as usize) as u16).to_le_bytes());
             out.extend_from_slice(&b[..b.len().min(u16::MAX as usize)]);
         }
-        for t in &self.tables {
+        for (i, t) in self.tables.iter().enumerate() {
+            let n = i + 1;
             out.extend_from_slice(&(t.keys.len() as u64).to_le_bytes());
             for k in &t.keys {
-                out.extend_from_slice(&k.to_le_bytes());
+                out.extend_from_slice(&k.to_le_bytes()[..key_bytes(n)]);
             }
             for p in &t.prob {
                 out.extend_from_slice(&p.to_le_bytes());
             }
-            for b in &t.backoff {
-                out.extend_from_slice(&b.to_le_bytes());
+            // The highest order backs off nowhere: its back-offs are all zero and not stored.
+            if n < self.order {
+                for b in &t.backoff {
+                    out.extend_from_slice(&b.to_le_bytes());
+                }
             }
         }
         out
@@ -285,7 +296,7 @@ impl WordLm {
         let mut tables = Vec::with_capacity(order);
         for n in 1..=order {
             let count = r.u64().ok_or_else(|| bad("truncated table"))? as usize;
-            if count > bytes.len() / 24 + 1 {
+            if count > bytes.len() / (key_bytes(n) + 4) + 1 {
                 return Err(bad("table larger than the file"));
             }
             let mut t = Table {
@@ -294,7 +305,7 @@ impl WordLm {
                 backoff: Vec::with_capacity(count),
             };
             for _ in 0..count {
-                let key = r.u128().ok_or_else(|| bad("truncated table"))?;
+                let key = r.uint(key_bytes(n)).ok_or_else(|| bad("truncated table"))?;
                 let in_range = (0..n)
                     .all(|p| (key >> (p as u32 * ID_BITS)) as usize & (MAX_WORDS - 1) < n_words)
                     && key >> (n as u32 * ID_BITS) == 0;
@@ -310,8 +321,11 @@ impl WordLm {
                 t.prob.push(r.f32().ok_or_else(|| bad("truncated table"))?);
             }
             for _ in 0..count {
-                t.backoff
-                    .push(r.f32().ok_or_else(|| bad("truncated table"))?);
+                t.backoff.push(if n < order {
+                    r.f32().ok_or_else(|| bad("truncated table"))?
+                } else {
+                    0.0
+                });
             }
             if t.prob.iter().chain(&t.backoff).any(|v| !v.is_finite()) {
                 return Err(bad("a number is not finite"));
@@ -382,8 +396,11 @@ impl<'a> Cursor<'a> {
         self.array().map(u64::from_le_bytes)
     }
 
-    fn u128(&mut self) -> Option<u128> {
-        self.array().map(u128::from_le_bytes)
+    /// An unsigned little-endian integer of `n` ≤ 16 bytes.
+    fn uint(&mut self, n: usize) -> Option<u128> {
+        let mut b = [0u8; 16];
+        b.get_mut(..n)?.copy_from_slice(self.take(n)?);
+        Some(u128::from_le_bytes(b))
     }
 
     fn f32(&mut self) -> Option<f32> {
