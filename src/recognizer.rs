@@ -82,13 +82,14 @@ struct McDropout {
 }
 
 impl Recognizer {
-    /// The model's language model, if it has one, joins the beam search (not greedy decoding);
-    /// so do the loaded model's guides (word LM, grammar, hotwords), which need the beam.
+    /// The model's language models, character and word, join the beam search; greedy decoding
+    /// (beam 1) ignores them. A grammar or hotwords need the beam: with beam 1 they are an
+    /// error rather than silently dropped.
     pub fn new(loaded: LoadedModel, device: Device, config: &RecognizerConfig) -> Result<Self> {
-        if config.beam <= 1 && !loaded.guides.is_empty() {
+        if config.beam <= 1 && (loaded.guides.grammar.is_some() || loaded.guides.hotwords.is_some())
+        {
             return Err(crate::Error::Config(
-                "word language models, grammars and hotwords need the beam search (beam > 1)"
-                    .into(),
+                "grammars and hotwords need the beam search (beam > 1)".into(),
             ));
         }
         let mut rec = Self::from_model(

@@ -219,7 +219,7 @@ pub fn score(set: &DevSet, beam: &PrefixBeam, weights: LmWeights) -> Trial {
 
 /// Coordinate descent over `grid` from `beam`'s own weights, `rounds` times over the weights
 /// the beam has language models for. `on_trial` sees every new setting as it is scored.
-/// Returns every trial, the best first.
+/// Returns every trial, the best first (on a tie, the earliest scored: the search's choice).
 pub fn search(
     set: &DevSet,
     beam: &PrefixBeam,
@@ -234,15 +234,19 @@ pub fn search(
     if beam.guides.words.is_some() {
         knobs.extend([Knob::WordWeight, Knob::WordBonus]);
     }
-    let mut seen: HashMap<[u32; 4], Trial> = HashMap::new();
-    let mut run = |weights: LmWeights, seen: &mut HashMap<[u32; 4], Trial>| -> Trial {
-        *seen.entry(weights.key()).or_insert_with(|| {
+    // Every setting is decoded once; `trials` keeps them in the order they were scored.
+    let mut seen: HashMap<[u32; 4], usize> = HashMap::new();
+    let mut trials: Vec<Trial> = Vec::new();
+    let mut run = |weights: LmWeights, trials: &mut Vec<Trial>| -> Trial {
+        let i = *seen.entry(weights.key()).or_insert_with(|| {
             let trial = score(set, beam, weights);
             on_trial(&trial);
-            trial
-        })
+            trials.push(trial);
+            trials.len() - 1
+        });
+        trials[i]
     };
-    let mut best = run(LmWeights::of(beam), &mut seen);
+    let mut best = run(LmWeights::of(beam), &mut trials);
     for _ in 0..rounds {
         let before = best.weights;
         for &knob in &knobs {
@@ -250,7 +254,7 @@ pub fn search(
                 if value == best.weights.get(knob) {
                     continue;
                 }
-                let trial = run(best.weights.with(knob, value), &mut seen);
+                let trial = run(best.weights.with(knob, value), &mut trials);
                 if trial.better_than(&best) {
                     best = trial;
                 }
@@ -260,7 +264,7 @@ pub fn search(
             break;
         }
     }
-    let mut trials: Vec<Trial> = seen.into_values().collect();
+    // A stable sort: among equal scores the one scored first (the search's choice) leads.
     trials.sort_by_key(|t| (t.words.errors(), t.chars.errors()));
     trials
 }

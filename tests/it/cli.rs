@@ -163,6 +163,7 @@ fn a_language_model_attaches_to_a_model_dir_and_is_checked() {
         serde_json::from_str(&std::fs::read_to_string(default.join("config.json")).unwrap())
             .unwrap();
     config.as_object_mut().unwrap().remove("lm");
+    config.as_object_mut().unwrap().remove("word_lm");
     std::fs::write(model.join("config.json"), config.to_string()).unwrap();
 
     let text = root().join("tests/fixtures/overfit.jsonl");
@@ -280,7 +281,7 @@ fn a_word_lm_attaches_to_a_model_dir_and_is_checked() {
     let model = dir.path().join("model");
     std::fs::create_dir(&model).unwrap();
     let default = root().join("models/default");
-    for file in ["model.bpk", "config.json", "lm.bin"] {
+    for file in ["model.bpk", "config.json", "lm.bin", "words.bin"] {
         std::fs::copy(default.join(file), model.join(file)).unwrap();
     }
     let text = root().join("tests/fixtures/overfit.jsonl");
@@ -323,7 +324,7 @@ fn tune_records_the_best_weights_it_measured() {
     let model = dir.path().join("model");
     std::fs::create_dir(&model).unwrap();
     let default = root().join("models/default");
-    for f in ["model.bpk", "config.json", "lm.bin"] {
+    for f in ["model.bpk", "config.json", "lm.bin", "words.bin"] {
         std::fs::copy(default.join(f), model.join(f)).unwrap();
     }
     let trials = dir.path().join("trials.json");

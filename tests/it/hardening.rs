@@ -99,7 +99,7 @@ fn odd_but_valid_audio_is_transcribed_without_error() {
 fn model_copy(d: &Path) -> PathBuf {
     let m = d.join("model");
     std::fs::create_dir(&m).unwrap();
-    for f in ["config.json", "model.bpk"] {
+    for f in ["config.json", "model.bpk", "lm.bin", "words.bin"] {
         std::fs::copy(root().join("models/default").join(f), m.join(f)).unwrap();
     }
     m

@@ -129,9 +129,14 @@ fn word_lm(args: &LmArgs, sentences: &[String]) -> Result<std::process::ExitCode
     let mut written = Vec::new();
     if let Some(dir) = &args.into {
         let source = format!(
-            "hark lm --words --order {} --prune {:?} --text {}",
+            "hark lm --words --order {} --prune {} --max-vocabulary {} --text {}",
             lm.order(),
-            args.prune,
+            args.prune
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+            args.max_vocabulary,
             args.texts
                 .iter()
                 .map(|p| p.display().to_string())
