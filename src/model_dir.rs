@@ -269,25 +269,21 @@ pub fn record_lm_weights(
     chars: Option<(f32, f32)>,
     words: Option<(f32, f32)>,
 ) -> Result<()> {
-    let cfg_path = dir.join(CONFIG_FILE);
-    let text = std::fs::read_to_string(&cfg_path).map_err(|e| Error::io(&cfg_path, e))?;
-    let mut config = parse_config(&text, dir)?;
-    if let Some((weight, bonus)) = chars {
-        let lm = config.lm.as_mut().ok_or_else(|| {
-            Error::model(dir, "has no character LM to record weights for".to_string())
-        })?;
-        (lm.weight, lm.bonus) = (weight, bonus);
-    }
-    if let Some((weight, bonus)) = words {
-        let lm = config
-            .word_lm
-            .as_mut()
-            .ok_or_else(|| Error::model(dir, "has no word LM to record weights for".to_string()))?;
-        (lm.weight, lm.bonus) = (weight, bonus);
-    }
-    let json = serde_json::to_string_pretty(&config)
-        .map_err(|e| Error::model(dir, format!("cannot serialise config: {e}")))?;
-    write_atomic(&cfg_path, format!("{json}\n").as_bytes())
+    edit_config(dir, |config| {
+        if let Some((weight, bonus)) = chars {
+            let lm = config.lm.as_mut().ok_or_else(|| {
+                Error::model(dir, "has no character LM to record weights for".to_string())
+            })?;
+            (lm.weight, lm.bonus) = (weight, bonus);
+        }
+        if let Some((weight, bonus)) = words {
+            let lm = config.word_lm.as_mut().ok_or_else(|| {
+                Error::model(dir, "has no word LM to record weights for".to_string())
+            })?;
+            (lm.weight, lm.bonus) = (weight, bonus);
+        }
+        Ok(())
+    })
 }
 
 /// Write `bytes` as `file` in the model directory `dir` and let `record` enter it (with its
@@ -298,15 +294,24 @@ fn attach<T>(
     bytes: &[u8],
     record: impl FnOnce(&mut ModelConfig, u64, String) -> T,
 ) -> Result<T> {
+    edit_config(dir, |config| {
+        let info = record(config, bytes.len() as u64, sha256_hex(bytes));
+        write_atomic(&dir.join(file), bytes)?;
+        Ok(info)
+    })
+}
+
+/// Read the `config.json` of the model directory `dir`, let `edit` change it (and write any
+/// file it names), then replace `config.json` atomically; it is left alone when `edit` fails.
+fn edit_config<T>(dir: &Path, edit: impl FnOnce(&mut ModelConfig) -> Result<T>) -> Result<T> {
     let cfg_path = dir.join(CONFIG_FILE);
     let text = std::fs::read_to_string(&cfg_path).map_err(|e| Error::io(&cfg_path, e))?;
     let mut config = parse_config(&text, dir)?;
-    let info = record(&mut config, bytes.len() as u64, sha256_hex(bytes));
+    let out = edit(&mut config)?;
     let json = serde_json::to_string_pretty(&config)
         .map_err(|e| Error::model(dir, format!("cannot serialise config: {e}")))?;
-    write_atomic(&dir.join(file), bytes)?;
     write_atomic(&cfg_path, format!("{json}\n").as_bytes())?;
-    Ok(info)
+    Ok(out)
 }
 
 /// Check and load a model from its config text and weight bytes; `name` is used in errors.

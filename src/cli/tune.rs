@@ -11,7 +11,6 @@ use hark::backend::DeviceSpec;
 use hark::ctc::PrefixBeam;
 use hark::eval::tune::{self, DevSet, Grid, LmWeights, Trial};
 use hark::recognizer::{Recognizer, RecognizerConfig};
-use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Args, Debug)]
 pub struct TuneArgs {
@@ -170,18 +169,7 @@ fn print_trial(t: &Trial) {
 fn dev_set(args: &TuneArgs, rec: &Recognizer) -> Result<DevSet> {
     let bank = hark::noise::NoiseBank::open(&args.noise_bank).ok();
     let noise = hark::noise::resolve(args.noise.trim(), bank.as_ref())?;
-    let mut snrs: Vec<Option<f32>> = Vec::new();
-    for s in args.snr.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        snrs.push(match s {
-            "clean" => None,
-            v => Some(
-                v.parse::<f32>()
-                    .ok()
-                    .filter(|db| db.is_finite())
-                    .with_context(|| format!("bad SNR '{v}'"))?,
-            ),
-        });
-    }
+    let snrs = super::eval::snr_list(&args.snr)?;
     if snrs.is_empty() {
         bail!("--snr names no condition");
     }
@@ -194,15 +182,10 @@ fn dev_set(args: &TuneArgs, rec: &Recognizer) -> Result<DevSet> {
         .iter()
         .take(args.limit.unwrap_or(usize::MAX))
         .collect();
-    let bar = if args.quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new((entries.len() * snrs.len()) as u64)
-    };
-    bar.set_style(
-        ProgressStyle::with_template("acoustic model [{bar:30}] {pos}/{len} utterances, ETA {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+    let bar = super::progress::bar(
+        !args.quiet,
+        (entries.len() * snrs.len()) as u64,
+        "acoustic model [{bar:30}] {pos}/{len} utterances, ETA {eta}",
     );
     let mut set = DevSet::new(rec.vocab().clone());
     let mut rng = hark::augment::rng(args.seed);

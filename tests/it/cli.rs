@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::common::{hark, json_lines, root, run_ok};
+use crate::common::{default_model_copy, hark, json_lines, root, run_ok};
 
 fn samples() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("audio/samples"))
@@ -278,12 +278,7 @@ fn word_lms_grammars_and_hotwords_steer_the_beam_search() {
 #[test]
 fn a_word_lm_attaches_to_a_model_dir_and_is_checked() {
     let dir = tempfile::tempdir().unwrap();
-    let model = dir.path().join("model");
-    std::fs::create_dir(&model).unwrap();
-    let default = root().join("models/default");
-    for file in ["model.bpk", "config.json", "lm.bin", "words.bin"] {
-        std::fs::copy(default.join(file), model.join(file)).unwrap();
-    }
+    let model = default_model_copy(dir.path());
     let text = root().join("tests/fixtures/overfit.jsonl");
     run_ok(
         hark()
@@ -321,12 +316,7 @@ fn a_word_lm_attaches_to_a_model_dir_and_is_checked() {
 #[test]
 fn tune_records_the_best_weights_it_measured() {
     let dir = tempfile::tempdir().unwrap();
-    let model = dir.path().join("model");
-    std::fs::create_dir(&model).unwrap();
-    let default = root().join("models/default");
-    for f in ["model.bpk", "config.json", "lm.bin", "words.bin"] {
-        std::fs::copy(default.join(f), model.join(f)).unwrap();
-    }
+    let model = default_model_copy(dir.path());
     let trials = dir.path().join("trials.json");
     let manifest = root().join("tests/fixtures/overfit.jsonl");
     let out = run_ok(

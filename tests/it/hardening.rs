@@ -5,7 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::common::{bad_inputs, hark, json_lines, root, run_ok, spec, write_wav};
+use crate::common::{
+    bad_inputs, default_model_copy, hark, json_lines, root, run_ok, spec, write_wav,
+};
 
 fn sample() -> PathBuf {
     root().join("audio/samples/clean_flite_rms_fox.wav")
@@ -95,16 +97,6 @@ fn odd_but_valid_audio_is_transcribed_without_error() {
     }
 }
 
-/// A copy of the built-in model's directory to break.
-fn model_copy(d: &Path) -> PathBuf {
-    let m = d.join("model");
-    std::fs::create_dir(&m).unwrap();
-    for f in ["config.json", "model.bpk", "lm.bin", "words.bin"] {
-        std::fs::copy(root().join("models/default").join(f), m.join(f)).unwrap();
-    }
-    m
-}
-
 fn edit_config(m: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
     let p = m.join("config.json");
     let mut v: serde_json::Value =
@@ -175,7 +167,7 @@ fn broken_model_directories_are_refused_with_a_reason() {
     ];
     for (what, break_it, cause) in cases {
         let dir = tempfile::tempdir().unwrap();
-        let m = model_copy(dir.path());
+        let m = default_model_copy(dir.path());
         break_it(&m);
         let out = hark()
             .args(["transcribe", "--model"])

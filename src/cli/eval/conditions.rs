@@ -18,22 +18,29 @@ fn parse_list<T: std::str::FromStr>(list: &str, what: &str) -> Result<Vec<T>> {
         .collect()
 }
 
-/// The conditions the flags ask for, in report order.
-pub(super) fn conditions(args: &EvalArgs, noises: usize) -> Result<Vec<Condition>> {
-    let mut clean = false;
-    let mut snrs = Vec::new();
-    for s in args.snr.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        match s {
-            "clean" => clean = true,
+/// A comma-separated `--snr` list in the order given: `None` for "clean", else the SNR in dB.
+pub(crate) fn snr_list(list: &str) -> Result<Vec<Option<f32>>> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| match s {
+            "clean" => Ok(None),
             v => {
                 let db: f32 = v.parse().ok().with_context(|| format!("bad SNR '{v}'"))?;
                 if !db.is_finite() {
                     bail!("bad SNR '{v}'");
                 }
-                snrs.push(db);
+                Ok(Some(db))
             }
-        }
-    }
+        })
+        .collect()
+}
+
+/// The conditions the flags ask for, in report order.
+pub(super) fn conditions(args: &EvalArgs, noises: usize) -> Result<Vec<Condition>> {
+    let listed = snr_list(&args.snr)?;
+    let clean = listed.contains(&None);
+    let snrs: Vec<f32> = listed.into_iter().flatten().collect();
     let mut out = Vec::new();
     if clean {
         out.push(Condition::Clean);

@@ -2,6 +2,8 @@
 
 mod conditions;
 
+pub(crate) use conditions::snr_list;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -10,7 +12,6 @@ use clap::Args;
 use hark::audio::wav;
 use hark::backend::DeviceSpec;
 use hark::eval::report::{self, Report, TestUtterance};
-use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Args, Debug)]
 pub struct EvalArgs {
@@ -102,15 +103,10 @@ pub fn eval(args: EvalArgs, device: DeviceSpec) -> Result<ExitCode> {
     if utts.is_empty() {
         bail!("no usable utterances in {}", args.manifest.display());
     }
-    let bar = if args.quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new((utts.len() * conditions.len()) as u64)
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{msg:>18} [{bar:30}] {pos}/{len} utterances, ETA {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+    let bar = super::progress::bar(
+        !args.quiet,
+        (utts.len() * conditions.len()) as u64,
+        "{msg:>18} [{bar:30}] {pos}/{len} utterances, ETA {eta}",
     );
     let mut done_before = 0u64;
     let mut last_name = String::new();

@@ -28,6 +28,17 @@ pub fn sample(name: &str) -> PathBuf {
     root().join("audio/samples").join(name)
 }
 
+/// A copy of the built-in model's directory (weights, config and both LMs) as `dir/model`.
+pub fn default_model_copy(dir: &Path) -> PathBuf {
+    let model = dir.join("model");
+    std::fs::create_dir(&model).unwrap();
+    let default = root().join("models/default");
+    for file in ["model.bpk", "config.json", "lm.bin", "words.bin"] {
+        std::fs::copy(default.join(file), model.join(file)).unwrap();
+    }
+    model
+}
+
 /// The per-frame log-probabilities of the model in `dir` on the fixture `wav`.
 pub fn log_probs(dir: &Path, wav: &str) -> Vec<f32> {
     let device = burn::prelude::Device::flex();
