@@ -267,7 +267,7 @@ pub fn attach_word_lm(
 pub fn record_lm_weights(
     dir: &Path,
     chars: Option<(f32, f32)>,
-    words: Option<(f32, f32)>,
+    words: Option<(f32, f32, f32)>,
 ) -> Result<()> {
     edit_config(dir, |config| {
         if let Some((weight, bonus)) = chars {
@@ -276,11 +276,11 @@ pub fn record_lm_weights(
             })?;
             (lm.weight, lm.bonus) = (weight, bonus);
         }
-        if let Some((weight, bonus)) = words {
+        if let Some((weight, bonus, oov_penalty)) = words {
             let lm = config.word_lm.as_mut().ok_or_else(|| {
                 Error::model(dir, "has no word LM to record weights for".to_string())
             })?;
-            (lm.weight, lm.bonus) = (weight, bonus);
+            (lm.weight, lm.bonus, lm.oov_penalty) = (weight, bonus, oov_penalty);
         }
         Ok(())
     })

@@ -68,6 +68,9 @@ pub struct Recognizer {
     frame_seconds: f64,
     /// Monte Carlo dropout at inference, when asked for.
     mc: Option<McDropout>,
+    /// Whether a long pause between two letters splits a word; not under a grammar, whose
+    /// phrases the search has already spelled out.
+    pause_splits_words: bool,
 }
 
 /// Monte Carlo dropout (Gal & Ghahramani, 2016): the model with its dropout left on, run
@@ -100,6 +103,7 @@ impl Recognizer {
             config,
         )?;
         if config.beam > 1 && (loaded.lm.is_some() || !loaded.guides.is_empty()) {
+            rec.pause_splits_words = loaded.guides.grammar.is_none();
             let mut beam = PrefixBeam::new(config.beam).with_guides(loaded.guides);
             beam.lm = loaded.lm;
             rec.decoder = Box::new(beam);
@@ -136,6 +140,7 @@ impl Recognizer {
             device,
             frame_seconds,
             mc: None,
+            pause_splits_words: true,
         })
     }
 
@@ -331,12 +336,13 @@ impl Recognizer {
             current.clear();
         };
         // CTC emits no space across a pause (only blanks), so a long silence between two
-        // letters also ends a word.
+        // letters also ends a word, unless a grammar chose the words.
         let max_gap = (MAX_PAUSE_IN_WORD_S / self.frame_seconds).ceil() as usize;
         for (k, &tok) in hyp.tokens.iter().enumerate() {
-            let paused = current
-                .last()
-                .is_some_and(|&j| hyp.frames[k].saturating_sub(hyp.frames[j]) > max_gap);
+            let paused = self.pause_splits_words
+                && current
+                    .last()
+                    .is_some_and(|&j| hyp.frames[k].saturating_sub(hyp.frames[j]) > max_gap);
             if tok == space || paused {
                 flush(&mut current, &mut words);
             }
@@ -429,4 +435,36 @@ pub fn text_of(words: &[Word]) -> String {
         .map(|w| w.word.as_str())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// "one" with its "e" a second after its "n": a long pause splits it into "on" and "e",
+    /// except under a grammar, whose search spelled "one" as one word.
+    #[test]
+    fn a_pause_splits_a_word_except_under_a_grammar() {
+        let Some(plain) = crate::test_support::builtin_recognizer() else {
+            return;
+        };
+        let vocab = Vocab::english();
+        let hyp = Hypothesis {
+            tokens: vocab.encode("one"),
+            frames: vec![0, 1, 40],
+            probs: vec![0.9; 3],
+            score: 0.0,
+        };
+        let words = |t: Transcript| t.words.into_iter().map(|w| w.word).collect::<Vec<_>>();
+        assert_eq!(words(plain.to_transcript(&hyp, 2.0)), ["on", "e"]);
+        let device = crate::backend::DeviceSpec::Cpu.device().unwrap();
+        let mut loaded = crate::model_dir::ModelSource::Embedded
+            .load(&device)
+            .unwrap();
+        loaded.guides.grammar = Some(std::sync::Arc::new(
+            crate::lm::guide::Grammar::parse("one\ntwo").unwrap(),
+        ));
+        let guided = Recognizer::new(loaded, device, &RecognizerConfig { beam: 4 }).unwrap();
+        assert_eq!(words(guided.to_transcript(&hyp, 2.0)), ["one"]);
+    }
 }

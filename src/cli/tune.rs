@@ -49,6 +49,10 @@ pub struct TuneArgs {
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true,
           default_values_t = Grid::default().word_bonus)]
     word_bonuses: Vec<f32>,
+    /// Penalties for a word the word LM does not know to try.
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true,
+          default_values_t = Grid::default().word_oov)]
+    oov_penalties: Vec<f32>,
     /// Rounds of coordinate descent (each tries every grid value of every weight).
     #[arg(long, default_value_t = 2)]
     rounds: usize,
@@ -94,10 +98,11 @@ pub fn tune(args: TuneArgs, device: DeviceSpec) -> Result<ExitCode> {
         char_bonus: args.char_bonuses.clone(),
         word_weight: args.word_weights.clone(),
         word_bonus: args.word_bonuses.clone(),
+        word_oov: args.oov_penalties.clone(),
     };
     println!(
-        "{:>7} {:>7} {:>7} {:>7} {:>7} {:>7}",
-        "c.wt", "c.bonus", "w.wt", "w.bonus", "WER%", "CER%"
+        "{:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7}",
+        "c.wt", "c.bonus", "w.wt", "w.bonus", "w.oov", "WER%", "CER%"
     );
     let trials = tune::search(&set, &beam, &grid, args.rounds, print_trial);
     let best = trials.first().context("no trials were run")?;
@@ -128,7 +133,7 @@ pub fn tune(args: TuneArgs, device: DeviceSpec) -> Result<ExitCode> {
             beam.guides
                 .words
                 .as_ref()
-                .map(|_| (w.word_weight, w.word_bonus)),
+                .map(|_| (w.word_weight, w.word_bonus, w.word_oov)),
         )?;
         println!("recorded in {}", dir.join("config.json").display());
     }
@@ -145,8 +150,8 @@ fn describe(w: &LmWeights, beam: &PrefixBeam) -> String {
     }
     if beam.guides.words.is_some() {
         parts.push(format!(
-            "--word-weight {} --word-bonus {}",
-            w.word_weight, w.word_bonus
+            "--word-weight {} --word-bonus {} --oov-penalty {}",
+            w.word_weight, w.word_bonus, w.word_oov
         ));
     }
     parts.join(" ")
@@ -155,11 +160,12 @@ fn describe(w: &LmWeights, beam: &PrefixBeam) -> String {
 fn print_trial(t: &Trial) {
     let w = t.weights;
     println!(
-        "{:>7} {:>7} {:>7} {:>7} {:>7.2} {:>7.2}",
+        "{:>7} {:>7} {:>7} {:>7} {:>7} {:>7.2} {:>7.2}",
         w.char_weight,
         w.char_bonus,
         w.word_weight,
         w.word_bonus,
+        w.word_oov,
         t.wer(),
         t.cer()
     );

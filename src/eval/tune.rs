@@ -62,6 +62,8 @@ pub struct LmWeights {
     pub char_bonus: f32,
     pub word_weight: f32,
     pub word_bonus: f32,
+    /// Added for each word the word LM does not know.
+    pub word_oov: f32,
 }
 
 impl LmWeights {
@@ -69,16 +71,17 @@ impl LmWeights {
     pub fn of(beam: &PrefixBeam) -> Self {
         let (char_weight, char_bonus) =
             beam.lm.as_ref().map_or((0.0, 0.0), |s| (s.weight, s.bonus));
-        let (word_weight, word_bonus) = beam
+        let (word_weight, word_bonus, word_oov) = beam
             .guides
             .words
             .as_ref()
-            .map_or((0.0, 0.0), |w| (w.weight, w.bonus));
+            .map_or((0.0, 0.0, 0.0), |w| (w.weight, w.bonus, w.oov_penalty));
         Self {
             char_weight,
             char_bonus,
             word_weight,
             word_bonus,
+            word_oov,
         }
     }
 
@@ -92,6 +95,7 @@ impl LmWeights {
         if let Some(words) = &mut beam.guides.words {
             words.weight = self.word_weight;
             words.bonus = self.word_bonus;
+            words.oov_penalty = self.word_oov;
         }
         beam
     }
@@ -102,6 +106,7 @@ impl LmWeights {
             Knob::CharBonus => self.char_bonus,
             Knob::WordWeight => self.word_weight,
             Knob::WordBonus => self.word_bonus,
+            Knob::WordOov => self.word_oov,
         }
     }
 
@@ -111,17 +116,19 @@ impl LmWeights {
             Knob::CharBonus => self.char_bonus = value,
             Knob::WordWeight => self.word_weight = value,
             Knob::WordBonus => self.word_bonus = value,
+            Knob::WordOov => self.word_oov = value,
         }
         self
     }
 
-    /// A hashable key (the bit patterns of the four weights).
-    fn key(&self) -> [u32; 4] {
+    /// A hashable key (the bit patterns of the weights).
+    fn key(&self) -> [u32; 5] {
         [
             self.char_weight.to_bits(),
             self.char_bonus.to_bits(),
             self.word_weight.to_bits(),
             self.word_bonus.to_bits(),
+            self.word_oov.to_bits(),
         ]
     }
 }
@@ -132,6 +139,7 @@ enum Knob {
     CharBonus,
     WordWeight,
     WordBonus,
+    WordOov,
 }
 
 /// The values each weight may take.
@@ -141,6 +149,7 @@ pub struct Grid {
     pub char_bonus: Vec<f32>,
     pub word_weight: Vec<f32>,
     pub word_bonus: Vec<f32>,
+    pub word_oov: Vec<f32>,
 }
 
 impl Default for Grid {
@@ -150,6 +159,7 @@ impl Default for Grid {
             char_bonus: vec![0.0, 0.5, 1.0, 1.5, 2.0, 3.0],
             word_weight: vec![0.0, 0.2, 0.35, 0.5, 0.7, 1.0],
             word_bonus: vec![-1.0, 0.0, 1.0, 2.0, 3.0, 4.0],
+            word_oov: vec![0.0, -1.0, -2.0, -3.0, -5.0, -8.0],
         }
     }
 }
@@ -161,6 +171,7 @@ impl Grid {
             Knob::CharBonus => &self.char_bonus,
             Knob::WordWeight => &self.word_weight,
             Knob::WordBonus => &self.word_bonus,
+            Knob::WordOov => &self.word_oov,
         }
     }
 }
@@ -232,10 +243,10 @@ pub fn search(
         knobs.extend([Knob::CharWeight, Knob::CharBonus]);
     }
     if beam.guides.words.is_some() {
-        knobs.extend([Knob::WordWeight, Knob::WordBonus]);
+        knobs.extend([Knob::WordWeight, Knob::WordBonus, Knob::WordOov]);
     }
     // Every setting is decoded once; `trials` keeps them in the order they were scored.
-    let mut seen: HashMap<[u32; 4], usize> = HashMap::new();
+    let mut seen: HashMap<[u32; 5], usize> = HashMap::new();
     let mut trials: Vec<Trial> = Vec::new();
     let mut run = |weights: LmWeights, trials: &mut Vec<Trial>| -> Trial {
         let i = *seen.entry(weights.key()).or_insert_with(|| {
@@ -332,6 +343,7 @@ mod tests {
             char_bonus: vec![0.0, 1.0],
             word_weight: vec![],
             word_bonus: vec![],
+            word_oov: vec![],
         };
         let mut calls = 0;
         let trials = search(&set, &beam, &grid, 3, |_| calls += 1);

@@ -30,7 +30,9 @@ pub struct WordScorer {
     pub weight: f32,
     /// Added per completed word (counters the LM's taste for few words).
     pub bonus: f32,
-    /// Added for a word the LM does not know, on top of its `<unk>` probability.
+    /// Added for a word the LM does not know, on top of its `<unk>` probability: at the
+    /// letter where the word stops being the start of any known word (so the beam drops
+    /// strings of fragments early), or when a word that is only a known word's start ends.
     pub oov_penalty: f32,
     vocab: Vocab,
 }
@@ -67,7 +69,9 @@ impl WordScorer {
             Some(w) => self.lm.id(w),
             None => self.lm.id(EOS),
         };
-        let oov = word.is_some() && id.is_none();
+        // A word that is no known word's start was charged at the letter where it left
+        // the vocabulary (`step`).
+        let oov = word.is_some_and(|w| id.is_none() && self.lm.is_word_start(w));
         let mut s = self.weight * self.lm.ln_prob(&ids, id);
         if word.is_some() {
             s += self.bonus;
@@ -78,12 +82,30 @@ impl WordScorer {
         s
     }
 
+    /// The OOV penalty when letter `c` turns the word that `prefix` ends in from the start
+    /// of a known word into the start of none; else 0.
+    fn leaves_vocabulary(&self, prefix: &[u32], c: u32) -> f32 {
+        let space = self.vocab.space();
+        let start = prefix
+            .iter()
+            .rposition(|&t| t == space)
+            .map_or(0, |i| i + 1);
+        let before = self.vocab.decode(&prefix[start..]);
+        let mut after = before.clone();
+        after.push_str(&self.vocab.decode(&[c]));
+        if self.lm.is_word_start(&before) && !self.lm.is_word_start(&after) {
+            self.oov_penalty
+        } else {
+            0.0
+        }
+    }
+
     /// The score of appending token `c` to `prefix` (`BLANK`: the utterance ends): the last
     /// word's score when `c` completes it, and at the end also the sentence end's.
     pub fn step(&self, prefix: &[u32], c: u32) -> f32 {
         let space = self.vocab.space();
         if c != space && c != BLANK {
-            return 0.0;
+            return self.leaves_vocabulary(prefix, c);
         }
         let ends_in_word = prefix.last().is_some_and(|&t| t != space);
         let words = words_of(&self.vocab, prefix);
@@ -121,6 +143,9 @@ pub struct Grammar {
     unknown: bool,
     /// Added once for each word that no phrase spells.
     pub unknown_penalty: f32,
+    /// Added for each listed phrase the output completes (counters CTC's deletions, as the
+    /// word LM's bonus does).
+    pub phrase_bonus: f32,
     space: u32,
 }
 
@@ -143,6 +168,7 @@ impl Grammar {
             nodes: vec![Node::default()],
             unknown: false,
             unknown_penalty: -5.0,
+            phrase_bonus: 0.0,
             space: vocab.space(),
         };
         let mut listed = 0;
@@ -231,6 +257,13 @@ impl Grammar {
             }
         }
         (state, cost)
+    }
+
+    /// Whether `state` is at the end of a listed phrase.
+    fn at_phrase_end(&self, state: &GrammarState) -> bool {
+        state
+            .iter()
+            .any(|&at| matches!(at, At::Node(n) if n != 0 && self.nodes[n].end))
     }
 
     /// Whether the output may end in `state`: after a whole phrase, an unknown word, or
@@ -336,6 +369,10 @@ impl Guides {
         let mut s = 0.0;
         if let Some(g) = &self.grammar {
             let (state, _) = g.walk(prefix);
+            // A space or the end completes the phrase the prefix is at the end of.
+            if (c == BLANK || c == g.space) && g.at_phrase_end(&state) {
+                s += g.phrase_bonus;
+            }
             if c == BLANK {
                 if !g.accepts(&state) {
                     return None;
@@ -399,6 +436,50 @@ mod tests {
         assert_eq!(cost, 3.0 * g.unknown_penalty);
         assert!(Grammar::parse("").is_err());
         assert!(Grammar::parse("[1, 2]").is_err());
+    }
+
+    /// With weight and bonus 0 only the OOV penalty (-2) is left, so the step scores show
+    /// where it is charged: "rad" at its "a" (no known word starts "ra"), "re" at its end (a
+    /// known word's start, not a word), "red" never; each unknown word exactly once.
+    #[test]
+    fn an_unknown_word_is_charged_once_where_it_leaves_the_vocabulary() {
+        let arpa = "\\data\\\nngram 1=3\n\\1-grams:\n-0.5 red\n-0.3 </s>\n-99 <s>\n\\end\\\n";
+        let lm = WordLm::parse_arpa(arpa.as_bytes()).unwrap();
+        let scorer = WordScorer::new(Arc::new(lm), 0.0, 0.0, -2.0);
+        // The score of each letter of `text` and of the space after it.
+        let steps = |text: &str| -> Vec<f32> {
+            let mut t = ids(text);
+            t.push(Vocab::english().space());
+            (0..t.len()).map(|i| scorer.step(&t[..i], t[i])).collect()
+        };
+        assert_eq!(steps("rad"), vec![0.0, -2.0, 0.0, 0.0]);
+        assert_eq!(steps("re"), vec![0.0, 0.0, -2.0]);
+        assert_eq!(steps("red"), vec![0.0, 0.0, 0.0, 0.0]);
+        // The next word starts afresh: "red" after "rad" costs nothing more.
+        assert_eq!(steps("rad red")[4..], [0.0, 0.0, 0.0, 0.0]);
+    }
+
+    /// The phrase bonus is paid once per completed phrase: at the space after it or at the
+    /// end of the output, never for a partial phrase or an empty ending.
+    #[test]
+    fn a_grammar_pays_its_bonus_for_each_completed_phrase() {
+        let mut g = Grammar::parse("one\ntwo").unwrap();
+        g.phrase_bonus = 1.5;
+        let guides = Guides {
+            grammar: Some(Arc::new(g)),
+            ..Guides::default()
+        };
+        let space = Vocab::english().space();
+        let e = ids("e")[0];
+        assert_eq!(guides.step(&ids("one"), space), Some(1.5));
+        assert_eq!(guides.step(&ids("one two"), BLANK), Some(1.5));
+        assert_eq!(guides.step(&ids("on"), e), Some(0.0));
+        assert_eq!(guides.step(&ids("on"), BLANK), None, "not a phrase");
+        assert_eq!(guides.step(&ids("on"), space), None);
+        let mut after_space = ids("one");
+        after_space.push(space);
+        assert_eq!(guides.step(&after_space, BLANK), Some(0.0));
+        assert_eq!(guides.step(&[], BLANK), Some(0.0));
     }
 
     #[test]

@@ -62,8 +62,18 @@ pub struct WordLm {
     order: usize,
     words: Vec<String>,
     ids: HashMap<String, u32>,
+    /// The word ids in the order of their spellings, so that whether any word starts with a
+    /// given string is a binary search.
+    by_spelling: Vec<u32>,
     /// `tables[n - 1]` holds the n-grams.
     tables: Vec<Table>,
+}
+
+/// The word ids of `words` sorted by spelling.
+fn spelling_order(words: &[String]) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..words.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| words[a as usize].cmp(&words[b as usize]));
+    order
 }
 
 /// One n-gram as read from or written to ARPA: words, log10 probability, log10 back-off.
@@ -143,6 +153,7 @@ impl WordLm {
         }
         Ok(Self {
             order: tables.len(),
+            by_spelling: spelling_order(&words),
             words,
             ids,
             tables,
@@ -165,6 +176,16 @@ impl WordLm {
     /// The id of `word`, if the model knows it.
     pub fn id(&self, word: &str) -> Option<u32> {
         self.ids.get(word).copied()
+    }
+
+    /// Whether some word of the vocabulary starts with `start` (every word starts with "").
+    pub fn is_word_start(&self, start: &str) -> bool {
+        let first = self
+            .by_spelling
+            .partition_point(|&id| self.words[id as usize].as_str() < start);
+        self.by_spelling
+            .get(first)
+            .is_some_and(|&id| self.words[id as usize].starts_with(start))
     }
 
     pub fn word(&self, id: u32) -> Option<&str> {
@@ -340,6 +361,7 @@ impl WordLm {
         }
         Ok(Self {
             order,
+            by_spelling: spelling_order(&words),
             words,
             ids,
             tables,
@@ -435,6 +457,20 @@ ngram 2=3
 
     fn toy() -> WordLm {
         WordLm::parse_arpa(TOY.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn word_starts_are_found_by_spelling() {
+        let arpa = "\\data\\\nngram 1=4\n\\1-grams:\n-1 red\n-1 rebus\n-1 a\n-1 </s>\n\\end\\\n";
+        let lm = WordLm::parse_arpa(arpa.as_bytes()).unwrap();
+        for start in ["", "r", "re", "reb", "red", "a"] {
+            assert!(lm.is_word_start(start), "{start}");
+        }
+        for start in ["ra", "redd", "b", "rec", "ab"] {
+            assert!(!lm.is_word_start(start), "{start}");
+        }
+        let reread = WordLm::from_bytes(&lm.to_bytes()).unwrap();
+        assert!(reread.is_word_start("reb") && !reread.is_word_start("rec"));
     }
 
     #[test]
