@@ -59,8 +59,17 @@ fn concatenate(parts: &[(&Waveform, f64)]) -> (Waveform, Vec<f64>) {
 /// - no word is lost: every expected word overlaps a recognised word in time;
 /// - none is repeated: recognised words are in time order and no two overlap by half;
 /// - each utterance's first word starts where it should, within `tolerance_s`;
-/// - the letters agree (CER ≤ 25%; the same audio in one piece scores 0).
-fn assert_shifted(long: &Transcript, pieces: &[(&Transcript, f64)], tolerance_s: f64) {
+/// - the letters agree with `whole`, the same recording decoded in one piece (CER ≤ 25%; the
+///   one-piece decode of one utterance scores 0). The pieces' own transcripts are not the
+///   reference for the letters: an utterance decoded alone and the same utterance inside a
+///   recording are normalised over different audio, and how much that changes a reading is the
+///   acoustic model's property, not the windowing's.
+fn assert_shifted(
+    long: &Transcript,
+    pieces: &[(&Transcript, f64)],
+    tolerance_s: f64,
+    whole: &Transcript,
+) {
     let expected: Vec<(f64, f64)> = pieces
         .iter()
         .flat_map(|(t, at)| t.words.iter().map(move |w| (w.start + at, w.end + at)))
@@ -98,9 +107,13 @@ fn assert_shifted(long: &Transcript, pieces: &[(&Transcript, f64)], tolerance_s:
             first.0
         );
     }
-    let reference: Vec<&str> = pieces.iter().map(|(t, _)| t.text.as_str()).collect();
-    let cer = hark::eval::char_errors(&reference.join(" "), &long.text).rate();
-    assert!(cer <= 25.0, "CER {cer:.1}%: '{}'", long.text);
+    let cer = hark::eval::char_errors(&whole.text, &long.text).rate();
+    assert!(
+        cer <= 25.0,
+        "CER {cer:.1}%: '{}' against '{}'",
+        long.text,
+        whole.text
+    );
 }
 
 #[test]
@@ -114,7 +127,7 @@ fn words_and_times_survive_windowing() {
     // Decoding the same audio in one piece: the whole check passes with nothing to forgive.
     let (joined, at) = concatenate(&[(&fox, 0.0)]);
     let whole = rec.transcribe(&joined);
-    assert_shifted(&whole, &[(&fox_t, at[0])], 0.0);
+    assert_shifted(&whole, &[(&fox_t, at[0])], 0.0, &fox_t);
     let parts = [
         (&fox, 0.7),
         (&lights, 2.1),
@@ -135,7 +148,7 @@ fn words_and_times_survive_windowing() {
         .into_iter()
         .zip(starts)
         .collect();
-    assert_shifted(&t, &pieces, 0.1);
+    assert_shifted(&t, &pieces, 0.1, &rec.transcribe(&long));
     assert!((t.duration_s - long.duration_s()).abs() < 1e-9);
     // A recording shorter than one window is recognised in one piece, exactly as before.
     let one = transcribe_chunked(&rec, &fox, ChunkConfig::default()).unwrap();
@@ -157,7 +170,7 @@ fn cuts_inside_words_neither_lose_nor_repeat_them() {
     };
     let t = transcribe_chunked(&rec, &long, cfg).unwrap();
     let pieces: Vec<(&Transcript, f64)> = starts.iter().map(|&s| (&fox_t, s)).collect();
-    assert_shifted(&t, &pieces, 0.15);
+    assert_shifted(&t, &pieces, 0.15, &rec.transcribe(&long));
 }
 
 #[test]
