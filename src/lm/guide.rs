@@ -90,10 +90,17 @@ impl WordScorer {
             .iter()
             .rposition(|&t| t == space)
             .map_or(0, |i| i + 1);
-        let before = self.vocab.decode(&prefix[start..]);
-        let mut after = before.clone();
-        after.push_str(&self.vocab.decode(&[c]));
-        if self.lm.is_word_start(&before) && !self.lm.is_word_start(&after) {
+        let mut word = self.vocab.decode(&prefix[start..]);
+        let Some(letter) = self.vocab.symbol(c) else {
+            return 0.0;
+        };
+        word.push(letter);
+        // Any start of a known word's start is one too, so the usual case needs one search.
+        if self.lm.is_word_start(&word) {
+            return 0.0;
+        }
+        word.pop();
+        if self.lm.is_word_start(&word) {
             self.oov_penalty
         } else {
             0.0
