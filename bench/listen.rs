@@ -16,6 +16,9 @@
 //! `cargo bench --bench listen -- soak [MINUTES]` — the same stream looped for MINUTES (default
 //! 60) of audio, fed as fast as possible; peak RSS is printed every 10 minutes of audio.
 //!
+//! `HARK_BENCH_TRAILING_SPEECH=F` sets the endpoint's `max_trailing_speech_fraction` (0: the
+//! blank-share rule off, leaving the word-gap rule alone).
+//!
 //! `HARK_BENCH_NOISE=NAME HARK_BENCH_SNR=DB` adds a noise (white/pink/brown or a noise-bank
 //! name) to each padded utterance at that SNR over active speech (end of speech is still
 //! measured on the clean utterance).
@@ -181,11 +184,18 @@ fn latency(rec: &Recognizer, utts: &[Utterance]) {
     {
         cfg.vad_silence_s = v;
     }
+    if let Some(v) = std::env::var("HARK_BENCH_TRAILING_SPEECH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        cfg.max_trailing_speech_fraction = v;
+    }
     let (mut live_errors, mut offline_errors) = (Vec::new(), Vec::new());
     let mut final_lat = Vec::new();
     let mut count_lag = Vec::new();
     let mut word_lag = Vec::new();
     let mut missed = 0;
+    let mut split = 0;
     let (mut cpu, mut wall, mut audio) = (0.0, 0.0, 0.0);
     for u in utts {
         // One utterance per recogniser run, so each final belongs to its utterance.
@@ -211,6 +221,7 @@ fn latency(rec: &Recognizer, utts: &[Utterance]) {
         // partials belong to the segment of the next final.
         let mut segment_start = 0;
         let mut last_final = None;
+        let mut finals = 0;
         for (fi, (t_final, e)) in events.iter().enumerate() {
             let Event::Final { words, .. } = e else {
                 continue;
@@ -221,6 +232,7 @@ fn latency(rec: &Recognizer, utts: &[Utterance]) {
                 continue;
             }
             last_final = Some(*t_final);
+            finals += 1;
             for (k, w) in words.iter().enumerate() {
                 let shown = |f: &dyn Fn(&Event) -> bool| {
                     segment.iter().find(|(_, e)| f(e)).map(|(t, _)| t - w.end)
@@ -262,14 +274,18 @@ fn latency(rec: &Recognizer, utts: &[Utterance]) {
             Some(t) => final_lat.push(t - end_s),
             None => missed += 1,
         }
+        if finals > 1 {
+            split += 1;
+        }
     }
     let n = final_lat.len();
     let mean = final_lat.iter().sum::<f64>() / n.max(1) as f64;
     println!(
-        "listen latency ({} utterances, {:.1} s of audio, real-time pace, 50 ms blocks, vad silence {} s)",
+        "listen latency ({} utterances, {:.1} s of audio, real-time pace, 50 ms blocks, vad silence {} s, trailing speech share {})",
         utts.len(),
         audio,
-        cfg.vad_silence_s
+        cfg.vad_silence_s,
+        cfg.max_trailing_speech_fraction
     );
     println!(
         "  end of speech -> last final: mean {:4.0} ms  median {:4.0} ms  p90 {:4.0} ms  max {:4.0} ms  (target <= 300)",
@@ -291,6 +307,7 @@ fn latency(rec: &Recognizer, utts: &[Utterance]) {
         );
     }
     println!("  utterances without a final before the stream moved on: {missed}");
+    println!("  utterances split over more than one final: {split}");
     if !live_errors.is_empty() {
         let wer = |e: &[hark::eval::ErrorCounts]| {
             let errors: usize = e.iter().map(|c| c.errors()).sum();

@@ -7,6 +7,7 @@
 pub mod audio;
 pub mod augment;
 pub mod backend;
+pub mod confidence;
 pub mod corpus;
 pub mod ctc;
 pub mod data;

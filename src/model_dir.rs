@@ -47,6 +47,20 @@ pub struct ModelConfig {
     /// A word language model that ships with the model, scored on each completed word.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub word_lm: Option<WordLmInfo>,
+    /// How word confidences are calibrated; raw (the mean posterior of a word's letters)
+    /// when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<CalibrationInfo>,
+}
+
+/// Platt scaling of word confidences, fitted by `hark tune` on a dev set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationInfo {
+    #[serde(flatten)]
+    pub platt: crate::confidence::Platt,
+    /// Where it was fitted, with the dev set's ECE before and after (free-form).
+    #[serde(default)]
+    pub source: String,
 }
 
 /// The word language model file of a model directory and the beam search's weights for it.
@@ -282,6 +296,14 @@ pub fn record_lm_weights(
             })?;
             (lm.weight, lm.bonus, lm.oov_penalty) = (weight, bonus, oov_penalty);
         }
+        Ok(())
+    })
+}
+
+/// Record a confidence calibration in the model directory `dir`'s `config.json`.
+pub fn record_calibration(dir: &Path, calibration: CalibrationInfo) -> Result<()> {
+    edit_config(dir, |config| {
+        config.calibration = Some(calibration);
         Ok(())
     })
 }

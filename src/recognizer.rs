@@ -6,6 +6,7 @@ use burn::tensor::activation::log_softmax;
 use serde::Serialize;
 
 use crate::audio::Waveform;
+use crate::confidence::Platt;
 use crate::ctc::{Decoder, Greedy, Hypothesis, LogProbs, PrefixBeam};
 use crate::error::{Error, Result};
 use crate::features::{Features, Mfcc, MfccConfig};
@@ -71,6 +72,8 @@ pub struct Recognizer {
     /// Whether a long pause between two letters splits a word; not under a grammar, whose
     /// phrases the search has already spelled out.
     pause_splits_words: bool,
+    /// Platt scaling of word confidences, from the model's config.
+    calibration: Option<Platt>,
 }
 
 /// Monte Carlo dropout (Gal & Ghahramani, 2016): the model with its dropout left on, run
@@ -102,6 +105,7 @@ impl Recognizer {
             device,
             config,
         )?;
+        rec.calibration = loaded.config.calibration.as_ref().map(|c| c.platt);
         if config.beam > 1 && (loaded.lm.is_some() || !loaded.guides.is_empty()) {
             rec.pause_splits_words = loaded.guides.grammar.is_none();
             let mut beam = PrefixBeam::new(config.beam).with_guides(loaded.guides);
@@ -141,6 +145,7 @@ impl Recognizer {
             frame_seconds,
             mc: None,
             pause_splits_words: true,
+            calibration: None,
         })
     }
 
@@ -171,6 +176,18 @@ impl Recognizer {
             seed,
         });
         Ok(self)
+    }
+
+    /// Raw word confidences (the mean posterior of each word's letters), without the model's
+    /// calibration.
+    pub fn without_calibration(mut self) -> Self {
+        self.calibration = None;
+        self
+    }
+
+    /// The calibration applied to word confidences, if any.
+    pub fn calibration(&self) -> Option<Platt> {
+        self.calibration
     }
 
     /// The model as used for inference (no dropout, no autodiff).
@@ -238,6 +255,19 @@ impl Recognizer {
         self.transcribe_batch(std::slice::from_ref(wave))
             .pop()
             .expect("a batch of one waveform gives one transcript")
+    }
+
+    /// Recognise one waveform with the plain model (no Monte Carlo dropout), returning its
+    /// per-frame log-probabilities (`[frames × vocab]`) beside the transcript.
+    pub fn transcribe_scored(&self, wave: &Waveform) -> (Transcript, Vec<f32>) {
+        let feats = self.mfcc.compute(wave);
+        let (lp, frames) = self
+            .log_probs(&[&feats])
+            .pop()
+            .expect("one input gives one output");
+        let mut t = self.decode(&lp, frames, wave.duration_s());
+        drop_inaudible_words(&mut t, wave);
+        (t, lp)
     }
 
     /// Recognise several waveforms in one padded batch.
@@ -325,8 +355,8 @@ impl Recognizer {
             let ids: Vec<u32> = current.iter().map(|&k| hyp.tokens[k]).collect();
             let first = current[0];
             let last = current[current.len() - 1];
-            let confidence =
-                current.iter().map(|&k| hyp.probs[k]).sum::<f32>() / current.len() as f32;
+            let raw = current.iter().map(|&k| hyp.probs[k]).sum::<f32>() / current.len() as f32;
+            let confidence = self.calibration.map_or(raw, |c| c.apply(raw));
             words.push(Word {
                 word: self.vocab.decode(&ids),
                 start: hyp.frames[first] as f64 * self.frame_seconds,

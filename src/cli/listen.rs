@@ -47,6 +47,13 @@ pub struct ListenArgs {
     /// Seconds without a new word that end an utterance whatever the energy (loud noise).
     #[arg(long, default_value_t = 0.8)]
     max_trailing_silence: f64,
+    /// ... or in which at most this share of the model's frames are not blank-dominated
+    /// (stray letters read into noise do not hold an utterance open; 0: off).
+    #[arg(long, default_value_t = 0.2)]
+    max_trailing_speech: f64,
+    /// P(blank) at or above which a model frame counts as blank-dominated.
+    #[arg(long, default_value_t = 0.8)]
+    blank_threshold: f32,
     /// Longest utterance in seconds; longer speech is cut at a word boundary.
     #[arg(long, default_value_t = 15.0)]
     max_utterance: f64,
@@ -65,6 +72,8 @@ pub fn listen(args: ListenArgs, device: DeviceSpec) -> Result<ExitCode> {
             partial_interval_s: args.partial_interval,
             vad_silence_s: args.vad_silence,
             max_trailing_silence_s: args.max_trailing_silence,
+            blank_threshold: args.blank_threshold,
+            max_trailing_speech_fraction: args.max_trailing_speech,
             max_utterance_s: args.max_utterance,
             vad: hark::live::vad::VadConfig {
                 threshold_db: args.vad_threshold,

@@ -93,6 +93,15 @@ impl Calibration {
     }
 }
 
+/// The calibration error of `pairs` in `bins` equal-width bins, after `map`.
+pub fn expected_error(pairs: &[(f32, bool)], bins: usize, map: impl Fn(f32) -> f32) -> Option<f64> {
+    let mut c = Calibration::new(bins);
+    for &(conf, right) in pairs {
+        c.add(map(conf), right);
+    }
+    c.expected_error()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

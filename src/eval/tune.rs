@@ -12,8 +12,10 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use super::calibration::word_hits;
 use super::{ErrorCounts, char_errors, word_errors};
-use crate::ctc::{Decoder, LogProbs, PrefixBeam};
+use crate::ctc::{Decoder, Hypothesis, LogProbs, PrefixBeam};
+use crate::recognizer::Word;
 use crate::text::Vocab;
 
 /// One dev utterance, already through the acoustic model.
@@ -278,6 +280,31 @@ pub fn search(
     // A stable sort: among equal scores the one scored first (the search's choice) leads.
     trials.sort_by_key(|t| (t.words.errors(), t.chars.errors()));
     trials
+}
+
+/// Every hypothesis word of `set` decoded with `beam`, as (confidence, whether an alignment
+/// with the reference matches it): what a confidence calibration is fitted on. `words` turns a
+/// hypothesis into its words (the recogniser's own word splitting and confidences).
+pub fn word_confidences(
+    set: &DevSet,
+    beam: &PrefixBeam,
+    words: impl Fn(&Hypothesis) -> Vec<Word> + Sync,
+) -> Vec<(f32, bool)> {
+    let vocab = set.vocab.size();
+    set.items
+        .par_iter()
+        .flat_map_iter(|item| {
+            let hyp = beam.decode(LogProbs::new(&item.log_probs, item.frames, vocab));
+            let words = words(&hyp);
+            let spelled: Vec<&str> = words.iter().map(|w| w.word.as_str()).collect();
+            let hits = word_hits(&item.reference, &spelled);
+            words
+                .iter()
+                .zip(hits)
+                .map(|(w, hit)| (w.confidence, hit))
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 #[cfg(test)]

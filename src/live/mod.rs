@@ -8,7 +8,11 @@
 //!   trusted in loud noise, where its "silence" also covers quiet speech);
 //! - the model itself: a stretch at the end of the buffer where the decoder emits nothing (CTC
 //!   blank) for `max_trailing_silence_s` ends the utterance even when loud, unsteady noise keeps
-//!   the energy detector open.
+//!   the energy detector open. Noise makes the model emit a stray letter now and then, and each
+//!   stray word would restart that count; so the same stretch also counts as silence when at
+//!   most `max_trailing_speech_fraction` of its frames are *not* blank-dominated (P(blank)
+//!   below `blank_threshold`, 0.8 as in WeNet): a few stray frames do not hold the utterance
+//!   open, where speech (a letter every two or three 30 ms frames) does.
 //!
 //! An utterance also ends at a maximum length, at the last word boundary.
 //!
@@ -31,13 +35,18 @@ use stream::ModelStream;
 use vad::{EnergyVad, VadConfig};
 
 /// Endpointing rules. Defaults: partials every 0.25 s; an endpoint after 0.2 s of energy
-/// silence with no new word, or after 0.8 s without a new word whatever the energy;
-/// utterances at most 15 s.
+/// silence with no new word, or after 0.8 s without a new word (or with at most 20 % of its
+/// frames not blank-dominated) whatever the energy; utterances at most 15 s.
 #[derive(Debug, Clone)]
 pub struct EndpointConfig {
     pub partial_interval_s: f64,
     pub vad_silence_s: f64,
     pub max_trailing_silence_s: f64,
+    /// A frame is blank-dominated when the model gives blank at least this probability.
+    pub blank_threshold: f32,
+    /// The largest share of frames in the trailing `max_trailing_silence_s` that may be not
+    /// blank-dominated for it still to count as silence (0 turns the rule off).
+    pub max_trailing_speech_fraction: f64,
     pub max_utterance_s: f64,
     pub vad: VadConfig,
 }
@@ -48,6 +57,8 @@ impl Default for EndpointConfig {
             partial_interval_s: 0.25,
             vad_silence_s: 0.2,
             max_trailing_silence_s: 0.8,
+            blank_threshold: 0.8,
+            max_trailing_speech_fraction: 0.2,
             max_utterance_s: 15.0,
             vad: VadConfig::default(),
         }
@@ -146,8 +157,10 @@ impl<'a> LiveRecognizer<'a> {
         }
     }
 
-    /// The current utterance decoded, words without any audible frame removed, and its length.
-    fn current(&self) -> (Transcript, f64) {
+    /// The current utterance decoded, words without any audible frame removed, its length,
+    /// and the share of its trailing `max_trailing_silence_s` whose frames are not
+    /// blank-dominated (`None` while it is shorter than that).
+    fn current(&self) -> (Transcript, f64, Option<f64>) {
         let origin = self.origin();
         let duration = match &self.stream {
             Some(s) => s.duration_s(),
@@ -157,23 +170,44 @@ impl<'a> LiveRecognizer<'a> {
         // Without an audible frame there is nothing to decode: normalisation would blow
         // near-silence up into something the model may read words into.
         if !self.vad.audible_between(origin, end) {
-            return (Transcript::default(), duration);
+            return (Transcript::default(), duration, None);
         }
-        let mut t = match &self.stream {
-            Some(s) => s.transcript(),
+        let (mut t, speech) = match &self.stream {
+            Some(s) => (s.transcript(), self.trailing_speech(s.log_probs())),
             None => match Waveform::new(self.buffer.clone(), SAMPLE_RATE) {
-                Some(wave) => self.rec.transcribe(&wave),
+                Some(wave) => {
+                    let (t, lp) = self.rec.transcribe_scored(&wave);
+                    let speech = self.trailing_speech(&lp);
+                    (t, speech)
+                }
                 // Non-finite samples from the device are dropped rather than decoded.
-                None => Transcript::default(),
+                None => (Transcript::default(), None),
             },
         };
         t.words.retain(|w| self.voiced(w));
         t.text = text_of(&t.words);
-        (t, duration)
+        (t, duration, speech)
+    }
+
+    /// The share of the last `max_trailing_silence_s` of `log_probs` (`[frames × vocab]`)
+    /// where blank has less than `blank_threshold` of the probability.
+    fn trailing_speech(&self, log_probs: &[f32]) -> Option<f64> {
+        let vocab = self.rec.vocab().size();
+        let window = (self.cfg.max_trailing_silence_s / self.rec.frame_seconds()).ceil() as usize;
+        let frames = log_probs.len() / vocab;
+        if window == 0 || frames < window {
+            return None;
+        }
+        let floor = self.cfg.blank_threshold.max(f32::MIN_POSITIVE).ln();
+        let speech = log_probs[(frames - window) * vocab..]
+            .chunks_exact(vocab)
+            .filter(|frame| frame[crate::text::BLANK as usize] < floor)
+            .count();
+        Some(speech as f64 / window as f64)
     }
 
     fn decode_step(&mut self, flush: bool) -> Vec<Event> {
-        let (t, duration) = self.current();
+        let (t, duration, trailing_speech) = self.current();
         let Some(last) = t.words.last() else {
             // No speech: keep only a short tail so a word starting now is not cut (a stream
             // restarts instead, which bounds its memory the same way).
@@ -194,7 +228,9 @@ impl<'a> LiveRecognizer<'a> {
         let all = self.buffer.len();
         let quiet = self.vad.reliable() && self.vad.silence_s() >= self.cfg.vad_silence_s;
         let vad_end = quiet && trailing >= self.cfg.vad_silence_s;
-        if flush || vad_end || trailing >= self.cfg.max_trailing_silence_s {
+        let model_silence = trailing >= self.cfg.max_trailing_silence_s
+            || trailing_speech.is_some_and(|f| f <= self.cfg.max_trailing_speech_fraction);
+        if flush || vad_end || model_silence {
             let words = t.words.clone();
             // After a quiet ending all of the buffer is spent (its tail would only decode into
             // fragments); otherwise keep what follows the last word, a new word may be starting.

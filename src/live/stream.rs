@@ -86,6 +86,11 @@ impl<'a> ModelStream<'a> {
         self.rec.decode(&self.log_probs, self.frames, duration)
     }
 
+    /// Log-probabilities of the current utterance so far, `[frames × vocab]`.
+    pub fn log_probs(&self) -> &[f32] {
+        &self.log_probs
+    }
+
     /// Stream time (seconds) where the current utterance starts.
     pub fn origin_s(&self) -> f64 {
         self.origin as f64 * self.rec.mfcc().config().frame_shift_ms as f64 / 1000.0

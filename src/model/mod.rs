@@ -4,6 +4,7 @@ pub mod attack;
 pub mod loss;
 pub mod recurrence;
 mod rnn;
+pub mod transplant;
 
 use burn::config::Config;
 use burn::module::Module;

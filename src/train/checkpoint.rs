@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::{TrainOptions, TrainingConfig, dro};
 use crate::error::{Error, Result};
 use crate::model::AcousticModel;
+use crate::model::transplant::transplant;
 use crate::model_dir::{self, ModelConfig, ModelSource, WeightsInfo};
 use crate::text::Vocab;
 
@@ -44,24 +45,52 @@ pub(crate) struct CheckpointState {
     pub dro: Option<dro::GroupWeights>,
 }
 
-/// `model` with the weights of the model at `source`, which must have `cfg`'s architecture
-/// (dropout aside) and features.
+/// `model` with the weights of the model at `source`, and a note of how they were placed.
+/// The same architecture (dropout aside) and features load as they are; a wider or
+/// differently directed model of the same depth gets them through
+/// [`transplant`](crate::model::transplant::transplant), where the features may differ only
+/// in their normalisation (a streaming model's global CMVN).
 pub(crate) fn initial_weights(
     source: &ModelSource,
     cfg: &TrainingConfig,
     model: AcousticModel,
     device: &Device,
-) -> Result<AcousticModel> {
+) -> Result<(AcousticModel, Option<String>)> {
     let start = source.load(device)?;
     let mut arch = start.config.model.clone();
     arch.dropout = cfg.model.dropout;
-    if arch != cfg.model || start.config.features != cfg.features {
+    let same_features = start.config.features == cfg.features;
+    if arch == cfg.model && same_features {
+        return Ok((model.load_record(start.model.into_record()), None));
+    }
+    let mut normalised = start.config.features.clone();
+    normalised.cmvn = cfg.features.cmvn;
+    normalised.global_cmvn = cfg.features.global_cmvn.clone();
+    if normalised != cfg.features {
         return Err(Error::Config(format!(
-            "{source}: its architecture or features differ from the training config's, so \
-             its weights cannot start this run"
+            "{source}: its features differ from the training config's, so its weights cannot \
+             start this run"
         )));
     }
-    Ok(model.load_record(start.model.into_record()))
+    let model =
+        transplant(&start.model, model).map_err(|e| Error::Config(format!("{source}: {e}")))?;
+    let direction = |bi: bool| {
+        if bi {
+            "bidirectional"
+        } else {
+            "unidirectional"
+        }
+    };
+    let note = format!(
+        "weights transplanted from {} {}x{} into {} {}x{}",
+        direction(arch.bidirectional),
+        arch.layers,
+        arch.hidden,
+        direction(cfg.model.bidirectional),
+        cfg.model.layers,
+        cfg.model.hidden
+    );
+    Ok((model, Some(note)))
 }
 
 pub(crate) fn save_model(
@@ -92,6 +121,7 @@ pub(crate) fn save_model(
         training: recipe,
         lm: None,
         word_lm: None,
+        calibration: None,
     };
     model_dir::save(out, config, model.valid())?;
     Ok(())

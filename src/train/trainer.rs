@@ -78,8 +78,12 @@ impl<'a> Trainer<'a> {
         let mut state = CheckpointState::start(cfg);
         let resuming = opts.resume && ckpt_dir.join("state.json").is_file();
         if let (Some(source), false) = (&opts.init_from, resuming) {
-            model = checkpoint::initial_weights(source, cfg, model, &device)?;
-            on_event(TrainEvent::StartedFrom(source.to_string()));
+            let (start, note) = checkpoint::initial_weights(source, cfg, model, &device)?;
+            model = start;
+            on_event(TrainEvent::StartedFrom(match note {
+                None => source.to_string(),
+                Some(note) => format!("{source} ({note})"),
+            }));
         }
         if resuming {
             let (m, o, s) = checkpoint::load_checkpoint(&ckpt_dir, model, optim, &device)?;

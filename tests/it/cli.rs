@@ -350,6 +350,17 @@ fn tune_records_the_best_weights_it_measured() {
         serde_json::from_str(&std::fs::read_to_string(model.join("config.json")).unwrap()).unwrap();
     assert_eq!(config["lm"]["weight"], trials[0]["weights"]["char_weight"]);
     assert_eq!(config["lm"]["bonus"], trials[0]["weights"]["char_bonus"]);
+    // The confidence calibration was fitted on this manifest's words and recorded.
+    assert!(stdout.contains("confidence calibration: Platt"), "{stdout}");
+    let calibration = &config["calibration"];
+    assert!(
+        calibration["source"]
+            .as_str()
+            .is_some_and(|s| s.contains("overfit.jsonl")),
+        "{calibration}"
+    );
+    assert!(calibration["a"].as_f64().is_some_and(f64::is_finite));
+    assert!(calibration["b"].as_f64().is_some_and(f64::is_finite));
     // The tuned model still loads (its LM checksum was left alone).
     run_ok(
         hark()
@@ -358,4 +369,43 @@ fn tune_records_the_best_weights_it_measured() {
             .arg(&model)
             .arg(&samples()[0]),
     );
+}
+
+#[test]
+fn word_confidences_follow_the_models_calibration() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = default_model_copy(dir.path());
+    let config_path = model.join("config.json");
+    let mut config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&config_path).unwrap()).unwrap();
+    let confidences = |config: &serde_json::Value| -> Vec<f64> {
+        std::fs::write(&config_path, config.to_string()).unwrap();
+        let out = run_ok(
+            hark()
+                .args(["transcribe", "--format", "json", "--model"])
+                .arg(&model)
+                .arg(&samples()[1]),
+        );
+        json_lines(&out.stdout)[0]["words"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["confidence"].as_f64().unwrap())
+            .collect()
+    };
+    config.as_object_mut().unwrap().remove("calibration");
+    let raw = confidences(&config);
+    config["calibration"] = serde_json::json!({"a": 0.5, "b": -1.0, "source": "test"});
+    let calibrated = confidences(&config);
+    assert!(!raw.is_empty() && raw.len() == calibrated.len());
+    // Each word's confidence is σ(0.5 · logit(raw) − 1) of its raw confidence (kept 1e-4
+    // from 0 and 1, as the calibration does).
+    for (r, c) in raw.iter().zip(&calibrated) {
+        let r = &r.clamp(1e-4, 1.0 - 1e-4);
+        let expected = 1.0 / (1.0 + (-(0.5 * (r / (1.0 - r)).ln() - 1.0)).exp());
+        assert!(
+            (c - expected).abs() < 1e-4,
+            "raw {r} -> {c}, expected {expected}"
+        );
+    }
 }

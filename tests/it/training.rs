@@ -67,21 +67,33 @@ fn tiny_model_overfits_two_utterances() {
         "fine-tuned {tuned}, random {random}"
     );
 
-    // A model of another shape cannot start the run.
-    let mut wider = cfg.clone().with_max_steps(1);
-    wider.model.hidden = 32;
-    let elsewhere = tempfile::tempdir().unwrap();
-    let refused = run(
-        &wider,
-        &TrainOptions {
-            out_dir: elsewhere.path().to_path_buf(),
-            init_from: Some(ModelSource::Dir(out.path().to_path_buf())),
-            ..opts.clone()
-        },
-        |_| {},
-    );
+    // A wider model starts from them too: the weights are transplanted with the new units'
+    // outgoing weights at zero, so its first loss is the trained model's.
+    let widened = |hidden: usize| {
+        let mut wider = cfg.clone().with_max_steps(1).with_learning_rate(1e-9);
+        wider.warmup_steps = 0;
+        wider.model.hidden = hidden;
+        let elsewhere = tempfile::tempdir().unwrap();
+        run(
+            &wider,
+            &TrainOptions {
+                out_dir: elsewhere.path().to_path_buf(),
+                init_from: Some(ModelSource::Dir(out.path().to_path_buf())),
+                ..opts.clone()
+            },
+            |_| {},
+        )
+        .map(|r| r.final_loss)
+    };
+    let wide = widened(96).unwrap();
     assert!(
-        refused.is_err_and(|e| e.to_string().contains("architecture")),
+        (wide - tuned).abs() < 1e-3,
+        "widened to 96 units: first loss {wide}, the trained 64-unit model's {tuned}"
+    );
+    // A narrower one cannot: its weights have no place for every trained unit.
+    let refused = widened(32);
+    assert!(
+        refused.is_err_and(|e| e.to_string().contains("only widening")),
         "a 32-unit run started from a 64-unit model"
     );
 }

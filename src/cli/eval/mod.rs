@@ -47,6 +47,10 @@ pub struct EvalArgs {
     /// from their agreement (0: off).
     #[arg(long, default_value_t = 0)]
     mc_samples: usize,
+    /// Report the raw word confidences (the mean posterior of each word's letters), not the
+    /// model's calibrated ones.
+    #[arg(long)]
+    raw_confidence: bool,
     /// Evaluate only the first N utterances of the manifest.
     #[arg(long)]
     limit: Option<usize>,
@@ -77,6 +81,9 @@ pub fn eval(args: EvalArgs, device: DeviceSpec) -> Result<ExitCode> {
         .collect::<hark::Result<_>>()?;
     let conditions = conditions::conditions(&args, noises.len())?;
     let mut rec = super::load_recognizer(args.model.clone(), device, args.beam, &args.lm)?;
+    if args.raw_confidence {
+        rec = rec.without_calibration();
+    }
     if args.mc_samples > 0 {
         rec = rec.with_mc_dropout(args.mc_samples, args.seed)?;
     }

@@ -33,7 +33,10 @@ pub struct TrainArgs {
     config: Option<PathBuf>,
     /// Start from this model's weights (a model directory, or `builtin`) instead of random
     /// ones: fine-tuning. Its architecture and features replace the config's; --dropout and
-    /// the training settings still apply. Ignored when --resume finds a checkpoint.
+    /// the training settings still apply. With --hidden above its width, or --unidirectional
+    /// from a bidirectional model, the weights are transplanted: a widened model starts as
+    /// exactly the trained one (new units' outgoing weights at zero), a streaming one with
+    /// the forward direction's weights. Ignored when --resume finds a checkpoint.
     #[arg(long, value_name = "MODEL")]
     init_from: Option<String>,
     /// Train data-parallel on these devices (comma-separated, e.g. cpu,cpu or cuda:0,cuda:1)

@@ -84,23 +84,31 @@ pub(super) fn build(args: TrainArgs, device: DeviceSpec) -> Result<(TrainingConf
             CellArg::Gru => CellKind::Gru,
         };
     }
-    if args.unidirectional {
-        // A streaming model cannot normalise over the whole utterance: global statistics
-        // measured on the training data replace per-utterance CMVN.
-        cfg.model.bidirectional = false;
-        cfg.features.cmvn = false;
-    }
     let init_from = match args.init_from.as_deref() {
         None => None,
         Some("builtin") => Some(ModelSource::Embedded),
         Some(dir) => Some(ModelSource::Dir(PathBuf::from(dir))),
     };
     if let Some(source) = &init_from {
+        // The starting model's architecture and features, except where a flag asks for a
+        // change: a wider or unidirectional model gets the weights transplanted
+        // (hark::model::transplant), and a change that cannot be transplanted is refused
+        // when training starts.
         let (start, _) = source.read()?;
         let dropout = cfg.model.dropout;
         cfg.model = start.model;
         cfg.model.dropout = dropout;
         cfg.features = start.features;
+        set!(cfg.model.hidden, args.hidden);
+        set!(cfg.model.layers, args.layers);
+        set!(cfg.model.stack, args.stack);
+    }
+    if args.unidirectional {
+        // A streaming model cannot normalise over the whole utterance: global statistics
+        // measured on the training data replace per-utterance CMVN.
+        cfg.model.bidirectional = false;
+        cfg.features.cmvn = false;
+        cfg.features.global_cmvn = None;
     }
     let (device, parallel_devices) = match &args.devices {
         None => (device, Vec::new()),
