@@ -95,6 +95,26 @@ pub struct LiveRecognizer<'a> {
     stream: Option<ModelStream<'a>>,
 }
 
+/// The share of the last `window` frames of `log_probs` (`[frames × vocab]`) in which blank
+/// has less than `blank_threshold` of the probability; `None` when there are fewer frames.
+fn speech_share(
+    log_probs: &[f32],
+    vocab: usize,
+    window: usize,
+    blank_threshold: f32,
+) -> Option<f64> {
+    let frames = log_probs.len() / vocab.max(1);
+    if window == 0 || frames < window {
+        return None;
+    }
+    let floor = blank_threshold.max(f32::MIN_POSITIVE).ln();
+    let speech = log_probs[(frames - window) * vocab..frames * vocab]
+        .chunks_exact(vocab)
+        .filter(|frame| frame[crate::text::BLANK as usize] < floor)
+        .count();
+    Some(speech as f64 / window as f64)
+}
+
 /// Samples between decodes while an utterance may be ending (50 ms).
 const CLOSING_STEP: usize = SAMPLE_RATE as usize / 20;
 
@@ -192,18 +212,13 @@ impl<'a> LiveRecognizer<'a> {
     /// The share of the last `max_trailing_silence_s` of `log_probs` (`[frames × vocab]`)
     /// where blank has less than `blank_threshold` of the probability.
     fn trailing_speech(&self, log_probs: &[f32]) -> Option<f64> {
-        let vocab = self.rec.vocab().size();
         let window = (self.cfg.max_trailing_silence_s / self.rec.frame_seconds()).ceil() as usize;
-        let frames = log_probs.len() / vocab;
-        if window == 0 || frames < window {
-            return None;
-        }
-        let floor = self.cfg.blank_threshold.max(f32::MIN_POSITIVE).ln();
-        let speech = log_probs[(frames - window) * vocab..]
-            .chunks_exact(vocab)
-            .filter(|frame| frame[crate::text::BLANK as usize] < floor)
-            .count();
-        Some(speech as f64 / window as f64)
+        speech_share(
+            log_probs,
+            self.rec.vocab().size(),
+            window,
+            self.cfg.blank_threshold,
+        )
     }
 
     fn decode_step(&mut self, flush: bool) -> Vec<Event> {
@@ -300,5 +315,32 @@ impl<'a> LiveRecognizer<'a> {
     fn reset_after(&mut self, n: usize) {
         self.buffer.drain(..n);
         self.buffer_start += n as u64;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::speech_share;
+
+    /// Frames over a 3-symbol vocabulary (blank, a, b) with P(blank) as given, the rest on a.
+    fn frames(blank: &[f32]) -> Vec<f32> {
+        blank
+            .iter()
+            .flat_map(|&p| [p.ln(), (1.0 - p).max(1e-9).ln(), 1e-9f32.ln()])
+            .collect()
+    }
+
+    #[test]
+    fn the_share_counts_frames_where_blank_is_below_the_threshold() {
+        // Last 5 frames: 0.95, 0.3 (a stray letter), 0.9, 0.85, 0.79 (just below 0.8): 2 of 5.
+        let lp = frames(&[0.1, 0.2, 0.95, 0.3, 0.9, 0.85, 0.79]);
+        let share = speech_share(&lp, 3, 5, 0.8).expect("enough frames");
+        assert!((share - 0.4).abs() < 1e-12, "{share}");
+        // The whole of it: the first two frames are speech too, 4 of 7.
+        let all = speech_share(&lp, 3, 7, 0.8).expect("enough frames");
+        assert!((all - 4.0 / 7.0).abs() < 1e-12, "{all}");
+        // Too short for the window, or no window: no verdict.
+        assert_eq!(speech_share(&lp, 3, 8, 0.8), None);
+        assert_eq!(speech_share(&lp, 3, 0, 0.8), None);
     }
 }

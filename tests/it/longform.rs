@@ -124,10 +124,18 @@ fn words_and_times_survive_windowing() {
     let fox_t = rec.transcribe(&fox);
     let lights_t = rec.transcribe(&lights);
     assert!(fox_t.words.len() >= 3 && lights_t.words.len() >= 3);
-    // Decoding the same audio in one piece: the whole check passes with nothing to forgive.
+    // Decoding the same speech in one piece: the check passes with at most one model step (30
+    // ms) to forgive. Not zero: `concatenate` adds 0.5 s of room tone after it, which moves the
+    // per-utterance normalisation a little, and with it where CTC emits a word's first letter
+    // (the 2x256 model moves the fox's first word from 0.12 to 0.15 s).
     let (joined, at) = concatenate(&[(&fox, 0.0)]);
     let whole = rec.transcribe(&joined);
-    assert_shifted(&whole, &[(&fox_t, at[0])], 0.0, &fox_t);
+    assert_shifted(
+        &whole,
+        &[(&fox_t, at[0])],
+        rec.frame_seconds() + 1e-9,
+        &fox_t,
+    );
     let parts = [
         (&fox, 0.7),
         (&lights, 2.1),
