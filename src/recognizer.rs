@@ -185,11 +185,6 @@ impl Recognizer {
         self
     }
 
-    /// The calibration applied to word confidences, if any.
-    pub fn calibration(&self) -> Option<Platt> {
-        self.calibration
-    }
-
     /// The model as used for inference (no dropout, no autodiff).
     pub fn model(&self) -> &AcousticModel {
         &self.model

@@ -141,10 +141,15 @@ fn output_rows(from: Shape, to: Shape) -> RowMap {
     map
 }
 
+/// A tensor's values, row-major.
+fn values<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
+    tensor.into_data().iter::<f32>().collect()
+}
+
 /// A row-major matrix as floats with its column count.
 fn matrix(tensor: Tensor<2>) -> (Vec<f32>, usize) {
     let [_, cols] = tensor.dims();
-    (tensor.into_data().iter::<f32>().collect(), cols)
+    (values(tensor), cols)
 }
 
 /// A `[rows, cols]` matrix: target row `r` is source row `rows[r]` mapped through `cols`
@@ -183,8 +188,7 @@ fn linear(source: &Linear, init: &Linear, rows: &RowMap, cols: &[Option<usize>])
     let shape = [rows.len(), width];
     let bias = match (&source.bias, &init.bias) {
         (Some(sb), Some(ib)) => {
-            let (sb, _) = matrix(sb.val().unsqueeze());
-            let (ib, _) = matrix(ib.val().unsqueeze());
+            let (sb, ib) = (values(sb.val()), values(ib.val()));
             let b = place((&sb, sb.len()), (&ib, width), &[Some(0)], cols);
             Some(Param::from_tensor(Tensor::from_data(
                 TensorData::new(b, [width]),
@@ -218,12 +222,16 @@ fn recurrent(
     let device = init.device();
     let [_, src_rows, src_cols] = source.dims();
     let [dirs, rows, cols] = init.dims();
-    let src: Vec<f32> = data(source.val());
-    let ini: Vec<f32> = data(init.val());
+    let src = values(source.val());
+    let ini = values(init.val());
     let unit_columns: Vec<Option<usize>> = {
         // Columns within one direction: gate × unit.
         let one = |s: Shape| Shape { directions: 1, ..s };
         gate_columns(one(from), one(to))
+    };
+    let row_map: RowMap = match kind {
+        Recurrent::Weights => (0..rows).map(|i| (i < from.hidden).then_some(i)).collect(),
+        Recurrent::Bias => vec![Some(0)],
     };
     let mut out = Vec::with_capacity(ini.len());
     for d in 0..dirs {
@@ -233,10 +241,6 @@ fn recurrent(
             out.extend_from_slice(block);
             continue;
         }
-        let row_map: RowMap = match kind {
-            Recurrent::Weights => (0..rows).map(|i| (i < from.hidden).then_some(i)).collect(),
-            Recurrent::Bias => vec![Some(0)],
-        };
         let src_block = &src[d * src_rows * src_cols..(d + 1) * src_rows * src_cols];
         out.extend(place(
             (src_block, src_cols),
@@ -249,10 +253,6 @@ fn recurrent(
         TensorData::new(out, [dirs, rows, cols]),
         &device,
     ))
-}
-
-fn data(tensor: Tensor<3>) -> Vec<f32> {
-    tensor.into_data().iter::<f32>().collect()
 }
 
 #[cfg(test)]
