@@ -1,15 +1,36 @@
-//! Embeds models/default (with its lm.bin and words.bin) when present, and adds an rpath to LibTorch for `--features tch`.
+//! Embeds models/default (with its lm.bin and words.bin) and models/streaming when present, and
+//! adds an rpath to LibTorch for `--features tch`.
+
+use std::path::Path;
 
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(hark_embedded_model)");
     println!("cargo::rustc-check-cfg=cfg(hark_embedded_lm)");
     println!("cargo::rustc-check-cfg=cfg(hark_embedded_words)");
+    println!("cargo::rustc-check-cfg=cfg(hark_embedded_streaming)");
     println!("cargo::rerun-if-changed=models/default/lm.bin");
     println!("cargo::rerun-if-changed=models/default/words.bin");
     println!("cargo::rerun-if-changed=models/default/config.json");
     println!("cargo::rerun-if-changed=models/default/model.bpk");
-    let dir = std::path::Path::new("models/default");
-    if dir.join("config.json").is_file() && dir.join("model.bpk").is_file() {
+    // A path that does not exist would rerun this script (and rebuild the crate) every time.
+    let streaming = Path::new("models/streaming");
+    if streaming.is_dir() {
+        for file in ["config.json", "model.bpk", "lm.bin", "words.bin"] {
+            if streaming.join(file).is_file() {
+                println!("cargo::rerun-if-changed=models/streaming/{file}");
+            }
+        }
+    } else {
+        println!("cargo::rerun-if-changed=models");
+    }
+    let dir = Path::new("models/default");
+    let has_model =
+        |dir: &Path| dir.join("config.json").is_file() && dir.join("model.bpk").is_file();
+    if has_model(dir) {
+        if has_model(Path::new("models/streaming")) {
+            shares_lm_files("models/streaming", "models/default");
+            println!("cargo::rustc-cfg=hark_embedded_streaming");
+        }
         println!("cargo::rustc-cfg=hark_embedded_model");
         if dir.join("lm.bin").is_file() {
             println!("cargo::rustc-cfg=hark_embedded_lm");
@@ -24,5 +45,18 @@ fn main() {
     {
         let lib = std::path::Path::new(&libtorch).join("lib");
         println!("cargo::rustc-link-arg=-Wl,-rpath,{}", lib.display());
+    }
+}
+
+/// The streaming model is embedded without LM files of its own: it must name the default's.
+fn shares_lm_files(streaming: &str, default: &str) {
+    for file in ["lm.bin", "words.bin"] {
+        let read = |dir: &str| std::fs::read(Path::new(dir).join(file)).ok();
+        if read(streaming) != read(default) {
+            panic!(
+                "{streaming}/{file} differs from {default}/{file}: the built-in streaming model \
+                 must use the default model's language models"
+            );
+        }
     }
 }

@@ -13,6 +13,10 @@
 //!   (b) also hypothesis stability. Negative when a partial shows a word before its CTC end;
 //! - CPU: process CPU time / wall time while listening (1.0 = one core busy).
 //!
+//! `cargo bench --bench listen -- stream` — the utterances in one stream with 0.5–2 s gaps and
+//! the noise over all of it (see `listen_stream.rs`): finals per utterance, latency, WER against
+//! offline, partial revisions.
+//!
 //! `cargo bench --bench listen -- soak [MINUTES]` — the same stream looped for MINUTES (default
 //! 60) of audio, fed as fast as possible; peak RSS is printed every 10 minutes of audio.
 //!
@@ -24,8 +28,11 @@
 //! measured on the clean utterance).
 //!
 //! Utterances: `HARK_BENCH_MANIFEST` (a JSONL manifest; its first `HARK_BENCH_UTTS`, default 20)
-//! or else the clean samples in `audio/samples`. Model: `HARK_BENCH_MODEL` (a model dir) or the
-//! built-in one.
+//! or else the clean samples in `audio/samples`. Model: `HARK_BENCH_MODEL` (a model dir,
+//! `builtin` or `builtin:streaming`) or the one `hark listen` uses by default.
+
+#[path = "listen_stream.rs"]
+mod stream;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -74,18 +81,22 @@ fn utterance_files() -> Vec<(PathBuf, Option<String>)> {
     files.into_iter().map(|f| (f, None)).collect()
 }
 
-fn speech_end(samples: &[f32]) -> usize {
+/// Start and end (in samples) of the 10 ms frames within 40 dB of the loudest frame.
+fn speech_span(samples: &[f32]) -> (usize, usize) {
     let frame = SAMPLE_RATE as usize / 100;
     let energies: Vec<f32> = samples
         .chunks(frame)
         .map(|f| hark::audio::rms(f).max(1e-7))
         .collect();
     let peak = energies.iter().cloned().fold(0.0f32, f32::max);
-    let last = energies
-        .iter()
-        .rposition(|&e| 20.0 * (e / peak).log10() > -40.0)
-        .unwrap_or(0);
-    ((last + 1) * frame).min(samples.len())
+    let loud = |e: &f32| 20.0 * (e / peak).log10() > -40.0;
+    let first = energies.iter().position(loud).unwrap_or(0);
+    let last = energies.iter().rposition(loud).unwrap_or(0);
+    (first * frame, ((last + 1) * frame).min(samples.len()))
+}
+
+fn speech_end(samples: &[f32]) -> usize {
+    speech_span(samples).1
 }
 
 fn quiet(n: usize, seed: &mut u64) -> Vec<f32> {
@@ -100,27 +111,35 @@ fn quiet(n: usize, seed: &mut u64) -> Vec<f32> {
         .collect()
 }
 
-fn load() -> (Recognizer, Vec<Utterance>) {
+fn load() -> Recognizer {
     let device = burn::tensor::Device::default();
     let source = std::env::var("HARK_BENCH_MODEL")
-        .map(|d| ModelSource::Dir(PathBuf::from(d)))
-        .unwrap_or(ModelSource::Embedded);
+        .map(|d| ModelSource::parse(Path::new(&d)))
+        .unwrap_or_else(|_| ModelSource::live_default());
     let loaded = source.load(&device).expect("model");
-    let rec = Recognizer::new(loaded, device, &RecognizerConfig { beam: 4 }).expect("recognizer");
+    Recognizer::new(loaded, device, &RecognizerConfig { beam: 4 }).expect("recognizer")
+}
+
+/// `HARK_BENCH_NOISE` at `HARK_BENCH_SNR` dB (default 10), when set.
+fn bench_noise() -> Option<(hark::noise::Noise, f32)> {
+    let name = std::env::var("HARK_BENCH_NOISE").ok()?;
+    let bank = hark::noise::NoiseBank::open(&hark::noise::default_bank_dir()).ok();
+    let snr: f32 = std::env::var("HARK_BENCH_SNR")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10.0);
+    Some((
+        hark::noise::resolve(&name, bank.as_ref()).expect("noise"),
+        snr,
+    ))
+}
+
+/// Each utterance alone, with quiet before and after and the bench noise over all of it.
+fn padded_utterances() -> Vec<Utterance> {
     let mut seed = 1u64;
-    let noise = std::env::var("HARK_BENCH_NOISE").ok().map(|name| {
-        let bank = hark::noise::NoiseBank::open(&hark::noise::default_bank_dir()).ok();
-        let snr: f32 = std::env::var("HARK_BENCH_SNR")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(10.0);
-        (
-            hark::noise::resolve(&name, bank.as_ref()).expect("noise"),
-            snr,
-        )
-    });
+    let noise = bench_noise();
     let mut noise_rng = hark::augment::rng(5);
-    let utts = utterance_files()
+    utterance_files()
         .into_iter()
         .map(|(p, text)| {
             let speech = wav::read(&p).expect("utterance").into_samples();
@@ -138,8 +157,7 @@ fn load() -> (Recognizer, Vec<Utterance>) {
                 speech_end: end,
             }
         })
-        .collect();
-    (rec, utts)
+        .collect()
 }
 
 fn cpu_seconds() -> f64 {
@@ -378,13 +396,13 @@ fn main() {
         .skip(1)
         .filter(|a| a != "--bench")
         .collect();
-    let (rec, utts) = load();
-    assert!(!utts.is_empty(), "no utterances");
+    let rec = load();
     match args.first().map(String::as_str) {
         Some("soak") => {
             let minutes = args.get(1).and_then(|m| m.parse().ok()).unwrap_or(60);
-            soak(&rec, &utts, minutes)
+            soak(&rec, &padded_utterances(), minutes)
         }
-        _ => latency(&rec, &utts),
+        Some("stream") => stream::run(&rec),
+        _ => latency(&rec, &padded_utterances()),
     }
 }

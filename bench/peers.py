@@ -130,6 +130,12 @@ def main():
     ap.add_argument(
         "--rtf-workers", default="1,2", help="worker counts of the timed clean passes; empty for none"
     )
+    ap.add_argument(
+        "--reuse",
+        action="store_true",
+        help="rescore a system's hypotheses already in OUT/hyps instead of transcribing again "
+        "(a long comparison continued; the mixed files must be the same)",
+    )
     args = ap.parse_args()
     out = Path(args.out)
     (out / "hyps").mkdir(parents=True, exist_ok=True)
@@ -149,8 +155,13 @@ def main():
     for cond, manifest in conditions:
         files = [e["audio"] for e in load_manifest(manifest)]
         for name in systems:
-            hyps, _ = transcribe(name, files, args.workers, args.hark, args.model)
-            s = score(args.hark, manifest, hyps, out / "hyps" / f"{name}.{cond}.jsonl")
+            path = out / "hyps" / f"{name}.{cond}.jsonl"
+            kept = load_manifest(path) if args.reuse and path.is_file() else []
+            if len(kept) == len(files):
+                hyps = [(e["audio"], e["text"]) for e in kept]
+            else:
+                hyps, _ = transcribe(name, files, args.workers, args.hark, args.model)
+            s = score(args.hark, manifest, hyps, path)
             results["wer"].setdefault(cond, {})[name] = {"wer": s["wer"], "cer": s["cer"]}
             print(f"{cond} {name}: WER {s['wer']:.1f} CER {s['cer']:.1f}", file=sys.stderr)
     (out / "peers.json").write_text(json.dumps(results, indent=2))

@@ -8,7 +8,8 @@
 #   $MODEL: a hark model dir (default: the built-in model). Work files: $WORK.
 #   $SYSTEMS: which systems to run (default hark,pocketsphinx,whisper-tiny.en).
 #   $WORKERS: parallel workers of the WER passes (default 2); $RTF_WORKERS: worker counts of the
-#   timed clean passes (default 1,2; empty for none).
+#   timed clean passes (default 1,2; empty for none). $REUSE=1: rescore hypotheses already in
+#   $WORK/hyps (a long run continued; the mix is seeded, so the files are the same).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${WORK:-bench/work/peers}
@@ -44,4 +45,4 @@ rm -rf "$work/mixed"
   --snr "${SNRS:-20,10,5,0}" --out "$work/mixed" > /dev/null
 "$venv/bin/python" bench/peers.py --clean "$work/test.jsonl" --mixed "$work/mixed" \
   --hark "$hark" --out "$work" ${MODEL:+--model "$MODEL"} ${SYSTEMS:+--systems "$SYSTEMS"} \
-  --workers "${WORKERS:-2}" --rtf-workers "${RTF_WORKERS-1,2}"
+  --workers "${WORKERS:-2}" --rtf-workers "${RTF_WORKERS-1,2}" ${REUSE:+--reuse}

@@ -1,6 +1,7 @@
 //! Model directories: `config.json` (architecture, features, vocab, recipe, weight checksum),
 //! `model.bpk` (burnpack weights) and `README.md` (model card). The default model is embedded
-//! in the binary when `models/default/` exists at build time.
+//! in the binary when `models/default/` exists at build time, and the streaming model (for
+//! `listen`) when `models/streaming/` does; the streaming model shares the default's LM files.
 
 use std::path::{Path, PathBuf};
 
@@ -112,15 +113,67 @@ pub struct LoadedModel {
 /// Where a model comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ModelSource {
-    /// The model built into this binary.
-    Embedded,
+    /// A model built into this binary.
+    Embedded(BuiltIn),
     Dir(PathBuf),
+}
+
+/// The models a binary can carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BuiltIn {
+    /// `models/default`: the bidirectional model, best for whole files.
+    Default,
+    /// `models/streaming`: the unidirectional model, whose partials never wait for the future.
+    Streaming,
+}
+
+impl BuiltIn {
+    /// The name `--model` takes for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            BuiltIn::Default => "builtin",
+            BuiltIn::Streaming => "builtin:streaming",
+        }
+    }
+
+    /// Whether this binary carries it.
+    pub fn is_embedded(self) -> bool {
+        match self {
+            BuiltIn::Default => cfg!(hark_embedded_model),
+            BuiltIn::Streaming => cfg!(hark_embedded_streaming),
+        }
+    }
+}
+
+impl ModelSource {
+    /// The built-in default model.
+    pub const BUILT_IN: ModelSource = ModelSource::Embedded(BuiltIn::Default);
+
+    /// What live recognition uses unless told otherwise: the built-in streaming model when
+    /// this binary carries one, else the built-in default.
+    pub fn live_default() -> ModelSource {
+        if BuiltIn::Streaming.is_embedded() {
+            ModelSource::Embedded(BuiltIn::Streaming)
+        } else {
+            ModelSource::BUILT_IN
+        }
+    }
+
+    /// `builtin` and `builtin:streaming` name the built-in models; anything else is a directory.
+    pub fn parse(arg: &Path) -> ModelSource {
+        match arg.to_str() {
+            Some("builtin") => ModelSource::Embedded(BuiltIn::Default),
+            Some("builtin:streaming") => ModelSource::Embedded(BuiltIn::Streaming),
+            _ => ModelSource::Dir(arg.to_path_buf()),
+        }
+    }
 }
 
 impl std::fmt::Display for ModelSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ModelSource::Embedded => write!(f, "<built-in model>"),
+            ModelSource::Embedded(BuiltIn::Default) => write!(f, "<built-in model>"),
+            ModelSource::Embedded(BuiltIn::Streaming) => write!(f, "<built-in streaming model>"),
             ModelSource::Dir(p) => write!(f, "{}", p.display()),
         }
     }
@@ -137,7 +190,7 @@ impl ModelSource {
     /// Read config and weight bytes.
     pub fn read(&self) -> Result<(ModelConfig, Vec<u8>)> {
         match self {
-            ModelSource::Embedded => embedded::read(),
+            ModelSource::Embedded(which) => embedded::read(*which),
             ModelSource::Dir(dir) => {
                 let cfg_path = dir.join(CONFIG_FILE);
                 let text =
@@ -205,7 +258,7 @@ impl ModelSource {
     ) -> Result<Vec<u8>> {
         let err = |m: String| Error::model(self.to_string(), m);
         let bytes = match self {
-            ModelSource::Embedded => embedded()
+            ModelSource::Embedded(_) => embedded()
                 .ok_or_else(|| err(format!("the built-in model names a {kind} it lacks")))?
                 .to_vec(),
             ModelSource::Dir(dir) => {
@@ -491,32 +544,52 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
 
+/// The files of the built-in models. The streaming model's config names the same `lm.bin` and
+/// `words.bin` as the default's (build.rs checks they are identical), so they are carried once.
 #[cfg(hark_embedded_model)]
 mod embedded {
     use super::*;
 
-    const CONFIG: &str = include_str!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/models/default/config.json"
-    ));
-    const WEIGHTS: &[u8] = include_bytes!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/models/default/model.bpk"
-    ));
+    macro_rules! model_file {
+        ($kind:literal, $file:literal) => {
+            include_bytes!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/models/",
+                $kind,
+                "/",
+                $file
+            ))
+        };
+    }
 
-    pub fn read() -> Result<(ModelConfig, Vec<u8>)> {
-        Ok((
-            parse_config(CONFIG, Path::new("<built-in model>"))?,
-            WEIGHTS.to_vec(),
-        ))
+    pub fn read(which: BuiltIn) -> Result<(ModelConfig, Vec<u8>)> {
+        let (config, weights): (&[u8], &[u8]) = match which {
+            BuiltIn::Default => (
+                model_file!("default", "config.json"),
+                model_file!("default", "model.bpk"),
+            ),
+            #[cfg(hark_embedded_streaming)]
+            BuiltIn::Streaming => (
+                model_file!("streaming", "config.json"),
+                model_file!("streaming", "model.bpk"),
+            ),
+            #[cfg(not(hark_embedded_streaming))]
+            BuiltIn::Streaming => {
+                return Err(Error::model(
+                    ModelSource::Embedded(which).to_string(),
+                    "this binary was built without models/streaming; pass --model DIR",
+                ));
+            }
+        };
+        let source = ModelSource::Embedded(which).to_string();
+        let text = std::str::from_utf8(config)
+            .map_err(|e| Error::model(source.clone(), format!("config is not UTF-8: {e}")))?;
+        Ok((parse_config(text, Path::new(&source))?, weights.to_vec()))
     }
 
     #[cfg(hark_embedded_lm)]
     pub fn lm() -> Option<&'static [u8]> {
-        Some(include_bytes!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/models/default/lm.bin"
-        )))
+        Some(model_file!("default", "lm.bin"))
     }
 
     #[cfg(not(hark_embedded_lm))]
@@ -526,10 +599,7 @@ mod embedded {
 
     #[cfg(hark_embedded_words)]
     pub fn words() -> Option<&'static [u8]> {
-        Some(include_bytes!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/models/default/words.bin"
-        )))
+        Some(model_file!("default", "words.bin"))
     }
 
     #[cfg(not(hark_embedded_words))]
@@ -542,9 +612,9 @@ mod embedded {
 mod embedded {
     use super::*;
 
-    pub fn read() -> Result<(ModelConfig, Vec<u8>)> {
+    pub fn read(which: BuiltIn) -> Result<(ModelConfig, Vec<u8>)> {
         Err(Error::model(
-            "<built-in model>",
+            ModelSource::Embedded(which).to_string(),
             "this binary was built without models/default; pass --model DIR",
         ))
     }
@@ -561,4 +631,31 @@ mod embedded {
 /// Whether this binary carries a built-in model.
 pub fn has_embedded() -> bool {
     cfg!(hark_embedded_model)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_names_pick_built_in_models_and_anything_else_is_a_directory() {
+        let parse = |s: &str| ModelSource::parse(Path::new(s));
+        assert_eq!(parse("builtin"), ModelSource::BUILT_IN);
+        assert_eq!(
+            parse("builtin:streaming"),
+            ModelSource::Embedded(BuiltIn::Streaming)
+        );
+        assert_eq!(
+            parse("models/streaming"),
+            ModelSource::Dir(PathBuf::from("models/streaming"))
+        );
+        for which in [BuiltIn::Default, BuiltIn::Streaming] {
+            assert_eq!(parse(which.name()), ModelSource::Embedded(which));
+            // A build without the model says so by name instead of failing later.
+            if !which.is_embedded() {
+                let err = ModelSource::Embedded(which).read().unwrap_err();
+                assert!(err.to_string().contains("built without"), "{err}");
+            }
+        }
+    }
 }

@@ -483,7 +483,7 @@ mod tests {
         let words = |t: Transcript| t.words.into_iter().map(|w| w.word).collect::<Vec<_>>();
         assert_eq!(words(plain.to_transcript(&hyp, 2.0)), ["on", "e"]);
         let device = crate::backend::DeviceSpec::Cpu.device().unwrap();
-        let mut loaded = crate::model_dir::ModelSource::Embedded
+        let mut loaded = crate::model_dir::ModelSource::BUILT_IN
             .load(&device)
             .unwrap();
         loaded.guides.grammar = Some(std::sync::Arc::new(

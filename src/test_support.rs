@@ -10,7 +10,7 @@ pub fn builtin_recognizer() -> Option<Recognizer> {
         return None;
     }
     let device = crate::backend::DeviceSpec::Cpu.device().ok()?;
-    let loaded = crate::model_dir::ModelSource::Embedded.load(&device).ok()?;
+    let loaded = crate::model_dir::ModelSource::BUILT_IN.load(&device).ok()?;
     Recognizer::new(loaded, device, &RecognizerConfig { beam: 1 }).ok()
 }
 

@@ -8,12 +8,14 @@ use anyhow::Result;
 use clap::{Args, ValueEnum};
 use hark::backend::DeviceSpec;
 use hark::live::{EndpointConfig, Event, SessionConfig, Source, Update};
+use hark::model_dir::ModelSource;
 
 use super::{interrupt, lm};
 
 #[derive(Args, Debug)]
 pub struct ListenArgs {
-    /// Model directory (default: the built-in model).
+    /// Model directory, or `builtin` / `builtin:streaming` (default: the built-in streaming
+    /// model when this binary carries one, else the built-in model).
     #[arg(long)]
     model: Option<PathBuf>,
     /// Input device id from `hark devices` (default: the system's default input).
@@ -66,7 +68,10 @@ enum ListenFormat {
 }
 
 pub fn listen(args: ListenArgs, device: DeviceSpec) -> Result<ExitCode> {
-    let rec = super::load_recognizer(args.model, device, args.beam, &args.lm)?;
+    let source = args
+        .model
+        .map_or_else(ModelSource::live_default, |m| ModelSource::parse(&m));
+    let rec = super::load_recognizer(source, device, args.beam, &args.lm)?;
     let cfg = SessionConfig {
         endpoint: EndpointConfig {
             partial_interval_s: args.partial_interval,

@@ -97,18 +97,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
+/// `--model`'s value: a directory or a built-in model's name; the built-in default when absent.
 fn model_source(dir: Option<PathBuf>) -> ModelSource {
-    dir.map_or(ModelSource::Embedded, ModelSource::Dir)
+    dir.map_or(ModelSource::BUILT_IN, |d| ModelSource::parse(&d))
 }
 
 pub(crate) fn load_recognizer(
-    model: Option<PathBuf>,
+    source: ModelSource,
     device: DeviceSpec,
     beam: usize,
     lm: &lm::LmFlags,
 ) -> Result<Recognizer> {
     let device = device.device()?;
-    let mut loaded = model_source(model).load(&device)?;
+    let mut loaded = source.load(&device)?;
     lm.apply(&mut loaded)?;
     Ok(Recognizer::new(loaded, device, &RecognizerConfig { beam })?)
 }

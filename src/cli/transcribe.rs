@@ -34,7 +34,7 @@ impl From<OutputFormat> for TranscriptFormat {
 
 #[derive(Args, Debug)]
 pub struct TranscribeArgs {
-    /// Model directory (default: the built-in model).
+    /// Model directory, or `builtin` / `builtin:streaming` (default: the built-in model).
     #[arg(long)]
     model: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "text")]
@@ -60,7 +60,8 @@ pub struct TranscribeArgs {
 }
 
 pub fn transcribe(args: TranscribeArgs, device: DeviceSpec) -> Result<ExitCode> {
-    let mut rec = super::load_recognizer(args.model, device, args.beam, &args.lm)?;
+    let mut rec =
+        super::load_recognizer(super::model_source(args.model), device, args.beam, &args.lm)?;
     if args.mc_samples > 0 {
         rec = rec.with_mc_dropout(args.mc_samples, 0)?;
     }

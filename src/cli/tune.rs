@@ -18,7 +18,8 @@ use hark::recognizer::{Recognizer, RecognizerConfig};
 
 #[derive(Args, Debug)]
 pub struct TuneArgs {
-    /// Model directory (default: the built-in model, which can be tuned but not written).
+    /// Model directory, or `builtin` / `builtin:streaming` (default: the built-in model, which
+    /// can be tuned but not written).
     #[arg(long)]
     model: Option<PathBuf>,
     /// Dev manifest (JSONL); never the test set.

@@ -11,8 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{TrainOptions, TrainingConfig, dro};
 use crate::error::{Error, Result};
-use crate::model::AcousticModel;
+use crate::features::MfccConfig;
 use crate::model::transplant::transplant;
+use crate::model::{AcousticModel, AcousticModelConfig};
 use crate::model_dir::{self, ModelConfig, ModelSource, WeightsInfo};
 use crate::text::Vocab;
 
@@ -43,6 +44,25 @@ pub(crate) struct CheckpointState {
     pub batch_in_epoch: usize,
     #[serde(default)]
     pub dro: Option<dro::GroupWeights>,
+    /// The architecture and features the weights belong to, so that `--resume` needs no
+    /// flags to rebuild them; absent in checkpoints from before they were recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<AcousticModelConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<MfccConfig>,
+}
+
+/// The architecture and features of the checkpoint in `out_dir`, when there is one that
+/// records them: what `--resume` rebuilds, whatever the flags say.
+pub fn resumed_shape(out_dir: &Path) -> Result<Option<(AcousticModelConfig, MfccConfig)>> {
+    let path = out_dir.join("checkpoint").join("state.json");
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+    let state: CheckpointState =
+        serde_json::from_slice(&bytes).map_err(|e| Error::model(&path, e.to_string()))?;
+    Ok(state.model.zip(state.features))
 }
 
 /// `model` with the weights of the model at `source`, and a note of how they were placed.
@@ -207,6 +227,8 @@ impl CheckpointState {
             best_dev_cer: None,
             batch_in_epoch: 0,
             dro: cfg.dro.then(|| dro::GroupWeights::new(cfg.dro_step)),
+            model: Some(cfg.model.clone()),
+            features: Some(cfg.features.clone()),
         }
     }
 }

@@ -25,6 +25,7 @@ use std::io::Write;
 use std::sync::mpsc::sync_channel;
 use std::time::Instant;
 
+pub use checkpoint::resumed_shape;
 pub use config::{TrainOptions, TrainingConfig, learning_rate};
 pub use events::{DevScore, EpochMetrics, TrainEvent, TrainReport};
 

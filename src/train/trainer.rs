@@ -95,6 +95,8 @@ impl<'a> Trainer<'a> {
                 batch: state.batch_in_epoch,
                 step: state.step,
             });
+            state.model.get_or_insert_with(|| cfg.model.clone());
+            state.features.get_or_insert_with(|| cfg.features.clone());
             if cfg.dro && state.dro.is_none() {
                 state.dro = Some(dro::GroupWeights::new(cfg.dro_step));
             }

@@ -146,7 +146,7 @@ fn bad_conditions_are_refused() {
 #[test]
 fn mc_dropout_is_reproducible_and_needs_samples_and_dropout() {
     let device = Device::flex();
-    let loaded = ModelSource::Embedded.load(&device).unwrap();
+    let loaded = ModelSource::BUILT_IN.load(&device).unwrap();
     let rec = Recognizer::new(loaded, device.clone(), &RecognizerConfig { beam: 4 })
         .unwrap()
         .with_mc_dropout(4, 7)
@@ -164,7 +164,7 @@ fn mc_dropout_is_reproducible_and_needs_samples_and_dropout() {
         assert!((share - share.round()).abs() < 1e-6, "{w:?}");
     }
 
-    let loaded = ModelSource::Embedded.load(&device).unwrap();
+    let loaded = ModelSource::BUILT_IN.load(&device).unwrap();
     let rec = Recognizer::new(loaded, device.clone(), &RecognizerConfig { beam: 1 }).unwrap();
     assert!(rec.with_mc_dropout(1, 0).is_err());
     let vocab = Vocab::english();

@@ -20,7 +20,7 @@ fn sample(name: &str) -> Waveform {
 /// left context, mixing its effect into the comparison with the whole-file transcript.
 fn recognizer() -> Recognizer {
     let device = burn::prelude::Device::flex();
-    let mut loaded = ModelSource::Embedded.load(&device).unwrap();
+    let mut loaded = ModelSource::BUILT_IN.load(&device).unwrap();
     assert!(
         loaded.lm.is_some(),
         "the built-in model ships a language model"

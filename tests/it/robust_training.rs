@@ -175,3 +175,32 @@ fn killed_and_resumed_run_ends_where_an_uninterrupted_one_does() {
     let diff = linf(&a, &b);
     assert!(diff < 1e-4, "resumed run differs by {diff}");
 }
+
+#[test]
+fn resume_rebuilds_the_checkpoints_architecture_without_its_flags() {
+    let out = tempfile::tempdir().unwrap();
+    let train = |extra: &[&str]| {
+        let mut c = hark();
+        c.args(["--threads", "1", "train", "--train"])
+            .arg(fixtures().join("overfit.jsonl"))
+            .arg("--out")
+            .arg(out.path())
+            .args(["--batch-size", "1", "--checkpoint-every", "1", "--quiet"])
+            .args(extra);
+        c
+    };
+    let shaping = ["--hidden", "24", "--layers", "1", "--unidirectional"];
+    run_ok(train(&shaping).args(["--max-steps", "2"]));
+    assert_eq!(checkpoint_step(out.path()), 2);
+    // None of the flags that shaped the run: the checkpoint says what it holds.
+    let resumed = run_ok(&mut train(&["--resume", "--max-steps", "3"]));
+    assert!(String::from_utf8_lossy(&resumed.stderr).contains("resuming"));
+    assert_eq!(checkpoint_step(out.path()), 3);
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("config.json")).unwrap())
+            .unwrap();
+    assert_eq!(config["model"]["hidden"], 24);
+    assert_eq!(config["model"]["layers"], 1);
+    assert_eq!(config["model"]["bidirectional"], false);
+    assert!(config["features"]["global_cmvn"].is_object(), "{config}");
+}

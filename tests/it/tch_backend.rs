@@ -34,7 +34,7 @@ fn libtorch_transcribes_like_flex() {
     let mut outputs = Vec::new();
     for spec in [DeviceSpec::Cpu, DeviceSpec::Libtorch] {
         let device = spec.device().unwrap();
-        let loaded = ModelSource::Embedded.load(&device).unwrap();
+        let loaded = ModelSource::BUILT_IN.load(&device).unwrap();
         let rec = Recognizer::new(loaded, device, &RecognizerConfig { beam: 1 }).unwrap();
         let feats = rec.mfcc().compute(&wave);
         let (lp, frames) = rec.log_probs(&[&feats]).remove(0);

@@ -41,7 +41,7 @@ pub struct ImportArgs {
 /// `--stack`, or the built-in model's frame stack (3 for a binary without one).
 fn stack(a: &ImportArgs) -> usize {
     a.stack.unwrap_or_else(|| {
-        hark::model_dir::ModelSource::Embedded
+        hark::model_dir::ModelSource::BUILT_IN
             .read()
             .map_or(3, |(config, _)| config.model.stack)
     })

@@ -15,7 +15,7 @@ use hark::eval::report::{self, Report, TestUtterance};
 
 #[derive(Args, Debug)]
 pub struct EvalArgs {
-    /// Model directory (default: the built-in model).
+    /// Model directory, or `builtin` / `builtin:streaming` (default: the built-in model).
     #[arg(long)]
     model: Option<PathBuf>,
     /// Test manifest (JSONL).
@@ -80,7 +80,12 @@ pub fn eval(args: EvalArgs, device: DeviceSpec) -> Result<ExitCode> {
         .map(|n| hark::noise::resolve(n, bank.as_ref()))
         .collect::<hark::Result<_>>()?;
     let conditions = conditions::conditions(&args, noises.len())?;
-    let mut rec = super::load_recognizer(args.model.clone(), device, args.beam, &args.lm)?;
+    let mut rec = super::load_recognizer(
+        super::model_source(args.model.clone()),
+        device,
+        args.beam,
+        &args.lm,
+    )?;
     if args.raw_confidence {
         rec = rec.without_calibration();
     }

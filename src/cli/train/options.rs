@@ -1,6 +1,6 @@
 //! `hark train`'s flags turned into a [`TrainingConfig`] and [`TrainOptions`].
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use hark::backend::DeviceSpec;
@@ -86,8 +86,7 @@ pub(super) fn build(args: TrainArgs, device: DeviceSpec) -> Result<(TrainingConf
     }
     let init_from = match args.init_from.as_deref() {
         None => None,
-        Some("builtin") => Some(ModelSource::Embedded),
-        Some(dir) => Some(ModelSource::Dir(PathBuf::from(dir))),
+        Some(arg) => Some(ModelSource::parse(Path::new(arg))),
     };
     if let Some(source) = &init_from {
         // The starting model's architecture and features, except where a flag asks for a
@@ -109,6 +108,15 @@ pub(super) fn build(args: TrainArgs, device: DeviceSpec) -> Result<(TrainingConf
         cfg.model.bidirectional = false;
         cfg.features.cmvn = false;
         cfg.features.global_cmvn = None;
+    }
+    if args.resume
+        && let Some((model, features)) = hark::train::resumed_shape(&args.out)?
+    {
+        // The checkpoint's own architecture and features: resuming needs none of the flags
+        // that shaped the run (a new --dropout still applies).
+        cfg.model = model;
+        set!(cfg.model.dropout, args.dropout);
+        cfg.features = features;
     }
     let (device, parallel_devices) = match &args.devices {
         None => (device, Vec::new()),

@@ -1,0 +1,203 @@
+//! `cargo bench --bench listen -- stream`: utterances laid end to end in ONE stream, as a
+//! microphone hears them, with gaps of 0.5–2 s (seeded) and the bench noise over the whole
+//! stream, fed at real-time pace to one [`LiveRecognizer`].
+//!
+//! Each final is given to the utterance its time span overlaps most; a final that overlaps
+//! none is spurious (read into the noise between utterances). Reported:
+//! - utterances with exactly one final, with none, and split over several;
+//! - end of speech → the utterance's last final (wall time; the stream time of the speech end
+//!   is when it was delivered);
+//! - WER of the finals (spurious finals' words count as insertions) against offline
+//!   `transcribe` of each utterance's stretch of the same noisy stream (from the middle of the
+//!   gap before it to the middle of the gap after);
+//! - partial revisions: of the words a partial had finished (every word but its last), how many
+//!   the final of that segment shows differently;
+//! - CPU while listening.
+
+use std::time::{Duration, Instant};
+
+use hark::audio::SAMPLE_RATE;
+use hark::audio::wav;
+use hark::live::{EndpointConfig, Event, LiveRecognizer};
+use hark::recognizer::Recognizer;
+
+use super::words_of as words;
+use super::{BLOCK, bench_noise, cpu_seconds, percentile, quiet, speech_span, utterance_files};
+
+const TAIL_S: f64 = 2.0;
+
+/// One utterance inside the stream, in samples.
+struct Placed {
+    text: Option<String>,
+    /// Where its clip starts and ends in the stream.
+    clip: (usize, usize),
+    /// Where its speech (frames within 40 dB of its loudest) starts and ends.
+    speech: (usize, usize),
+}
+
+/// The stream and where each utterance sits in it.
+fn build() -> (Vec<f32>, Vec<Placed>) {
+    let mut seed = 11u64;
+    let mut gap_seed = 29u64;
+    let mut stream = Vec::new();
+    let mut placed = Vec::new();
+    for (path, text) in utterance_files() {
+        let clip = wav::read(&path).expect("utterance").into_samples();
+        let (speech_start, speech_end) = speech_span(&clip);
+        gap_seed = gap_seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let gap_s = 0.5 + 1.5 * (gap_seed >> 40) as f64 / (1u64 << 24) as f64;
+        stream.extend(quiet((gap_s * SAMPLE_RATE as f64) as usize, &mut seed));
+        let at = stream.len();
+        placed.push(Placed {
+            text,
+            clip: (at, at + clip.len()),
+            speech: (at + speech_start, at + speech_end),
+        });
+        stream.extend(clip);
+    }
+    stream.extend(quiet((TAIL_S * SAMPLE_RATE as f64) as usize, &mut seed));
+    if let Some((noise, snr)) = bench_noise() {
+        stream = noise.mix_active(&stream, snr, &mut hark::augment::rng(5));
+    }
+    (stream, placed)
+}
+
+pub fn run(rec: &Recognizer) {
+    let (stream, placed) = build();
+    assert!(!placed.is_empty(), "no utterances");
+    let cfg = EndpointConfig::default();
+    let mut live = LiveRecognizer::new(rec, cfg.clone());
+    let mut events: Vec<(f64, Event)> = Vec::new();
+    let cpu0 = cpu_seconds();
+    let t0 = Instant::now();
+    for (i, block) in stream.chunks(BLOCK).enumerate() {
+        let due = Duration::from_secs_f64((i * BLOCK + block.len()) as f64 / SAMPLE_RATE as f64);
+        if let Some(wait) = due.checked_sub(t0.elapsed()) {
+            std::thread::sleep(wait);
+        }
+        for e in live.push(block) {
+            events.push((t0.elapsed().as_secs_f64(), e));
+        }
+    }
+    for e in live.finish() {
+        events.push((t0.elapsed().as_secs_f64(), e));
+    }
+    let wall = t0.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu0;
+    let secs = |n: usize| n as f64 / SAMPLE_RATE as f64;
+
+    // Finals to utterances, and the revision count per segment.
+    let mut assigned: Vec<Vec<(f64, String)>> = vec![Vec::new(); placed.len()];
+    let (mut spurious, mut spurious_words) = (0, 0);
+    let (mut revised, mut finished_words) = (0, 0);
+    let mut segment_start = 0;
+    for (fi, (t, e)) in events.iter().enumerate() {
+        let Event::Final {
+            text, start, end, ..
+        } = e
+        else {
+            continue;
+        };
+        let final_words = words(e);
+        for (_, p) in &events[segment_start..fi] {
+            let partial = words(p);
+            for (k, w) in partial
+                .iter()
+                .enumerate()
+                .take(partial.len().saturating_sub(1))
+            {
+                finished_words += 1;
+                if final_words.get(k) != Some(w) {
+                    revised += 1;
+                }
+            }
+        }
+        segment_start = fi + 1;
+        if final_words.is_empty() {
+            continue;
+        }
+        let overlap = |p: &Placed| (end.min(secs(p.clip.1)) - start.max(secs(p.clip.0))).max(0.0);
+        let best =
+            (0..placed.len()).max_by(|&a, &b| overlap(&placed[a]).total_cmp(&overlap(&placed[b])));
+        match best.filter(|&u| overlap(&placed[u]) > 0.0) {
+            Some(u) => assigned[u].push((*t, text.clone())),
+            None => {
+                spurious += 1;
+                spurious_words += final_words.len();
+            }
+        }
+    }
+
+    let (mut one, mut none, mut split) = (0, 0, 0);
+    let mut latency = Vec::new();
+    let (mut live_errors, mut offline_errors, mut reference_words) = (0, 0, 0);
+    for (u, p) in placed.iter().enumerate() {
+        match assigned[u].len() {
+            0 => none += 1,
+            1 => one += 1,
+            _ => split += 1,
+        }
+        if let Some((t, _)) = assigned[u].last() {
+            latency.push(t - secs(p.speech.1));
+        }
+        let Some(reference) = &p.text else { continue };
+        let heard: Vec<&str> = assigned[u].iter().map(|(_, t)| t.as_str()).collect();
+        let e = hark::eval::word_errors(reference, &heard.join(" "));
+        live_errors += e.errors();
+        reference_words += e.reference;
+        let from = if u == 0 {
+            0
+        } else {
+            (placed[u - 1].clip.1 + p.clip.0) / 2
+        };
+        let to = match placed.get(u + 1) {
+            Some(next) => (p.clip.1 + next.clip.0) / 2,
+            None => stream.len(),
+        };
+        let wave =
+            hark::audio::Waveform::new(stream[from..to].to_vec(), SAMPLE_RATE).expect("finite");
+        offline_errors += hark::eval::word_errors(reference, &rec.transcribe(&wave).text).errors();
+    }
+
+    let n = latency.len();
+    let mean = latency.iter().sum::<f64>() / n.max(1) as f64;
+    println!(
+        "listen stream ({} utterances in one {:.1} s stream, gaps 0.5-2 s, real-time pace, noise {}, trailing speech share {})",
+        placed.len(),
+        secs(stream.len()),
+        std::env::var("HARK_BENCH_NOISE")
+            .map(|n| format!(
+                "{n} at {} dB",
+                std::env::var("HARK_BENCH_SNR").unwrap_or("10".into())
+            ))
+            .unwrap_or("none".into()),
+        cfg.max_trailing_speech_fraction
+    );
+    println!(
+        "  finals: exactly one for {one} utterances, none for {none}, several for {split}; {spurious} spurious finals ({spurious_words} words) between utterances"
+    );
+    println!(
+        "  end of speech -> last final: mean {:4.0} ms  median {:4.0} ms  p90 {:4.0} ms  max {:4.0} ms  ({n} utterances)",
+        mean * 1e3,
+        percentile(&mut latency, 0.5) * 1e3,
+        percentile(&mut latency, 0.9) * 1e3,
+        percentile(&mut latency, 1.0) * 1e3
+    );
+    if reference_words > 0 {
+        println!(
+            "  WER of the finals {:.1}% (spurious words as insertions) vs offline `transcribe` of each utterance's stretch {:.1}%",
+            100.0 * (live_errors + spurious_words) as f64 / reference_words as f64,
+            100.0 * offline_errors as f64 / reference_words as f64
+        );
+    }
+    println!(
+        "  partials: {revised} of {finished_words} finished words ({:.1}%) differ in the final",
+        100.0 * revised as f64 / finished_words.max(1) as f64
+    );
+    println!(
+        "  CPU while listening: {:.1}% of one core ({cpu:.2} s CPU over {wall:.1} s)",
+        100.0 * cpu / wall
+    );
+}
