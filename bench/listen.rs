@@ -21,7 +21,8 @@
 //! 60) of audio, fed as fast as possible; peak RSS is printed every 10 minutes of audio.
 //!
 //! `HARK_BENCH_TRAILING_SPEECH=F` sets the endpoint's `max_trailing_speech_fraction` (0: the
-//! blank-share rule off, leaving the word-gap rule alone).
+//! blank-share rule off, leaving the word-gap rule alone), `HARK_BENCH_TRAILING_SILENCE=S` its
+//! `max_trailing_silence_s`, `HARK_BENCH_VAD_SILENCE=S` its `vad_silence_s`.
 //!
 //! `HARK_BENCH_NOISE=NAME HARK_BENCH_SNR=DB` adds a noise (white/pink/brown or a noise-bank
 //! name) to each padded utterance at that SNR over active speech (end of speech is still
@@ -194,20 +195,26 @@ fn words_of(e: &Event) -> Vec<&str> {
     }
 }
 
-fn latency(rec: &Recognizer, utts: &[Utterance]) {
+/// The endpoint defaults, with `HARK_BENCH_VAD_SILENCE`, `HARK_BENCH_TRAILING_SILENCE` and
+/// `HARK_BENCH_TRAILING_SPEECH` in place of `--vad-silence`, `--max-trailing-silence` and
+/// `--max-trailing-speech` where set.
+fn bench_endpoint() -> EndpointConfig {
     let mut cfg = EndpointConfig::default();
-    if let Some(v) = std::env::var("HARK_BENCH_VAD_SILENCE")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
+    let var = |name: &str| std::env::var(name).ok().and_then(|v| v.parse().ok());
+    if let Some(v) = var("HARK_BENCH_VAD_SILENCE") {
         cfg.vad_silence_s = v;
     }
-    if let Some(v) = std::env::var("HARK_BENCH_TRAILING_SPEECH")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
+    if let Some(v) = var("HARK_BENCH_TRAILING_SILENCE") {
+        cfg.max_trailing_silence_s = v;
+    }
+    if let Some(v) = var("HARK_BENCH_TRAILING_SPEECH") {
         cfg.max_trailing_speech_fraction = v;
     }
+    cfg
+}
+
+fn latency(rec: &Recognizer, utts: &[Utterance]) {
+    let cfg = bench_endpoint();
     let (mut live_errors, mut offline_errors) = (Vec::new(), Vec::new());
     let mut final_lat = Vec::new();
     let mut count_lag = Vec::new();

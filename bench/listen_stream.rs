@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use hark::audio::SAMPLE_RATE;
 use hark::audio::wav;
-use hark::live::{EndpointConfig, Event, LiveRecognizer};
+use hark::live::{Event, LiveRecognizer};
 use hark::recognizer::Recognizer;
 
 use super::words_of as words;
@@ -67,7 +67,7 @@ fn build() -> (Vec<f32>, Vec<Placed>) {
 pub fn run(rec: &Recognizer) {
     let (stream, placed) = build();
     assert!(!placed.is_empty(), "no utterances");
-    let cfg = EndpointConfig::default();
+    let cfg = super::bench_endpoint();
     let mut live = LiveRecognizer::new(rec, cfg.clone());
     let mut events: Vec<(f64, Event)> = Vec::new();
     let cpu0 = cpu_seconds();
@@ -164,7 +164,7 @@ pub fn run(rec: &Recognizer) {
     let n = latency.len();
     let mean = latency.iter().sum::<f64>() / n.max(1) as f64;
     println!(
-        "listen stream ({} utterances in one {:.1} s stream, gaps 0.5-2 s, real-time pace, noise {}, trailing speech share {})",
+        "listen stream ({} utterances in one {:.1} s stream, gaps 0.5-2 s, real-time pace, noise {}, trailing silence {} s, speech share {})",
         placed.len(),
         secs(stream.len()),
         std::env::var("HARK_BENCH_NOISE")
@@ -173,6 +173,7 @@ pub fn run(rec: &Recognizer) {
                 std::env::var("HARK_BENCH_SNR").unwrap_or("10".into())
             ))
             .unwrap_or("none".into()),
+        cfg.max_trailing_silence_s,
         cfg.max_trailing_speech_fraction
     );
     println!(

@@ -20,9 +20,9 @@ fn final_text(events: &[serde_json::Value]) -> String {
         .join(" ")
 }
 
-fn transcribe_text(path: &Path) -> String {
+fn transcribe_text(model: &str, path: &Path) -> String {
     let out = hark()
-        .args(["transcribe", "--beam", "4"])
+        .args(["transcribe", "--beam", "4", "--model", model])
         .arg(path)
         .output()
         .unwrap();
@@ -46,6 +46,21 @@ fn listen_from_file_gives_partials_then_finals() {
         ev[..first_final].iter().any(|e| e["type"] == "partial"),
         "partials come before the first final"
     );
+    // The default is the built-in streaming model.
+    let named = |model: &str| {
+        let out = run_ok(
+            hark()
+                .args(["listen", "--format", "json", "--model", model, "--input"])
+                .arg(sample()),
+        );
+        final_text(&json_lines(&out.stdout))
+    };
+    assert_eq!(final_text(&ev), named("builtin:streaming"));
+    assert_ne!(
+        final_text(&ev),
+        named("builtin"),
+        "the two built-in models differ"
+    );
     let duration = hark::audio::wav::read(&sample()).unwrap().duration_s();
     let mut last = 0.0;
     for e in ev.iter().filter(|e| e["type"] == "final") {
@@ -55,29 +70,27 @@ fn listen_from_file_gives_partials_then_finals() {
             last = t;
         }
     }
-    // With pause endpointing off, the live path decodes the same audio as `transcribe` (the
-    // utterance in one piece): the words must agree closely.
-    let out = hark()
-        .args([
-            "listen",
-            "--format",
-            "json",
-            "--vad-silence",
-            "10",
-            "--input",
-        ])
-        .arg(sample())
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let live = final_text(&json_lines(&out.stdout));
-    let whole = transcribe_text(&sample());
-    let errors = hark::eval::word_errors(&whole, &live);
-    assert!(
-        errors.rate() <= 25.0,
-        "live '{live}' vs transcribe '{whole}': {}%",
-        errors.rate()
-    );
+    // With pause endpointing off, the live path decodes the same audio as `transcribe` with
+    // the same model (the utterance in one piece): the words must agree closely. `listen`'s
+    // default is the streaming model, which it runs step by step; the bidirectional one it
+    // re-decodes whole.
+    for model in ["builtin:streaming", "builtin"] {
+        let out = hark()
+            .args(["listen", "--format", "json", "--vad-silence", "10"])
+            .args(["--model", model, "--input"])
+            .arg(sample())
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let live = final_text(&json_lines(&out.stdout));
+        let whole = transcribe_text(model, &sample());
+        let errors = hark::eval::word_errors(&whole, &live);
+        assert!(
+            errors.rate() <= 25.0,
+            "{model}: live '{live}' vs transcribe '{whole}': {}%",
+            errors.rate()
+        );
+    }
 }
 
 /// The default ALSA input device's config as cpal reports it, under `home`.
