@@ -84,10 +84,10 @@ pub(super) fn build(args: TrainArgs, device: DeviceSpec) -> Result<(TrainingConf
             CellArg::Gru => CellKind::Gru,
         };
     }
-    let init_from = match args.init_from.as_deref() {
-        None => None,
-        Some(arg) => Some(ModelSource::parse(Path::new(arg))),
-    };
+    let init_from = args
+        .init_from
+        .as_deref()
+        .map(|arg| ModelSource::parse(Path::new(arg)));
     if let Some(source) = &init_from {
         // The starting model's architecture and features, except where a flag asks for a
         // change: a wider or unidirectional model gets the weights transplanted
