@@ -157,7 +157,8 @@ def main():
         for name in systems:
             path = out / "hyps" / f"{name}.{cond}.jsonl"
             kept = load_manifest(path) if args.reuse and path.is_file() else []
-            if len(kept) == len(files):
+            # Only hypotheses of exactly these files (not a partial run, not another mix).
+            if kept and sorted(e["audio"] for e in kept) == sorted(files):
                 hyps = [(e["audio"], e["text"]) for e in kept]
             else:
                 hyps, _ = transcribe(name, files, args.workers, args.hark, args.model)
