@@ -187,6 +187,52 @@ fn percentile(v: &mut [f64], p: f64) -> f64 {
     v[((v.len() - 1) as f64 * p).round() as usize]
 }
 
+/// Mean, median, p90 and max of latencies in seconds, printed in ms.
+fn latency_summary(v: &mut [f64]) -> String {
+    let mean = v.iter().sum::<f64>() / v.len().max(1) as f64;
+    format!(
+        "mean {:4.0} ms  median {:4.0} ms  p90 {:4.0} ms  max {:4.0} ms",
+        mean * 1e3,
+        percentile(v, 0.5) * 1e3,
+        percentile(v, 0.9) * 1e3,
+        percentile(v, 1.0) * 1e3
+    )
+}
+
+/// What feeding a stream produced: events with the wall time (s) they came, CPU and wall s.
+struct Fed {
+    events: Vec<(f64, Event)>,
+    cpu: f64,
+    wall: f64,
+}
+
+/// `samples` fed to `live` in 50 ms blocks, each handed over when its last sample would have
+/// been captured in real time; with `finish`, the utterance in progress is flushed at the end.
+fn feed_realtime(live: &mut LiveRecognizer, samples: &[f32], finish: bool) -> Fed {
+    let mut events = Vec::new();
+    let cpu0 = cpu_seconds();
+    let t0 = Instant::now();
+    for (i, block) in samples.chunks(BLOCK).enumerate() {
+        let due = Duration::from_secs_f64((i * BLOCK + block.len()) as f64 / SAMPLE_RATE as f64);
+        if let Some(wait) = due.checked_sub(t0.elapsed()) {
+            std::thread::sleep(wait);
+        }
+        for e in live.push(block) {
+            events.push((t0.elapsed().as_secs_f64(), e));
+        }
+    }
+    if finish {
+        for e in live.finish() {
+            events.push((t0.elapsed().as_secs_f64(), e));
+        }
+    }
+    Fed {
+        events,
+        cpu: cpu_seconds() - cpu0,
+        wall: t0.elapsed().as_secs_f64(),
+    }
+}
+
 fn words_of(e: &Event) -> Vec<&str> {
     match e {
         Event::Partial { text, .. } | Event::Final { text, .. } => {
@@ -225,21 +271,10 @@ fn latency(rec: &Recognizer, utts: &[Utterance]) {
     for u in utts {
         // One utterance per recogniser run, so each final belongs to its utterance.
         let mut live = LiveRecognizer::new(rec, cfg.clone());
-        let mut events: Vec<(f64, Event)> = Vec::new();
-        let cpu0 = cpu_seconds();
-        let t0 = Instant::now();
-        for (i, block) in u.samples.chunks(BLOCK).enumerate() {
-            let due =
-                Duration::from_secs_f64((i * BLOCK + block.len()) as f64 / SAMPLE_RATE as f64);
-            if let Some(wait) = due.checked_sub(t0.elapsed()) {
-                std::thread::sleep(wait);
-            }
-            for e in live.push(block) {
-                events.push((t0.elapsed().as_secs_f64(), e));
-            }
-        }
-        cpu += cpu_seconds() - cpu0;
-        wall += t0.elapsed().as_secs_f64();
+        let fed = feed_realtime(&mut live, &u.samples, false);
+        let events = fed.events;
+        cpu += fed.cpu;
+        wall += fed.wall;
         audio += u.samples.len() as f64 / SAMPLE_RATE as f64;
         let end_s = u.speech_end as f64 / SAMPLE_RATE as f64;
         // The stream is cut into segments by finals (a pause may end an utterance early);
@@ -303,8 +338,6 @@ fn latency(rec: &Recognizer, utts: &[Utterance]) {
             split += 1;
         }
     }
-    let n = final_lat.len();
-    let mean = final_lat.iter().sum::<f64>() / n.max(1) as f64;
     println!(
         "listen latency ({} utterances, {:.1} s of audio, real-time pace, 50 ms blocks, vad silence {} s, trailing speech share {})",
         utts.len(),
@@ -313,11 +346,8 @@ fn latency(rec: &Recognizer, utts: &[Utterance]) {
         cfg.max_trailing_speech_fraction
     );
     println!(
-        "  end of speech -> last final: mean {:4.0} ms  median {:4.0} ms  p90 {:4.0} ms  max {:4.0} ms  (target <= 300)",
-        mean * 1e3,
-        percentile(&mut final_lat, 0.5) * 1e3,
-        percentile(&mut final_lat, 0.9) * 1e3,
-        percentile(&mut final_lat, 1.0) * 1e3
+        "  end of speech -> last final: {}  (target <= 300)",
+        latency_summary(&mut final_lat)
     );
     for (what, lags) in [
         ("a partial has as many letters", &mut count_lag),

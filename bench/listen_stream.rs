@@ -14,15 +14,13 @@
 //!   the final of that segment shows differently;
 //! - CPU while listening.
 
-use std::time::{Duration, Instant};
-
 use hark::audio::SAMPLE_RATE;
 use hark::audio::wav;
 use hark::live::{Event, LiveRecognizer};
 use hark::recognizer::Recognizer;
 
 use super::words_of as words;
-use super::{BLOCK, bench_noise, cpu_seconds, percentile, quiet, speech_span, utterance_files};
+use super::{bench_noise, latency_summary, quiet, speech_span, utterance_files};
 
 const TAIL_S: f64 = 2.0;
 
@@ -69,23 +67,7 @@ pub fn run(rec: &Recognizer) {
     assert!(!placed.is_empty(), "no utterances");
     let cfg = super::bench_endpoint();
     let mut live = LiveRecognizer::new(rec, cfg.clone());
-    let mut events: Vec<(f64, Event)> = Vec::new();
-    let cpu0 = cpu_seconds();
-    let t0 = Instant::now();
-    for (i, block) in stream.chunks(BLOCK).enumerate() {
-        let due = Duration::from_secs_f64((i * BLOCK + block.len()) as f64 / SAMPLE_RATE as f64);
-        if let Some(wait) = due.checked_sub(t0.elapsed()) {
-            std::thread::sleep(wait);
-        }
-        for e in live.push(block) {
-            events.push((t0.elapsed().as_secs_f64(), e));
-        }
-    }
-    for e in live.finish() {
-        events.push((t0.elapsed().as_secs_f64(), e));
-    }
-    let wall = t0.elapsed().as_secs_f64();
-    let cpu = cpu_seconds() - cpu0;
+    let super::Fed { events, cpu, wall } = super::feed_realtime(&mut live, &stream, true);
     let secs = |n: usize| n as f64 / SAMPLE_RATE as f64;
 
     // Finals to utterances, and the revision count per segment.
@@ -161,8 +143,6 @@ pub fn run(rec: &Recognizer) {
         offline_errors += hark::eval::word_errors(reference, &rec.transcribe(&wave).text).errors();
     }
 
-    let n = latency.len();
-    let mean = latency.iter().sum::<f64>() / n.max(1) as f64;
     println!(
         "listen stream ({} utterances in one {:.1} s stream, gaps 0.5-2 s, real-time pace, noise {}, trailing silence {} s, speech share {})",
         placed.len(),
@@ -180,11 +160,9 @@ pub fn run(rec: &Recognizer) {
         "  finals: exactly one for {one} utterances, none for {none}, several for {split}; {spurious} spurious finals ({spurious_words} words) between utterances"
     );
     println!(
-        "  end of speech -> last final: mean {:4.0} ms  median {:4.0} ms  p90 {:4.0} ms  max {:4.0} ms  ({n} utterances)",
-        mean * 1e3,
-        percentile(&mut latency, 0.5) * 1e3,
-        percentile(&mut latency, 0.9) * 1e3,
-        percentile(&mut latency, 1.0) * 1e3
+        "  end of speech -> last final: {}  ({} utterances)",
+        latency_summary(&mut latency),
+        latency.len()
     );
     if reference_words > 0 {
         println!(

@@ -628,11 +628,6 @@ mod embedded {
     }
 }
 
-/// Whether this binary carries a built-in model.
-pub fn has_embedded() -> bool {
-    cfg!(hark_embedded_model)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@ use crate::recognizer::{Recognizer, RecognizerConfig};
 
 /// The built-in model with greedy decoding, when this build has one.
 pub fn builtin_recognizer() -> Option<Recognizer> {
-    if !crate::model_dir::has_embedded() {
+    if !crate::model_dir::BuiltIn::Default.is_embedded() {
         return None;
     }
     let device = crate::backend::DeviceSpec::Cpu.device().ok()?;

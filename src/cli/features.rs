@@ -32,7 +32,9 @@ pub struct FeaturesArgs {
 pub fn features(args: FeaturesArgs) -> Result<ExitCode> {
     let cfg = match args.model {
         Some(dir) => ModelSource::Dir(dir).read()?.0.features,
-        None if hark::model_dir::has_embedded() => ModelSource::BUILT_IN.read()?.0.features,
+        None if hark::model_dir::BuiltIn::Default.is_embedded() => {
+            ModelSource::BUILT_IN.read()?.0.features
+        }
         None => hark::features::MfccConfig::default(),
     };
     let mfcc = hark::features::Mfcc::new(cfg).map_err(anyhow::Error::msg)?;
