@@ -22,7 +22,9 @@
 //!
 //! `HARK_BENCH_TRAILING_SPEECH=F` sets the endpoint's `max_trailing_speech_fraction` (0: the
 //! blank-share rule off, leaving the word-gap rule alone), `HARK_BENCH_TRAILING_SILENCE=S` its
-//! `max_trailing_silence_s`, `HARK_BENCH_VAD_SILENCE=S` its `vad_silence_s`.
+//! `max_trailing_silence_s`, `HARK_BENCH_VAD_SILENCE=S` its `vad_silence_s`,
+//! `HARK_BENCH_SPEECH_END=S` its `head_silence_s` (`--speech-end`); `HARK_BENCH_NO_HEAD=1`
+//! drops the model's speech head, leaving the other rules.
 //!
 //! `HARK_BENCH_NOISE=NAME HARK_BENCH_SNR=DB` adds a noise (white/pink/brown or a noise-bank
 //! name) to each padded utterance at that SNR over active speech (end of speech is still
@@ -118,7 +120,12 @@ fn load() -> Recognizer {
         .map(|d| ModelSource::parse(Path::new(&d)))
         .unwrap_or_else(|_| ModelSource::live_default());
     let loaded = source.load(&device).expect("model");
-    Recognizer::new(loaded, device, &RecognizerConfig { beam: 4 }).expect("recognizer")
+    let rec = Recognizer::new(loaded, device, &RecognizerConfig { beam: 4 }).expect("recognizer");
+    if std::env::var_os("HARK_BENCH_NO_HEAD").is_some() {
+        rec.with_speech_head(None)
+    } else {
+        rec
+    }
 }
 
 /// `HARK_BENCH_NOISE` at `HARK_BENCH_SNR` dB (default 10), when set.
@@ -241,9 +248,9 @@ fn words_of(e: &Event) -> Vec<&str> {
     }
 }
 
-/// The endpoint defaults, with `HARK_BENCH_VAD_SILENCE`, `HARK_BENCH_TRAILING_SILENCE` and
-/// `HARK_BENCH_TRAILING_SPEECH` in place of `--vad-silence`, `--max-trailing-silence` and
-/// `--max-trailing-speech` where set.
+/// The endpoint defaults, with `HARK_BENCH_VAD_SILENCE`, `HARK_BENCH_TRAILING_SILENCE`,
+/// `HARK_BENCH_TRAILING_SPEECH` and `HARK_BENCH_SPEECH_END` in place of `--vad-silence`,
+/// `--max-trailing-silence`, `--max-trailing-speech` and `--speech-end` where set.
 fn bench_endpoint() -> EndpointConfig {
     let mut cfg = EndpointConfig::default();
     let var = |name: &str| std::env::var(name).ok().and_then(|v| v.parse().ok());
@@ -255,6 +262,9 @@ fn bench_endpoint() -> EndpointConfig {
     }
     if let Some(v) = var("HARK_BENCH_TRAILING_SPEECH") {
         cfg.max_trailing_speech_fraction = v;
+    }
+    if let Some(v) = var("HARK_BENCH_SPEECH_END") {
+        cfg.head_silence_s = v;
     }
     cfg
 }

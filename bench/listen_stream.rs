@@ -144,7 +144,7 @@ pub fn run(rec: &Recognizer) {
     }
 
     println!(
-        "listen stream ({} utterances in one {:.1} s stream, gaps 0.5-2 s, real-time pace, noise {}, trailing silence {} s, speech share {})",
+        "listen stream ({} utterances in one {:.1} s stream, gaps 0.5-2 s, real-time pace, noise {}, trailing silence {} s, speech share {}, speech head {})",
         placed.len(),
         secs(stream.len()),
         std::env::var("HARK_BENCH_NOISE")
@@ -154,7 +154,11 @@ pub fn run(rec: &Recognizer) {
             ))
             .unwrap_or("none".into()),
         cfg.max_trailing_silence_s,
-        cfg.max_trailing_speech_fraction
+        cfg.max_trailing_speech_fraction,
+        match rec.speech_head() {
+            Some(_) => format!("on, speech end {} s", cfg.head_silence_s),
+            None => "off".into(),
+        }
     );
     println!(
         "  finals: exactly one for {one} utterances, none for {none}, several for {split}; {spurious} spurious finals ({spurious_words} words) between utterances"

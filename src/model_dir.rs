@@ -52,6 +52,9 @@ pub struct ModelConfig {
     /// when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calibration: Option<CalibrationInfo>,
+    /// A speech-activity head over the top layer (streaming models), for live endpointing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speech_head: Option<crate::live::speech_head::SpeechHead>,
 }
 
 /// Platt scaling of word confidences, fitted by `hark tune` on a dev set.
@@ -357,6 +360,21 @@ pub fn record_lm_weights(
 pub fn record_calibration(dir: &Path, calibration: CalibrationInfo) -> Result<()> {
     edit_config(dir, |config| {
         config.calibration = Some(calibration);
+        Ok(())
+    })
+}
+
+/// Record a speech-activity head in the model directory `dir`'s `config.json`.
+pub fn record_speech_head(dir: &Path, head: crate::live::speech_head::SpeechHead) -> Result<()> {
+    edit_config(dir, |config| {
+        if config.model.bidirectional {
+            return Err(Error::model(
+                dir,
+                "is bidirectional; a speech head needs a streaming model".to_string(),
+            ));
+        }
+        head.validate(config.model.hidden)?;
+        config.speech_head = Some(head);
         Ok(())
     })
 }

@@ -10,6 +10,7 @@ use crate::confidence::Platt;
 use crate::ctc::{Decoder, Greedy, Hypothesis, LogProbs, PrefixBeam};
 use crate::error::{Error, Result};
 use crate::features::{Features, Mfcc, MfccConfig};
+use crate::live::speech_head::SpeechHead;
 use crate::model::{AcousticModel, LayerState};
 use crate::model_dir::LoadedModel;
 use crate::text::Vocab;
@@ -74,6 +75,8 @@ pub struct Recognizer {
     pause_splits_words: bool,
     /// Platt scaling of word confidences, from the model's config.
     calibration: Option<Platt>,
+    /// The speech-activity head of a streaming model, from its config.
+    speech_head: Option<SpeechHead>,
 }
 
 /// Monte Carlo dropout (Gal & Ghahramani, 2016): the model with its dropout left on, run
@@ -106,6 +109,15 @@ impl Recognizer {
             config,
         )?;
         rec.calibration = loaded.config.calibration.as_ref().map(|c| c.platt);
+        if let Some(head) = loaded.config.speech_head {
+            if !rec.can_stream() {
+                return Err(Error::Config(
+                    "a speech head needs a streaming (unidirectional) model".into(),
+                ));
+            }
+            head.validate(rec.model.layers.last().map_or(0, |l| l.output_dim()))?;
+            rec.speech_head = Some(head);
+        }
         if config.beam > 1 && (loaded.lm.is_some() || !loaded.guides.is_empty()) {
             rec.pause_splits_words = loaded.guides.grammar.is_none();
             let mut beam = PrefixBeam::new(config.beam).with_guides(loaded.guides);
@@ -146,6 +158,7 @@ impl Recognizer {
             mc: None,
             pause_splits_words: true,
             calibration: None,
+            speech_head: None,
         })
     }
 
@@ -230,11 +243,45 @@ impl Recognizer {
             &self.device,
         );
         let (logits, state) = self.model.forward_stream(x, state);
-        let lp = log_softmax(logits, 2)
+        (Self::log_probs_of(logits), state)
+    }
+
+    /// A streaming step ([`stream_log_probs`](Self::stream_log_probs)) that also gives the
+    /// top layer's output, `[frames × top width]`.
+    pub fn stream_step(
+        &self,
+        feats: &Features,
+        state: Option<Vec<LayerState>>,
+    ) -> (Vec<f32>, Vec<f32>, Vec<LayerState>) {
+        let x = Tensor::<3>::from_data(
+            TensorData::new(feats.data.clone(), [1, feats.num_frames, feats.dim]),
+            &self.device,
+        );
+        let (hidden, state) = self.model.forward_stream_hidden(x, state);
+        let lp = Self::log_probs_of(self.model.output_of(hidden.clone()));
+        let hidden = hidden
             .into_data()
             .try_to_vec::<f32>()
-            .expect("log_softmax of the model output is an f32 tensor");
-        (lp, state)
+            .expect("the model's hidden output is an f32 tensor");
+        (lp, hidden, state)
+    }
+
+    fn log_probs_of(logits: Tensor<3>) -> Vec<f32> {
+        log_softmax(logits, 2)
+            .into_data()
+            .try_to_vec::<f32>()
+            .expect("log_softmax of the model output is an f32 tensor")
+    }
+
+    /// The speech-activity head, when the model has one.
+    pub fn speech_head(&self) -> Option<&SpeechHead> {
+        self.speech_head.as_ref()
+    }
+
+    /// Replace the speech-activity head (e.g. while fitting one).
+    pub fn with_speech_head(mut self, head: Option<SpeechHead>) -> Self {
+        self.speech_head = head;
+        self
     }
 
     /// Decode log-probabilities (`[frames × vocab]`) of `duration_s` seconds of audio.

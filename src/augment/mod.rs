@@ -127,7 +127,12 @@ pub fn mix_segment_at_active_snr(speech: &[f32], segment: &[f32], snr_db: f32) -
 
 /// `speech + g · segment` with `g` putting `segment` `snr_db` below `speech_rms`; `speech`
 /// unchanged when either level is zero.
-fn add_at_snr(speech: &[f32], segment: &[f32], speech_rms: f32, snr_db: f32) -> Vec<f32> {
+pub(crate) fn add_at_snr(
+    speech: &[f32],
+    segment: &[f32],
+    speech_rms: f32,
+    snr_db: f32,
+) -> Vec<f32> {
     let noise_rms = rms(segment);
     if speech_rms == 0.0 || noise_rms == 0.0 {
         return speech.to_vec();

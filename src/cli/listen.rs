@@ -59,6 +59,10 @@ pub struct ListenArgs {
     /// Longest utterance in seconds; longer speech is cut at a word boundary.
     #[arg(long, default_value_t = 15.0)]
     max_utterance: f64,
+    /// With a model that has a speech head (the built-in streaming model): seconds in which
+    /// the head hears no speech that end an utterance, whatever the noise.
+    #[arg(long, default_value_t = 0.3)]
+    speech_end: f64,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -80,6 +84,7 @@ pub fn listen(args: ListenArgs, device: DeviceSpec) -> Result<ExitCode> {
             blank_threshold: args.blank_threshold,
             max_trailing_speech_fraction: args.max_trailing_speech,
             max_utterance_s: args.max_utterance,
+            head_silence_s: args.speech_end,
             vad: hark::live::vad::VadConfig {
                 threshold_db: args.vad_threshold,
                 ..Default::default()

@@ -12,6 +12,7 @@ mod lm;
 mod output;
 mod progress;
 mod score;
+mod speech_head;
 mod train;
 mod transcribe;
 mod tune;
@@ -63,6 +64,8 @@ enum Command {
     Lm(lm::LmArgs),
     /// Tune the language-model weights of the beam search on a dev manifest.
     Tune(tune::TuneArgs),
+    /// Fit a streaming model's speech-activity head, which ends live utterances in noise.
+    SpeechHead(speech_head::SpeechHeadArgs),
 }
 
 /// Entry point: maps errors to exit code 2.
@@ -94,6 +97,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Corpus(args) => corpus::corpus(args),
         Command::Lm(args) => lm::lm(args),
         Command::Tune(args) => tune::tune(args, device),
+        Command::SpeechHead(args) => speech_head::speech_head(args, device),
     }
 }
 

@@ -22,6 +22,7 @@
 //! where the endpoint is detected.
 
 pub mod session;
+pub mod speech_head;
 pub mod stream;
 pub mod vad;
 
@@ -48,6 +49,9 @@ pub struct EndpointConfig {
     /// blank-dominated for it still to count as silence (0 turns the rule off).
     pub max_trailing_speech_fraction: f64,
     pub max_utterance_s: f64,
+    /// With a model's speech head: an utterance ends once the head has heard no speech for
+    /// this long (its moving average below its threshold).
+    pub head_silence_s: f64,
     pub vad: VadConfig,
 }
 
@@ -60,6 +64,7 @@ impl Default for EndpointConfig {
             blank_threshold: 0.8,
             max_trailing_speech_fraction: 0.2,
             max_utterance_s: 15.0,
+            head_silence_s: 0.3,
             vad: VadConfig::default(),
         }
     }
@@ -151,7 +156,8 @@ impl<'a> LiveRecognizer<'a> {
         self.vad.push(samples);
         // Decode at the partial interval; while the energy detector hears silence and an
         // utterance is open, decode every 50 ms so the final is not held back by the timer.
-        let silent = self.vad.reliable() && self.vad.silence_s() >= self.cfg.vad_silence_s;
+        let silent = (self.vad.reliable() && self.vad.silence_s() >= self.cfg.vad_silence_s)
+            || self.head_silence().is_some_and(|s| s > 0.0);
         let interval = (self.cfg.partial_interval_s * SAMPLE_RATE as f64) as usize;
         let closing = silent && !self.last_partial.is_empty() && self.since_decode >= CLOSING_STEP;
         if self.since_decode < interval.max(1) && !closing {
@@ -175,6 +181,14 @@ impl<'a> LiveRecognizer<'a> {
             Some(s) => (s.origin_s() * SAMPLE_RATE as f64).round() as u64,
             None => self.buffer_start,
         }
+    }
+
+    /// Seconds at the end of the current utterance in which the model's speech head hears no
+    /// speech (`None` without a head).
+    fn head_silence(&self) -> Option<f64> {
+        let head = self.rec.speech_head()?;
+        let stream = self.stream.as_ref()?;
+        Some(head.trailing_non_speech(stream.speech_probs()) as f64 * self.rec.frame_seconds())
     }
 
     /// The current utterance decoded, words without any audible frame removed, its length,
@@ -222,7 +236,14 @@ impl<'a> LiveRecognizer<'a> {
     }
 
     fn decode_step(&mut self, flush: bool) -> Vec<Event> {
-        let (t, duration, trailing_speech) = self.current();
+        let (mut t, duration, trailing_speech) = self.current();
+        let head_silence = self.head_silence();
+        let head_end = head_silence.is_some_and(|s| s >= self.cfg.head_silence_s);
+        if let Some(silence) = head_silence.filter(|_| head_end) {
+            // Letters the model read into what its head calls non-speech are noise.
+            t.words.retain(|w| w.start < duration - silence);
+            t.text = text_of(&t.words);
+        }
         let Some(last) = t.words.last() else {
             // No speech: keep only a short tail so a word starting now is not cut (a stream
             // restarts instead, which bounds its memory the same way).
@@ -245,7 +266,7 @@ impl<'a> LiveRecognizer<'a> {
         let vad_end = quiet && trailing >= self.cfg.vad_silence_s;
         let model_silence = trailing >= self.cfg.max_trailing_silence_s
             || trailing_speech.is_some_and(|f| f <= self.cfg.max_trailing_speech_fraction);
-        if flush || vad_end || model_silence {
+        if flush || vad_end || model_silence || head_end {
             let words = t.words.clone();
             // After a quiet ending all of the buffer is spent (its tail would only decode into
             // fragments); otherwise keep what follows the last word, a new word may be starting.

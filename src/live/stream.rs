@@ -3,6 +3,7 @@
 //! left, and the log-probabilities of the utterance so far are kept for decoding. Each audio
 //! sample goes through the model once, however long the utterance.
 
+use super::speech_head::{LevelTrack, head_inputs};
 use crate::features::{Features, StreamingFeatures};
 use crate::model::LayerState;
 use crate::recognizer::{Recognizer, Transcript};
@@ -16,6 +17,10 @@ pub struct ModelStream<'a> {
     state: Option<Vec<LayerState>>,
     /// Log-probabilities of the current utterance, `[frames × vocab]`.
     log_probs: Vec<f32>,
+    /// P(speech) of each frame of the current utterance, when the model has a speech head.
+    speech: Vec<f32>,
+    /// Levels of the whole stream for the speech head (not reset between utterances).
+    levels: LevelTrack,
     frames: usize,
     /// Feature frames given to the model since the stream started.
     consumed: usize,
@@ -35,6 +40,8 @@ impl<'a> ModelStream<'a> {
             pending: Vec::new(),
             state: None,
             log_probs: Vec::new(),
+            speech: Vec::new(),
+            levels: LevelTrack::default(),
             frames: 0,
             consumed: 0,
             origin: 0,
@@ -43,6 +50,9 @@ impl<'a> ModelStream<'a> {
 
     /// Feed 16 kHz samples.
     pub fn push(&mut self, samples: &[f32]) {
+        if self.rec.speech_head().is_some() {
+            self.levels.push(samples);
+        }
         let f = self.features.push(samples);
         self.advance(f, false);
     }
@@ -73,9 +83,27 @@ impl<'a> ModelStream<'a> {
             num_frames: take,
             dim,
         };
-        let (lp, state) = self.rec.stream_log_probs(&chunk, self.state.take());
+        let state = match self.rec.speech_head() {
+            Some(head) => {
+                let (lp, hidden, state) = self.rec.stream_step(&chunk, self.state.take());
+                let inputs = head_inputs(
+                    &hidden,
+                    hidden.len() / steps,
+                    &self.levels,
+                    self.consumed / stack,
+                    stack,
+                );
+                self.speech.extend(head.probs(&inputs));
+                self.log_probs.extend(lp);
+                state
+            }
+            None => {
+                let (lp, state) = self.rec.stream_log_probs(&chunk, self.state.take());
+                self.log_probs.extend(lp);
+                state
+            }
+        };
         self.state = Some(state);
-        self.log_probs.extend(lp);
         self.frames += steps;
         self.consumed += take;
     }
@@ -91,6 +119,11 @@ impl<'a> ModelStream<'a> {
         &self.log_probs
     }
 
+    /// P(speech) of each frame of the current utterance (empty without a speech head).
+    pub fn speech_probs(&self) -> &[f32] {
+        &self.speech
+    }
+
     /// Stream time (seconds) where the current utterance starts.
     pub fn origin_s(&self) -> f64 {
         self.origin as f64 * self.rec.mfcc().config().frame_shift_ms as f64 / 1000.0
@@ -104,6 +137,7 @@ impl<'a> ModelStream<'a> {
     /// Start a new utterance: forget the scores and the recurrent state.
     pub fn reset(&mut self) {
         self.log_probs.clear();
+        self.speech.clear();
         self.frames = 0;
         self.state = None;
         self.origin = self.consumed;

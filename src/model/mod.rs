@@ -138,6 +138,22 @@ impl AcousticModel {
         features: Tensor<3>,
         state: Option<Vec<LayerState>>,
     ) -> (Tensor<3>, Vec<LayerState>) {
+        let (hidden, state) = self.forward_stream_hidden(features, state);
+        (self.output_of(hidden), state)
+    }
+
+    /// The scores of the top recurrent layer's output `hidden` (`[N, T, H]`).
+    pub fn output_of(&self, hidden: Tensor<3>) -> Tensor<3> {
+        self.output.forward(self.dropout.forward(hidden))
+    }
+
+    /// [`forward_stream`](Self::forward_stream) up to the top recurrent layer: its output
+    /// `[1, T / stack, H]` (what a speech-activity head reads) and the state to carry on.
+    pub fn forward_stream_hidden(
+        &self,
+        features: Tensor<3>,
+        state: Option<Vec<LayerState>>,
+    ) -> (Tensor<3>, Vec<LayerState>) {
         let [n, t, c] = features.dims();
         let s = self.stack;
         debug_assert!(!self.bidirectional && t % s == 0);
@@ -158,7 +174,7 @@ impl AcousticModel {
             x = y;
             next.push(st);
         }
-        (self.output.forward(self.dropout.forward(x)), next)
+        (x, next)
     }
 
     /// Unnormalised scores per output frame.

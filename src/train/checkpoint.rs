@@ -142,6 +142,7 @@ pub(crate) fn save_model(
         lm: None,
         word_lm: None,
         calibration: None,
+        speech_head: None,
     };
     model_dir::save(out, config, model.valid())?;
     Ok(())
@@ -226,7 +227,9 @@ impl CheckpointState {
             best_dev_wer: None,
             best_dev_cer: None,
             batch_in_epoch: 0,
-            dro: cfg.dro.then(|| dro::GroupWeights::new(cfg.dro_step)),
+            dro: cfg
+                .dro
+                .then(|| dro::GroupWeights::new(cfg.dro_step, cfg.dro_smoothing)),
             model: Some(cfg.model.clone()),
             features: Some(cfg.features.clone()),
         }

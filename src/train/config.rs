@@ -95,6 +95,9 @@ pub struct TrainingConfig {
     /// Exponentiated-gradient step of the DRO group weights.
     #[config(default = 0.01)]
     pub dro_step: f64,
+    /// CTC-DRO smoothing α of the group-weight update (0: plain group DRO).
+    #[config(default = 0.0)]
+    pub dro_smoothing: f64,
     /// Also write a checkpoint every this many steps (0: only at the end of each epoch).
     #[config(default = 500)]
     pub checkpoint_every: usize,

@@ -40,13 +40,19 @@ pub struct GroupWeights {
     pub weights: Vec<f64>,
     /// Step size η of the exponentiated-gradient update.
     pub step: f64,
+    /// CTC-DRO's smoothing α (Bartelds et al., 2025): a group's update is divided by its
+    /// weight plus α, so a group that already weighs much grows slowly and no single group
+    /// takes over; 0 is the plain update.
+    #[serde(default)]
+    pub smoothing: f64,
 }
 
 impl GroupWeights {
-    pub fn new(step: f64) -> Self {
+    pub fn new(step: f64, smoothing: f64) -> Self {
         Self {
             weights: vec![1.0 / GROUPS as f64; GROUPS],
             step,
+            smoothing,
         }
     }
 
@@ -57,7 +63,12 @@ impl GroupWeights {
             if let Some(l) = l
                 && l.is_finite()
             {
-                *w *= (self.step * l.min(50.0)).exp();
+                let scale = if self.smoothing > 0.0 {
+                    1.0 / (*w + self.smoothing)
+                } else {
+                    1.0
+                };
+                *w *= (self.step * scale * l.min(50.0)).exp();
             }
         }
         let total: f64 = self.weights.iter().sum();
@@ -92,7 +103,7 @@ mod tests {
 
     #[test]
     fn weights_move_towards_the_worst_group() {
-        let mut w = GroupWeights::new(0.05);
+        let mut w = GroupWeights::new(0.05, 0.0);
         let mut previous = w.weights[7];
         for _ in 0..200 {
             let mut losses = vec![None; GROUPS];
@@ -108,5 +119,32 @@ mod tests {
         let best = (0..GROUPS).max_by(|&a, &b| w.weights[a].total_cmp(&w.weights[b]));
         assert_eq!(best, Some(7));
         assert!(w.weights[7] > 0.9, "{:?}", w.weights);
+    }
+
+    #[test]
+    fn smoothing_keeps_the_worst_group_from_taking_everything() {
+        let losses: Vec<Option<f64>> = (0..GROUPS)
+            .map(|g| [0, 3, 7].contains(&g).then_some(0.5 + g as f64 / 7.0 * 1.5))
+            .collect();
+        let mut plain = GroupWeights::new(0.05, 0.0);
+        let mut smoothed = GroupWeights::new(0.05, 0.1);
+        for _ in 0..200 {
+            plain.update(&losses);
+            smoothed.update(&losses);
+        }
+        // Both lean to group 7 (loss 2.0); the smoothed update less far: with weight w the
+        // step shrinks by 1 / (w + 0.1).
+        let top =
+            |w: &GroupWeights| (0..GROUPS).max_by(|&a, &b| w.weights[a].total_cmp(&w.weights[b]));
+        assert_eq!(top(&plain), Some(7));
+        assert_eq!(top(&smoothed), Some(7));
+        assert!(plain.weights[7] > 0.9, "{:?}", plain.weights);
+        assert!(smoothed.weights[7] < 0.8, "{:?}", smoothed.weights);
+        assert!(
+            smoothed.weights[0] > 10.0 * plain.weights[0],
+            "{:?} {:?}",
+            smoothed.weights,
+            plain.weights
+        );
     }
 }

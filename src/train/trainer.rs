@@ -98,7 +98,7 @@ impl<'a> Trainer<'a> {
             state.model.get_or_insert_with(|| cfg.model.clone());
             state.features.get_or_insert_with(|| cfg.features.clone());
             if cfg.dro && state.dro.is_none() {
-                state.dro = Some(dro::GroupWeights::new(cfg.dro_step));
+                state.dro = Some(dro::GroupWeights::new(cfg.dro_step, cfg.dro_smoothing));
             }
         }
         let parallel = Self::parallel_workers(cfg, opts, &device, on_event)?;

@@ -70,13 +70,21 @@ fn listen_from_file_gives_partials_then_finals() {
             last = t;
         }
     }
-    // With pause endpointing off, the live path decodes the same audio as `transcribe` with
+    // With pause endpointing off (energy and speech head), the live path decodes the same audio as `transcribe` with
     // the same model (the utterance in one piece): the words must agree closely. `listen`'s
     // default is the streaming model, which it runs step by step; the bidirectional one it
     // re-decodes whole.
     for model in ["builtin:streaming", "builtin"] {
         let out = hark()
-            .args(["listen", "--format", "json", "--vad-silence", "10"])
+            .args([
+                "listen",
+                "--format",
+                "json",
+                "--vad-silence",
+                "10",
+                "--speech-end",
+                "10",
+            ])
             .args(["--model", model, "--input"])
             .arg(sample())
             .output()

@@ -113,3 +113,62 @@ fn live_recognizer_streams_a_unidirectional_model() {
     let bidirectional = random_recognizer(MfccConfig::default(), true, CellKind::Gru);
     assert!(!hark::live::LiveRecognizer::new(&bidirectional, Default::default()).is_streaming());
 }
+
+/// The built-in streaming model's speech head hears the speech of a real sample laid between
+/// gaps, with crowd noise at 10 dB over all of it, and not the crowd after it; and `listen`'s
+/// recogniser ends the utterance on it before the stream ends, not at the flush.
+#[test]
+fn the_built_in_speech_head_ends_an_utterance_in_crowd_noise() {
+    use hark::live::speech_head::{frames_of, training_stream};
+    use hark::live::{EndpointConfig, Event, LiveRecognizer};
+    use hark::model_dir::{BuiltIn, ModelSource};
+
+    let device = Device::default();
+    let loaded = ModelSource::Embedded(BuiltIn::Streaming)
+        .load(&device)
+        .unwrap();
+    let rec = Recognizer::new(loaded, device, &RecognizerConfig { beam: 4 }).unwrap();
+    let head = rec
+        .speech_head()
+        .expect("the streaming model ships a speech head");
+    let bank = hark::noise::NoiseBank::open(&crate::common::root().join("audio/noise")).unwrap();
+    let crowd = bank.load("crowd").unwrap();
+    let mut rng = hark::augment::rng(5);
+    let stream = training_stream(&speech(), 8000, 40000, Some((&crowd, 10.0)), &mut rng).unwrap();
+
+    let (inputs, labels) = frames_of(&rec, &stream);
+    let probs = head.probs(&inputs);
+    let mean = |pick: &dyn Fn(usize) -> bool| {
+        let v: Vec<f32> = (0..probs.len())
+            .filter(|&t| pick(t))
+            .map(|t| probs[t])
+            .collect();
+        v.iter().sum::<f32>() / v.len() as f32
+    };
+    let speech_end = labels.iter().rposition(|&l| l).unwrap();
+    let during = mean(&|t| labels[t]);
+    // From 0.3 s after the speech to the end: 2.2 s of crowd alone.
+    let after = mean(&|t| t > speech_end + 10);
+    assert!(during > 0.7, "P(speech) during speech {during}");
+    assert!(after < 0.3, "P(speech) in the crowd after it {after}");
+
+    // Live, in 50 ms blocks: the final comes while the crowd goes on.
+    let mut live = LiveRecognizer::new(&rec, EndpointConfig::default());
+    let end_s = stream.speech.end as f64 / 16000.0;
+    let mut finals = Vec::new();
+    for (i, block) in stream.samples.chunks(800).enumerate() {
+        for e in live.push(block) {
+            if let Event::Final { text, .. } = e {
+                finals.push(((i + 1) as f64 * 0.05, text));
+            }
+        }
+    }
+    assert_eq!(finals.len(), 1, "{finals:?}");
+    let (at, text) = &finals[0];
+    assert!(!text.is_empty());
+    assert!(
+        *at < end_s + 0.8,
+        "final at {at} s, speech ended at {end_s} s"
+    );
+    assert!(live.finish().is_empty(), "nothing left for the flush");
+}

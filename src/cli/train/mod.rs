@@ -3,6 +3,8 @@
 
 mod options;
 
+pub(crate) use options::parse_snr_range;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -118,6 +120,10 @@ pub struct TrainArgs {
     /// Group DRO over noise kind × SNR bucket.
     #[arg(long)]
     dro: bool,
+    /// With --dro: CTC-DRO's smoothing α, dividing each group's weight update by its weight
+    /// plus α so no single group takes over (0: plain group DRO).
+    #[arg(long, requires = "dro")]
+    dro_smoothing: Option<f64>,
     /// Checkpoint every N steps as well as after each epoch.
     #[arg(long)]
     checkpoint_every: Option<usize>,

@@ -55,11 +55,7 @@ pub(super) fn build(args: TrainArgs, device: DeviceSpec) -> Result<(TrainingConf
         cfg.noise_bank = None;
     }
     if let Some(range) = &args.snr_range {
-        let (lo, hi) = range
-            .split_once(',')
-            .and_then(|(a, b)| Some((a.trim().parse().ok()?, b.trim().parse().ok()?)))
-            .with_context(|| format!("--snr-range '{range}': expected LOW,HIGH in dB"))?;
-        (cfg.snr_min_db, cfg.snr_max_db) = (lo, hi);
+        (cfg.snr_min_db, cfg.snr_max_db) = parse_snr_range(range)?;
     }
     cfg.snr_curriculum |= args.snr_curriculum;
     set!(cfg.reverb_prob, args.reverb_prob);
@@ -67,6 +63,13 @@ pub(super) fn build(args: TrainArgs, device: DeviceSpec) -> Result<(TrainingConf
     set!(cfg.spec_augment_prob, args.spec_augment_prob);
     set!(cfg.adversarial_ratio, args.adv_ratio);
     set!(cfg.weight_noise, args.weight_noise);
+    set!(cfg.dro_smoothing, args.dro_smoothing);
+    if cfg.dro_smoothing.is_nan() || cfg.dro_smoothing < 0.0 {
+        bail!(
+            "--dro-smoothing must be at least 0, not {}",
+            cfg.dro_smoothing
+        );
+    }
     set!(cfg.checkpoint_every, args.checkpoint_every);
     set!(cfg.weight_decay, args.weight_decay);
     cfg.dro |= args.dro;
@@ -162,4 +165,13 @@ fn parse_share(spec: &str) -> Result<(PathBuf, usize)> {
         return Ok((PathBuf::from(path), n));
     }
     Ok((PathBuf::from(spec), 1))
+}
+
+/// `--snr-range LOW,HIGH` in dB.
+pub(crate) fn parse_snr_range(range: &str) -> Result<(f32, f32)> {
+    range
+        .split_once(',')
+        .and_then(|(a, b)| Some((a.trim().parse().ok()?, b.trim().parse().ok()?)))
+        .filter(|(lo, hi): &(f32, f32)| lo <= hi)
+        .with_context(|| format!("--snr-range '{range}': expected LOW,HIGH in dB, LOW <= HIGH"))
 }

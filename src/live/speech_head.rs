@@ -1,0 +1,506 @@
+//! A speech-activity head for streaming models: logistic regression over the top recurrent
+//! layer's output and three level features ([`LevelTrack`]: how far the signal stands above the
+//! recent noise floor), giving P(speech) for each model frame.
+//!
+//! The energy detector cannot tell speech from babble or music at 10 dB, and the CTC posteriors
+//! slip there too: the model reads a stray letter into the background now and then, and each
+//! one restarts a fixed blank-count rule. The recurrent state knows more than the letters it
+//! emits — whether a voice in front of the background is talking — so a linear read-out of it,
+//! fitted on real utterances laid in gaps of noise ([`TrainingStream`]), marks where speech ends.
+//! [`crate::live::LiveRecognizer`] ends an utterance once the head's causal moving average has
+//! stayed below its threshold for `EndpointConfig::head_silence_s`.
+//!
+//! The head is stored in the model's `config.json` (`speech_head`) and fitted by
+//! `hark speech-head`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::audio::SAMPLE_RATE;
+use crate::augment::{self, Rng};
+use crate::error::{Error, Result};
+use crate::noise::Noise;
+use crate::recognizer::Recognizer;
+
+/// Logistic regression over the top layer's output, with the smoothing and threshold the
+/// endpointer applies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpeechHead {
+    /// One weight per unit of the top recurrent layer's output, then one per level feature
+    /// ([`LEVEL_FEATURES`]).
+    pub weights: Vec<f32>,
+    pub bias: f32,
+    /// Frames of the causal moving average of P(speech) that the threshold is applied to.
+    pub window: usize,
+    /// A frame is non-speech when the moving average is below this.
+    pub threshold: f32,
+    /// Where it was fitted, with its held-out frame accuracy (free-form).
+    #[serde(default)]
+    pub source: String,
+}
+
+fn sigmoid(z: f32) -> f32 {
+    1.0 / (1.0 + (-z).exp())
+}
+
+impl SpeechHead {
+    /// Check the head against the width of the model's top layer output.
+    pub fn validate(&self, hidden_dim: usize) -> Result<()> {
+        if self.weights.len() != hidden_dim + LEVEL_FEATURES {
+            return Err(Error::Config(format!(
+                "the speech head has {} weights but the model's top layer has {hidden_dim} outputs (plus {LEVEL_FEATURES} level features)",
+                self.weights.len()
+            )));
+        }
+        if !self
+            .weights
+            .iter()
+            .chain([&self.bias])
+            .all(|w| w.is_finite())
+            || !(0.0..=1.0).contains(&self.threshold)
+            || self.window == 0
+        {
+            return Err(Error::Config(
+                "the speech head has a non-finite weight, a threshold outside 0..1 or no window"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// P(speech) of each frame of `inputs` (`[frames × weights.len()]`, see [`head_inputs`]).
+    pub fn probs(&self, inputs: &[f32]) -> Vec<f32> {
+        inputs
+            .chunks_exact(self.weights.len().max(1))
+            .map(|h| sigmoid(dot(&self.weights, h) + self.bias))
+            .collect()
+    }
+
+    /// Causal moving average of `probs` over `window` frames (fewer at the start).
+    pub fn smooth(&self, probs: &[f32]) -> Vec<f32> {
+        let mut out = Vec::with_capacity(probs.len());
+        let mut sum = 0.0f64;
+        for (i, &p) in probs.iter().enumerate() {
+            sum += p as f64;
+            if i >= self.window {
+                sum -= probs[i - self.window] as f64;
+            }
+            out.push((sum / (i + 1).min(self.window) as f64) as f32);
+        }
+        out
+    }
+
+    /// Frames at the end of `probs` whose moving average is below the threshold.
+    pub fn trailing_non_speech(&self, probs: &[f32]) -> usize {
+        self.smooth(probs)
+            .iter()
+            .rev()
+            .take_while(|&&p| p < self.threshold)
+            .count()
+    }
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Level features per frame: the frame's level, its 300 ms average and the recent peak of
+/// that average, each in tens of dB above the recent floor.
+pub const LEVEL_FEATURES: usize = 3;
+
+/// Samples per level frame (10 ms at 16 kHz), as the feature frames.
+const LEVEL_FRAME: usize = SAMPLE_RATE as usize / 100;
+
+/// Level frames of history for the floor and the peak (3 s).
+const LEVEL_HISTORY: usize = 300;
+
+/// Tracks how far the signal stands above its recent floor, 10 ms at a time: what tells a
+/// voice in front of babble from the babble when both sound like speech. The floor is the
+/// lowest 300 ms average of the last 3 s (minimum statistics), so it rests on the gaps and
+/// pauses between words.
+#[derive(Debug, Clone, Default)]
+pub struct LevelTrack {
+    pending: Vec<f32>,
+    average_db: Option<f64>,
+    history: std::collections::VecDeque<f64>,
+    /// Features of the recent complete frames, `[frames × LEVEL_FEATURES]`, from frame `dropped`
+    /// of the stream on (older ones are dropped so a long stream keeps flat memory).
+    features: Vec<f32>,
+    dropped: usize,
+}
+
+/// Level frames kept for the model to catch up on (10 s; it lags by a few frames).
+const LEVEL_KEEP: usize = 1000;
+
+impl LevelTrack {
+    /// Consume 16 kHz samples.
+    pub fn push(&mut self, samples: &[f32]) {
+        self.pending.extend_from_slice(samples);
+        let whole = self.pending.len() / LEVEL_FRAME * LEVEL_FRAME;
+        let frames: Vec<f32> = self.pending.drain(..whole).collect();
+        for frame in frames.chunks_exact(LEVEL_FRAME) {
+            let db = 20.0 * (crate::audio::rms(frame) as f64).max(1e-6).log10();
+            // 300 ms time constant at 10 ms frames.
+            let average = self.average_db.map_or(db, |a| a + (db - a) / 30.0);
+            self.average_db = Some(average);
+            if self.history.len() == LEVEL_HISTORY {
+                self.history.pop_front();
+            }
+            self.history.push_back(average);
+            let floor = self.history.iter().cloned().fold(f64::INFINITY, f64::min);
+            let peak = self
+                .history
+                .iter()
+                .cloned()
+                .fold(f64::NEG_INFINITY, f64::max);
+            for v in [db - floor, average - floor, peak - floor] {
+                self.features.push((v / 10.0) as f32);
+            }
+        }
+        let kept = self.features.len() / LEVEL_FEATURES;
+        if kept > 2 * LEVEL_KEEP {
+            self.features.drain(..(kept - LEVEL_KEEP) * LEVEL_FEATURES);
+            self.dropped += kept - LEVEL_KEEP;
+        }
+    }
+
+    /// Complete level frames so far.
+    pub fn frames(&self) -> usize {
+        self.dropped + self.features.len() / LEVEL_FEATURES
+    }
+
+    /// The mean features of level frames `first..first + count` (the frames a model step
+    /// covers); frames not yet complete repeat the last one (zeros before any), frames already
+    /// dropped the oldest kept one.
+    pub fn span(&self, first: usize, count: usize) -> [f32; LEVEL_FEATURES] {
+        let mut out = [0.0f32; LEVEL_FEATURES];
+        let last = self.frames().checked_sub(1);
+        for k in first..first + count.max(1) {
+            let Some(k) = last.map(|l| k.min(l).max(self.dropped) - self.dropped) else {
+                break;
+            };
+            let f = &self.features[k * LEVEL_FEATURES..(k + 1) * LEVEL_FEATURES];
+            for (o, v) in out.iter_mut().zip(f) {
+                *o += v / count.max(1) as f32;
+            }
+        }
+        out
+    }
+}
+
+/// The head's inputs: each row of `hidden` (`[frames × width]`, model frames `first..`, counted
+/// from the start of `levels`' stream, each covering `stack` level frames) followed by its
+/// level features.
+pub fn head_inputs(
+    hidden: &[f32],
+    width: usize,
+    levels: &LevelTrack,
+    first: usize,
+    stack: usize,
+) -> Vec<f32> {
+    let mut out = Vec::with_capacity(hidden.len() / width.max(1) * (width + LEVEL_FEATURES));
+    for (i, row) in hidden.chunks_exact(width.max(1)).enumerate() {
+        out.extend_from_slice(row);
+        out.extend(levels.span((first + i) * stack, stack));
+    }
+    out
+}
+
+/// How [`fit`] runs.
+#[derive(Debug, Clone)]
+pub struct FitConfig {
+    /// Full-batch Adam steps.
+    pub steps: usize,
+    pub learning_rate: f32,
+    /// L2 penalty on the weights.
+    pub l2: f32,
+}
+
+impl Default for FitConfig {
+    fn default() -> Self {
+        Self {
+            steps: 400,
+            learning_rate: 0.05,
+            l2: 1e-4,
+        }
+    }
+}
+
+/// Fit logistic-regression weights and bias to frames `x` (`[labels.len() × dim]`): full-batch
+/// Adam on the class-balanced mean log loss plus `l2`. Both classes must be present.
+pub fn fit(x: &[f32], dim: usize, labels: &[bool], cfg: &FitConfig) -> Result<(Vec<f32>, f32)> {
+    let n = labels.len();
+    if dim == 0 || x.len() != n * dim {
+        return Err(Error::Data(format!(
+            "{} values are not {n} frames of {dim}",
+            x.len()
+        )));
+    }
+    let positives = labels.iter().filter(|&&l| l).count();
+    if positives == 0 || positives == n {
+        return Err(Error::Data(
+            "the speech head needs frames of both speech and non-speech".into(),
+        ));
+    }
+    // Each class weighs half of the loss.
+    let weight_of = |l: bool| {
+        if l {
+            0.5 / positives as f32
+        } else {
+            0.5 / (n - positives) as f32
+        }
+    };
+    let mut params = vec![0.0f32; dim + 1];
+    let (mut m, mut v) = (vec![0.0f32; dim + 1], vec![0.0f32; dim + 1]);
+    let (b1, b2, eps) = (0.9f32, 0.999f32, 1e-8f32);
+    for step in 1..=cfg.steps {
+        let mut grad = vec![0.0f32; dim + 1];
+        for (row, &label) in x.chunks_exact(dim).zip(labels) {
+            let p = sigmoid(dot(&params[..dim], row) + params[dim]);
+            let g = (p - if label { 1.0 } else { 0.0 }) * weight_of(label);
+            for (gi, xi) in grad.iter_mut().zip(row) {
+                *gi += g * xi;
+            }
+            grad[dim] += g;
+        }
+        for (gi, wi) in grad.iter_mut().zip(&params).take(dim) {
+            *gi += cfg.l2 * wi;
+        }
+        let (c1, c2) = (1.0 - b1.powi(step as i32), 1.0 - b2.powi(step as i32));
+        for i in 0..=dim {
+            m[i] = b1 * m[i] + (1.0 - b1) * grad[i];
+            v[i] = b2 * v[i] + (1.0 - b2) * grad[i] * grad[i];
+            params[i] -= cfg.learning_rate * (m[i] / c1) / ((v[i] / c2).sqrt() + eps);
+        }
+    }
+    let bias = params.pop().unwrap_or(0.0);
+    Ok((params, bias))
+}
+
+/// One utterance laid between two gaps of silence, with noise over all of it: what the head
+/// learns from. `speech` is the sample range where the utterance is talking (its own leading and
+/// trailing silence excluded).
+#[derive(Debug, Clone)]
+pub struct TrainingStream {
+    pub samples: Vec<f32>,
+    pub speech: std::ops::Range<usize>,
+}
+
+/// Where `clip` is talking: from the first to the last 10 ms frame within 35 dB of its loudest
+/// frame; `None` for a silent clip.
+pub fn speech_extent(clip: &[f32]) -> Option<std::ops::Range<usize>> {
+    const FRAME: usize = 160;
+    let energies: Vec<f64> = clip
+        .chunks(FRAME)
+        .map(|f| f.iter().map(|&s| (s as f64).powi(2)).sum::<f64>() / f.len() as f64)
+        .collect();
+    let peak = energies.iter().cloned().fold(0.0, f64::max);
+    if peak <= 0.0 {
+        return None;
+    }
+    let loud = |e: &&f64| **e >= peak * 10f64.powf(-3.5);
+    let first = energies.iter().position(|e| loud(&e))?;
+    let last = energies.iter().rposition(|e| loud(&e))?;
+    Some(first * FRAME..((last + 1) * FRAME).min(clip.len()))
+}
+
+/// Lay `clip` (16 kHz) between `before` and `after` samples of silence and mix `noise` over
+/// the whole at `snr_db` (measured on the active speech); no noise when `noise` is `None`.
+pub fn training_stream(
+    clip: &[f32],
+    before: usize,
+    after: usize,
+    noise: Option<(&Noise, f32)>,
+    rng: &mut Rng,
+) -> Option<TrainingStream> {
+    let extent = speech_extent(clip)?;
+    let mut samples = vec![0.0f32; before];
+    samples.extend_from_slice(clip);
+    samples.resize(before + clip.len() + after, 0.0);
+    if let Some((noise, snr_db)) = noise {
+        let speech_rms = augment::active_speech_rms(clip);
+        let segment = match noise {
+            Noise::Generated(color) => augment::generate_noise(*color, samples.len(), rng),
+            Noise::Recorded { samples: n, .. } => augment::noise_segment(n, samples.len(), rng),
+        };
+        samples = augment::add_at_snr(&samples, &segment, speech_rms, snr_db);
+    }
+    Some(TrainingStream {
+        samples,
+        speech: before + extent.start..before + extent.end,
+    })
+}
+
+/// The label of each of `frames` model frames of `frame_samples` samples: speech when the
+/// frame's centre lies in `speech`.
+pub fn frame_labels(
+    frames: usize,
+    frame_samples: usize,
+    speech: &std::ops::Range<usize>,
+) -> Vec<bool> {
+    (0..frames)
+        .map(|t| speech.contains(&(t * frame_samples + frame_samples / 2)))
+        .collect()
+}
+
+/// The head's inputs (`[frames × (width + LEVEL_FEATURES)]`) for each model frame of `stream`,
+/// the model run from a fresh state as a live utterance starts, and each frame's label.
+pub fn frames_of(rec: &Recognizer, stream: &TrainingStream) -> (Vec<f32>, Vec<bool>) {
+    let mut feats = rec.mfcc().compute_samples(&stream.samples);
+    let stack = rec.stack();
+    let short = (stack - feats.num_frames % stack) % stack;
+    feats
+        .data
+        .extend(std::iter::repeat_n(0.0, short * feats.dim));
+    feats.num_frames += short;
+    if feats.num_frames == 0 {
+        return (Vec::new(), Vec::new());
+    }
+    let (_, hidden, _) = rec.stream_step(&feats, None);
+    let frames = feats.num_frames / stack;
+    let mut levels = LevelTrack::default();
+    levels.push(&stream.samples);
+    let inputs = head_inputs(&hidden, hidden.len() / frames, &levels, 0, stack);
+    let frame_samples = (rec.frame_seconds() * SAMPLE_RATE as f64).round() as usize;
+    (inputs, frame_labels(frames, frame_samples, &stream.speech))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_separates_a_separable_problem_and_needs_both_classes() {
+        // Speech frames have a positive first unit, non-speech a negative one; the second unit
+        // is noise. The fitted head must lean on the first.
+        let mut rng = augment::rng(3);
+        let mut x = Vec::new();
+        let mut labels = Vec::new();
+        for i in 0..400 {
+            let speech = i % 3 == 0;
+            let sign = if speech { 1.0 } else { -1.0 };
+            x.push(sign * (0.5 + 0.1 * augment::gaussian(&mut rng).abs()));
+            x.push(augment::gaussian(&mut rng));
+            labels.push(speech);
+        }
+        let (w, b) = fit(&x, 2, &labels, &FitConfig::default()).unwrap();
+        assert!(w[0] > 1.0 && w[0].abs() > 5.0 * w[1].abs(), "{w:?}");
+        let head = SpeechHead {
+            weights: w,
+            bias: b,
+            window: 1,
+            threshold: 0.5,
+            source: String::new(),
+        };
+        let correct = head
+            .probs(&x)
+            .iter()
+            .zip(&labels)
+            .filter(|&(&p, &l)| (p >= 0.5) == l)
+            .count();
+        assert_eq!(correct, labels.len());
+        let e = fit(&x, 2, &vec![true; 400], &FitConfig::default()).unwrap_err();
+        assert!(e.to_string().contains("both"), "{e}");
+        assert!(fit(&x, 3, &labels, &FitConfig::default()).is_err());
+    }
+
+    #[test]
+    fn smoothing_is_causal_and_trailing_non_speech_counts_from_the_end() {
+        let head = SpeechHead {
+            weights: vec![1.0],
+            bias: 0.0,
+            window: 2,
+            threshold: 0.5,
+            source: String::new(),
+        };
+        // Means over the last two frames: 1, 0.95, 0.5, 0.05, 0.1, 0.1.
+        let probs = [1.0, 0.9, 0.1, 0.0, 0.2, 0.0];
+        let smooth = head.smooth(&probs);
+        let expected = [1.0, 0.95, 0.5, 0.05, 0.1, 0.1];
+        for (s, e) in smooth.iter().zip(expected) {
+            assert!((s - e).abs() < 1e-6, "{smooth:?}");
+        }
+        // 0.5 is not below the threshold: three trailing frames.
+        assert_eq!(head.trailing_non_speech(&probs), 3);
+        assert_eq!(head.trailing_non_speech(&[]), 0);
+    }
+
+    #[test]
+    fn a_stream_labels_the_talking_part_of_its_clip() {
+        // A clip of 0.1 s silence, 0.2 s tone, 0.1 s silence between 0.5 s and 1 s gaps.
+        let mut clip = vec![0.0f32; 1600];
+        clip.extend((0..3200).map(|i| 0.3 * (i as f32 * 0.2).sin()));
+        clip.extend(vec![0.0f32; 1600]);
+        let mut rng = augment::rng(1);
+        let noise = Noise::Generated(augment::NoiseColor::White);
+        let s = training_stream(&clip, 8000, 16000, Some((&noise, 10.0)), &mut rng).unwrap();
+        assert_eq!(s.samples.len(), 8000 + 6400 + 16000);
+        assert_eq!(s.speech, 9600..12800);
+        assert!(
+            s.samples[..8000].iter().any(|&v| v != 0.0),
+            "noise in the gap"
+        );
+        let labels = frame_labels(s.samples.len() / 480, 480, &s.speech);
+        let speech: Vec<usize> = (0..labels.len()).filter(|&t| labels[t]).collect();
+        // Frames 20..=26 have centres 9840..12720, inside 9600..12800.
+        assert_eq!(speech, (20..=26).collect::<Vec<_>>());
+        assert!(training_stream(&[0.0; 100], 10, 10, None, &mut rng).is_none());
+    }
+
+    #[test]
+    fn the_level_track_measures_from_the_recent_floor() {
+        // 1 s at 0.01 RMS, then 0.5 s twenty dB louder.
+        let quiet: Vec<f32> = (0..16000)
+            .map(|i| if i % 2 == 0 { 0.01 } else { -0.01 })
+            .collect();
+        let loud: Vec<f32> = quiet[..8000].iter().map(|v| v * 10.0).collect();
+        let mut track = LevelTrack::default();
+        track.push(&quiet[..1000]);
+        track.push(&quiet[1000..]);
+        track.push(&loud);
+        assert_eq!(track.frames(), 150);
+        let at = |k: usize| track.span(k, 1);
+        // In the quiet second everything sits on the floor.
+        assert!(at(99).iter().all(|v| v.abs() < 1e-3), "{:?}", at(99));
+        // The first loud frame is 20 dB (2.0) above the floor; its average has only begun to rise.
+        assert!((at(100)[0] - 2.0).abs() < 1e-3, "{:?}", at(100));
+        assert!(at(100)[1] > 0.0 && at(100)[1] < 0.2, "{:?}", at(100));
+        // After 0.5 s the 300 ms average has risen most of the way, and the peak with it.
+        let end = at(149);
+        assert!(
+            end[1] > 1.5 && end[1] < 2.0 && (end[2] - end[1]).abs() < 1e-6,
+            "{end:?}"
+        );
+        // A span averages its frames; frames not yet heard repeat the last one.
+        let two = track.span(99, 2);
+        assert!((two[0] - 1.0).abs() < 1e-3, "{two:?}");
+        let beyond = track.span(400, 3);
+        assert!(
+            beyond.iter().zip(end).all(|(a, b)| (a - b).abs() < 1e-5),
+            "{beyond:?}"
+        );
+        assert_eq!(LevelTrack::default().span(0, 3), [0.0; LEVEL_FEATURES]);
+        // A long stream keeps at most 2 × LEVEL_KEEP frames; old ones answer as the oldest kept.
+        let mut long = LevelTrack::default();
+        for _ in 0..50 {
+            long.push(&quiet);
+        }
+        assert_eq!(long.frames(), 5000);
+        assert!(long.features.len() <= 2 * LEVEL_KEEP * LEVEL_FEATURES);
+        assert_eq!(long.span(0, 3), long.span(long.dropped, 3));
+    }
+
+    #[test]
+    fn validate_checks_width_and_values() {
+        let mut head = SpeechHead {
+            weights: vec![0.1; 4 + LEVEL_FEATURES],
+            bias: 0.0,
+            window: 3,
+            threshold: 0.5,
+            source: String::new(),
+        };
+        assert!(head.validate(4).is_ok());
+        assert!(head.validate(5).is_err());
+        head.weights[1] = f32::NAN;
+        assert!(head.validate(4).is_err());
+    }
+}
