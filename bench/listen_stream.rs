@@ -13,6 +13,10 @@
 //! - partial revisions: of the words a partial had finished (every word but its last), how many
 //!   the final of that segment shows differently;
 //! - CPU while listening.
+//!
+//! `HARK_BENCH_SAVE_STREAM=DIR` writes the stream as a 16-bit WAV (`DIR/stream.wav`), feeds what
+//! the file holds, and writes the bench's finals (`DIR/finals.jsonl`), to compare with
+//! `hark listen --input DIR/stream.wav --format json` on the same audio.
 
 use hark::audio::SAMPLE_RATE;
 use hark::audio::wav;
@@ -62,13 +66,38 @@ fn build() -> (Vec<f32>, Vec<Placed>) {
     (stream, placed)
 }
 
+/// Write the bench's finals into `dir/finals.jsonl` (beside the `stream.wav` it was fed), to
+/// compare with `hark listen --input dir/stream.wav --format json`.
+fn save_finals(dir: &std::path::Path, events: &[(f64, Event)]) {
+    let finals: String = events
+        .iter()
+        .filter(|(_, e)| matches!(e, Event::Final { .. }))
+        .map(|(_, e)| serde_json::to_string(e).expect("event JSON") + "\n")
+        .collect();
+    std::fs::write(dir.join("finals.jsonl"), finals).expect("finals.jsonl");
+}
+
 pub fn run(rec: &Recognizer) {
-    let (stream, placed) = build();
+    let (mut stream, placed) = build();
     assert!(!placed.is_empty(), "no utterances");
+    let save_dir = std::env::var("HARK_BENCH_SAVE_STREAM").ok();
+    if let Some(dir) = &save_dir {
+        // Fed as `hark listen --input` will read it: through the 16-bit file.
+        let dir = std::path::Path::new(dir);
+        std::fs::create_dir_all(dir).expect("stream folder");
+        let wave = hark::audio::Waveform::new(stream, SAMPLE_RATE).expect("finite stream");
+        wav::write(&dir.join("stream.wav"), &wave).expect("stream.wav");
+        stream = wav::read(&dir.join("stream.wav"))
+            .expect("stream.wav")
+            .into_samples();
+    }
     let cfg = super::bench_endpoint();
     let mut live = LiveRecognizer::new(rec, cfg.clone());
     let super::Fed { events, cpu, wall } = super::feed_realtime(&mut live, &stream, true);
     let secs = |n: usize| n as f64 / SAMPLE_RATE as f64;
+    if let Some(dir) = &save_dir {
+        save_finals(std::path::Path::new(dir), &events);
+    }
 
     // Finals to utterances, and the revision count per segment.
     let mut assigned: Vec<Vec<(f64, String)>> = vec![Vec::new(); placed.len()];
