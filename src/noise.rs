@@ -63,11 +63,16 @@ impl Noise {
     /// Mix into `speech` at `snr_db` measured on active speech only (see
     /// [`augment::active_speech_rms`]): leading and trailing silence do not dilute the SNR.
     pub fn mix_active(&self, speech: &[f32], snr_db: f32, rng: &mut Rng) -> Vec<f32> {
-        let segment = match self {
-            Noise::Generated(color) => augment::generate_noise(*color, speech.len(), rng),
-            Noise::Recorded { samples, .. } => augment::noise_segment(samples, speech.len(), rng),
-        };
-        augment::mix_segment_at_active_snr(speech, &segment, snr_db)
+        augment::mix_segment_at_active_snr(speech, &self.segment(speech.len(), rng), snr_db)
+    }
+
+    /// `len` samples of this noise: generated afresh, or a recorded clip from a random offset
+    /// (looped).
+    pub fn segment(&self, len: usize, rng: &mut Rng) -> Vec<f32> {
+        match self {
+            Noise::Generated(color) => augment::generate_noise(*color, len, rng),
+            Noise::Recorded { samples, .. } => augment::noise_segment(samples, len, rng),
+        }
     }
 }
 

@@ -238,11 +238,7 @@ impl Recognizer {
         feats: &Features,
         state: Option<Vec<LayerState>>,
     ) -> (Vec<f32>, Vec<LayerState>) {
-        let x = Tensor::<3>::from_data(
-            TensorData::new(feats.data.clone(), [1, feats.num_frames, feats.dim]),
-            &self.device,
-        );
-        let (logits, state) = self.model.forward_stream(x, state);
+        let (logits, state) = self.model.forward_stream(self.stream_input(feats), state);
         (Self::log_probs_of(logits), state)
     }
 
@@ -253,17 +249,23 @@ impl Recognizer {
         feats: &Features,
         state: Option<Vec<LayerState>>,
     ) -> (Vec<f32>, Vec<f32>, Vec<LayerState>) {
-        let x = Tensor::<3>::from_data(
-            TensorData::new(feats.data.clone(), [1, feats.num_frames, feats.dim]),
-            &self.device,
-        );
-        let (hidden, state) = self.model.forward_stream_hidden(x, state);
+        let (hidden, state) = self
+            .model
+            .forward_stream_hidden(self.stream_input(feats), state);
         let lp = Self::log_probs_of(self.model.output_of(hidden.clone()));
         let hidden = hidden
             .into_data()
             .try_to_vec::<f32>()
             .expect("the model's hidden output is an f32 tensor");
         (lp, hidden, state)
+    }
+
+    /// One streamed chunk of features as the model's `[1, T, C]` input.
+    fn stream_input(&self, feats: &Features) -> Tensor<3> {
+        Tensor::<3>::from_data(
+            TensorData::new(feats.data.clone(), [1, feats.num_frames, feats.dim]),
+            &self.device,
+        )
     }
 
     fn log_probs_of(logits: Tensor<3>) -> Vec<f32> {

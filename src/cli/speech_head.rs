@@ -131,9 +131,10 @@ pub fn speech_head(args: SpeechHeadArgs, device: DeviceSpec) -> Result<ExitCode>
         bail!("--write needs a model directory, not a built-in model");
     }
     let (lo, hi) = super::train::parse_snr_range(&args.snr_range)?;
-    let loaded = source.load(&device.device()?)?;
-    let rec = Recognizer::new(loaded, device.device()?, &RecognizerConfig { beam: 1 })?
-        .with_speech_head(None);
+    let device = device.device()?;
+    let loaded = source.load(&device)?;
+    let rec =
+        Recognizer::new(loaded, device, &RecognizerConfig { beam: 1 })?.with_speech_head(None);
     if !rec.can_stream() {
         bail!(
             "{}: a speech head needs a streaming (unidirectional) model",

@@ -75,26 +75,27 @@ impl SpeechHead {
             .collect()
     }
 
-    /// Causal moving average of `probs` over `window` frames (fewer at the start).
-    pub fn smooth(&self, probs: &[f32]) -> Vec<f32> {
-        let mut out = Vec::with_capacity(probs.len());
-        let mut sum = 0.0f64;
-        for (i, &p) in probs.iter().enumerate() {
-            sum += p as f64;
-            if i >= self.window {
-                sum -= probs[i - self.window] as f64;
-            }
-            out.push((sum / (i + 1).min(self.window) as f64) as f32);
-        }
-        out
+    /// The causal moving average at frame `i` of `probs`: the mean of the `window` frames
+    /// ending there (fewer at the start).
+    fn average_at(&self, probs: &[f32], i: usize) -> f32 {
+        let from = (i + 1).saturating_sub(self.window);
+        let sum: f64 = probs[from..=i].iter().map(|&p| p as f64).sum();
+        (sum / (i + 1 - from) as f64) as f32
     }
 
-    /// Frames at the end of `probs` whose moving average is below the threshold.
+    /// Causal moving average of `probs` over `window` frames (fewer at the start).
+    pub fn smooth(&self, probs: &[f32]) -> Vec<f32> {
+        (0..probs.len())
+            .map(|i| self.average_at(probs, i))
+            .collect()
+    }
+
+    /// Frames at the end of `probs` whose moving average is below the threshold; only those
+    /// frames (and one more) are averaged, as the live endpointer asks at every block.
     pub fn trailing_non_speech(&self, probs: &[f32]) -> usize {
-        self.smooth(probs)
-            .iter()
+        (0..probs.len())
             .rev()
-            .take_while(|&&p| p < self.threshold)
+            .take_while(|&i| self.average_at(probs, i) < self.threshold)
             .count()
     }
 }
@@ -317,12 +318,9 @@ pub fn training_stream(
     samples.extend_from_slice(clip);
     samples.resize(before + clip.len() + after, 0.0);
     if let Some((noise, snr_db)) = noise {
-        let speech_rms = augment::active_speech_rms(clip);
-        let segment = match noise {
-            Noise::Generated(color) => augment::generate_noise(*color, samples.len(), rng),
-            Noise::Recorded { samples: n, .. } => augment::noise_segment(n, samples.len(), rng),
-        };
-        samples = augment::add_at_snr(&samples, &segment, speech_rms, snr_db);
+        // The SNR is the clip's (its active speech), not diluted by the gaps.
+        let segment = noise.segment(samples.len(), rng);
+        samples = augment::add_at_snr(&samples, &segment, augment::active_speech_rms(clip), snr_db);
     }
     Some(TrainingStream {
         samples,

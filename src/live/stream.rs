@@ -83,7 +83,7 @@ impl<'a> ModelStream<'a> {
             num_frames: take,
             dim,
         };
-        let state = match self.rec.speech_head() {
+        let (lp, state) = match self.rec.speech_head() {
             Some(head) => {
                 let (lp, hidden, state) = self.rec.stream_step(&chunk, self.state.take());
                 let inputs = head_inputs(
@@ -94,15 +94,11 @@ impl<'a> ModelStream<'a> {
                     stack,
                 );
                 self.speech.extend(head.probs(&inputs));
-                self.log_probs.extend(lp);
-                state
+                (lp, state)
             }
-            None => {
-                let (lp, state) = self.rec.stream_log_probs(&chunk, self.state.take());
-                self.log_probs.extend(lp);
-                state
-            }
+            None => self.rec.stream_log_probs(&chunk, self.state.take()),
         };
+        self.log_probs.extend(lp);
         self.state = Some(state);
         self.frames += steps;
         self.consumed += take;
