@@ -1,5 +1,5 @@
-//! Warm starts across architectures: a trained model's weights placed into a wider, or
-//! differently directed, model of the same depth.
+//! Warm starts across architectures: a trained model's weights placed into a wider, deeper or
+//! differently directed model.
 //!
 //! Every weight of the source that has a place in the target is copied there. A unit or
 //! direction the source lacks keeps the target's random *incoming* weights (so it computes
@@ -10,6 +10,11 @@
 //! - dropping the backward direction (bidirectional → a streaming unidirectional model) keeps the
 //!   forward direction's weights: not the same function, but a start that already knows the
 //!   sounds, where a random start stalls for hours on one core.
+//! - deepening (2 → 3 layers) puts each new layer on top as a *pass-through*: its candidate
+//!   (GRU `n`, LSTM `g`) reads the unit below it through a small gain and its update/forget
+//!   gates start nearly shut, so it passes `tanh(gain · x)` up; the output layer is scaled by
+//!   `1 / gain`. Not exactly the source's function (tanh bends large values, and the gates are
+//!   not quite shut), but close to it, and every weight of the new layer can learn.
 //!
 //! Layer weights are indexed as in [`super::RecurrentLayer`]: the input projection's columns and
 //! the recurrent weights' columns are `direction × gate × unit`, a layer's output is
@@ -71,9 +76,85 @@ pub fn transplant(source: &AcousticModel, mut target: AcousticModel) -> Result<A
         t.b_hh = recurrent(&s.b_hh, &t.b_hh, from, to, Recurrent::Bias);
         rows = output_rows(from, to);
     }
+    // Layers the source lacks pass their input up (module docs); the output layer undoes
+    // their gain.
+    let mut scale = 1.0;
+    for layer in target.layers.iter_mut().skip(source.layers.len()) {
+        scale /= pass_through(layer);
+    }
     let classes: Vec<Option<usize>> = (0..source.output.weight.dims()[1]).map(Some).collect();
     target.output = linear(&source.output, &target.output, &rows, &classes);
+    if scale != 1.0 {
+        target.output.weight = target.output.weight.clone().map(|w| w.mul_scalar(scale));
+    }
     Ok(target)
+}
+
+/// How strongly a pass-through layer's candidate reads the unit below it.
+const PASS_GAIN: f32 = 0.5;
+/// Bias that shuts a gate (σ(−3) ≈ 0.047) or opens it (σ(3) ≈ 0.953).
+const GATE_SHUT: f32 = -3.0;
+/// The random incoming weights of a pass-through layer's gates are scaled by this, so that
+/// they barely move the gates at the start.
+const GATE_WEIGHT_SCALE: f32 = 0.1;
+
+fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// Makes `layer` (a new top layer whose input is a layer of its own shape) pass each unit's
+/// input up: unit `j` of direction `d` reads input position `(d, j)`. Returns the small-signal
+/// gain from input to output, which the output layer divides out.
+fn pass_through(layer: &mut RecurrentLayer) -> f32 {
+    let shape = Shape::of(layer);
+    let device = layer.input.weight.device();
+    let (mut weight, width) = matrix(layer.input.weight.val());
+    let inputs = weight.len() / width;
+    // PyTorch gate order: GRU r, z, n; LSTM i, f, g, o.
+    let (candidate, biases, gain): (usize, Vec<(usize, f32)>, f32) = match layer.cell {
+        crate::model::CellKind::Gru => (2, vec![(1, GATE_SHUT)], 1.0 - sigmoid(GATE_SHUT)),
+        crate::model::CellKind::Lstm => (
+            2,
+            vec![(0, -GATE_SHUT), (1, GATE_SHUT), (3, -GATE_SHUT)],
+            sigmoid(-GATE_SHUT) * sigmoid(-GATE_SHUT),
+        ),
+    };
+    let mut bias = vec![0.0; width];
+    for d in 0..shape.directions {
+        for g in 0..shape.gates {
+            for j in 0..shape.hidden {
+                let col = shape.gate_column(d, g, j);
+                for row in 0..inputs {
+                    let w = &mut weight[row * width + col];
+                    *w = if g == candidate {
+                        if row == shape.output(d, j) {
+                            PASS_GAIN
+                        } else {
+                            0.0
+                        }
+                    } else {
+                        *w * GATE_WEIGHT_SCALE
+                    };
+                }
+                if let Some((_, b)) = biases.iter().find(|(gate, _)| *gate == g) {
+                    bias[col] = *b;
+                }
+            }
+        }
+    }
+    layer.input = Linear {
+        weight: Param::from_tensor(Tensor::from_data(
+            TensorData::new(weight, [inputs, width]),
+            &device,
+        )),
+        bias: Some(Param::from_tensor(Tensor::from_data(
+            TensorData::new(bias, [width]),
+            &device,
+        ))),
+    };
+    layer.w_hh = Param::from_tensor(layer.w_hh.val().zeros_like());
+    layer.b_hh = Param::from_tensor(layer.b_hh.val().zeros_like());
+    PASS_GAIN * gain
 }
 
 fn check_compatible(source: &AcousticModel, target: &AcousticModel) -> Result<()> {
@@ -82,9 +163,10 @@ fn check_compatible(source: &AcousticModel, target: &AcousticModel) -> Result<()
             "cannot start from that model: {why}"
         )))
     };
-    if source.layers.len() != target.layers.len() {
+    if source.layers.len() > target.layers.len() {
         return refuse(format!(
-            "it has {} recurrent layers and this model {}",
+            "it has {} recurrent layers and this model only {}; layers can be added, not \
+             removed",
             source.layers.len(),
             target.layers.len()
         ));
@@ -345,6 +427,37 @@ mod tests {
         assert!(diff < 1e-6, "forward half differs by {diff}");
     }
 
+    /// A deepened model starts close to its source: the new top layer passes `tanh(0.5 x)`
+    /// up through nearly shut gates and the output layer divides the gain out. The remaining
+    /// error is tanh's bend (under 8 % at |x| = 1) and the gates' leak (σ(−3) ≈ 5 %), so the
+    /// scores must agree to within 10 % of their spread, where a fresh layer is far off.
+    #[test]
+    fn deepening_starts_close_to_the_source() {
+        let device = Device::flex();
+        let (x, lengths) = features(&device);
+        for cell in [CellKind::Gru, CellKind::Lstm] {
+            let base = AcousticModelConfig::new(5, 7)
+                .with_hidden(6)
+                .with_stack(2)
+                .with_cell(cell)
+                .with_dropout(0.0);
+            let shallow = base.clone().init(&device);
+            let deep_cfg = base.with_layers(3).with_hidden(8);
+            let deep = transplant(&shallow, deep_cfg.init(&device)).expect("compatible");
+            let a = scores(&shallow, &x, &lengths);
+            let b = scores(&deep, &x, &lengths);
+            let spread = a.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            let diff = max_difference(&a, &b);
+            assert!(
+                diff < 0.1 * spread,
+                "{cell:?}: differs by {diff} (spread {spread})"
+            );
+            let fresh = scores(&deep_cfg.init(&device), &x, &lengths);
+            assert!(max_difference(&a, &fresh) > 0.3 * spread);
+            assert_eq!(deep.layers.len(), 3);
+        }
+    }
+
     #[test]
     fn narrowing_or_another_depth_is_refused() {
         let device = Device::flex();
@@ -352,7 +465,7 @@ mod tests {
         let model = base.init(&device);
         for other in [
             base.clone().with_hidden(4),
-            base.clone().with_layers(3),
+            base.clone().with_layers(1),
             base.clone().with_cell(CellKind::Lstm),
             base.clone().with_stack(2),
             AcousticModelConfig::new(6, 7).with_hidden(8),
