@@ -85,7 +85,16 @@ pub fn transplant(source: &AcousticModel, mut target: AcousticModel) -> Result<A
     let classes: Vec<Option<usize>> = (0..source.output.weight.dims()[1]).map(Some).collect();
     target.output = linear(&source.output, &target.output, &rows, &classes);
     if scale != 1.0 {
-        target.output.weight = target.output.weight.clone().map(|w| w.mul_scalar(scale));
+        // Rebuilt from its values, so the weight stays a leaf of the autodiff graph (a scaled
+        // tensor would be a node that the first backward pass consumes).
+        let device = target.output.weight.device();
+        let shape = target.output.weight.dims();
+        let scaled: Vec<f32> = values(target.output.weight.val())
+            .into_iter()
+            .map(|w| w * scale)
+            .collect();
+        target.output.weight =
+            Param::from_tensor(Tensor::from_data(TensorData::new(scaled, shape), &device));
     }
     Ok(target)
 }
@@ -152,8 +161,14 @@ fn pass_through(layer: &mut RecurrentLayer) -> f32 {
             &device,
         ))),
     };
-    layer.w_hh = Param::from_tensor(layer.w_hh.val().zeros_like());
-    layer.b_hh = Param::from_tensor(layer.b_hh.val().zeros_like());
+    let zeros = |dims: [usize; 3]| {
+        Param::from_tensor(Tensor::from_data(
+            TensorData::new(vec![0.0f32; dims.iter().product()], dims),
+            &device,
+        ))
+    };
+    layer.w_hh = zeros(layer.w_hh.dims());
+    layer.b_hh = zeros(layer.b_hh.dims());
     PASS_GAIN * gain
 }
 

@@ -69,10 +69,11 @@ fn tiny_model_overfits_two_utterances() {
 
     // A wider model starts from them too: the weights are transplanted with the new units'
     // outgoing weights at zero, so its first loss is the trained model's.
-    let widened = |hidden: usize| {
-        let mut wider = cfg.clone().with_max_steps(1).with_learning_rate(1e-9);
+    let reshaped = |hidden: usize, layers: usize, steps: usize| {
+        let mut wider = cfg.clone().with_max_steps(steps).with_learning_rate(1e-9);
         wider.warmup_steps = 0;
         wider.model.hidden = hidden;
+        wider.model.layers = layers;
         let elsewhere = tempfile::tempdir().unwrap();
         run(
             &wider,
@@ -85,6 +86,7 @@ fn tiny_model_overfits_two_utterances() {
         )
         .map(|r| r.final_loss)
     };
+    let widened = |hidden: usize| reshaped(hidden, 1, 1);
     let wide = widened(96).unwrap();
     assert!(
         (wide - tuned).abs() < 1e-3,
@@ -95,5 +97,13 @@ fn tiny_model_overfits_two_utterances() {
     assert!(
         refused.is_err_and(|e| e.to_string().contains("only widening")),
         "a 32-unit run started from a 64-unit model"
+    );
+    // A deeper one starts near them (its new top layer passes its input up, see
+    // hark::model::transplant), far below a random start, and keeps training: three steps,
+    // each with its own backward pass through the transplanted weights.
+    let deep = reshaped(64, 2, 3).unwrap();
+    assert!(
+        deep < 0.5 * random,
+        "deepened to 2 layers: loss {deep}, the trained model's {tuned}, random {random}"
     );
 }
