@@ -69,12 +69,22 @@ pub fn markdown(reports: &[(String, Report)]) -> String {
         .iter()
         .filter_map(|r| Some((r.attack_epsilon?, r.attack_steps?)))
         .collect();
+    let wave_attacks: Vec<(f32, Option<usize>)> = first
+        .rows
+        .iter()
+        .filter_map(|r| Some((r.attack_snr_db?, r.attack_steps)))
+        .collect();
     let mut head = vec!["model".to_string(), "clean".into()];
     head.extend(noises.iter().map(|n| format!("{n} 0–20 dB")));
     head.push("mean 0–20 dB".into());
     head.push("Δ mean 0–20 dB".into());
     head.push("mean −5 dB".into());
     head.extend(attacks.iter().map(|(e, k)| format!("PGD{k} ε {e}")));
+    head.extend(
+        wave_attacks
+            .iter()
+            .map(|(snr, k)| format!("wave PGD{} {snr} dB", k.unwrap_or(0))),
+    );
     head.push("ECE clean".into());
     let mut out = format!("| {} |\n|{}\n", head.join(" | "), "---|".repeat(head.len()));
     let base = mean_0_20db(first);
@@ -105,6 +115,13 @@ pub fn markdown(reports: &[(String, Report)]) -> String {
                 .rows
                 .iter()
                 .find(|x| x.attack_epsilon == Some(*e) && x.attack_steps == Some(*k));
+            cells.push(cell(row.map(|x| (x.wer, x.cer))));
+        }
+        for (snr, k) in &wave_attacks {
+            let row = r
+                .rows
+                .iter()
+                .find(|x| x.attack_snr_db == Some(*snr) && x.attack_steps == *k);
             cells.push(cell(row.map(|x| (x.wer, x.cer))));
         }
         cells.push(

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use super::attack::Attacker;
+use super::attack::{Attacker, WaveAttackConfig, WaveAttacker};
 use super::calibration::{Calibration, word_hits};
 use super::{ErrorCounts, char_errors, word_errors};
 use crate::audio::Waveform;
@@ -42,6 +42,8 @@ pub enum Condition {
     },
     /// A white-box attack on the clean features.
     Attack(AttackConfig),
+    /// A white-box attack on the clean waveform, bounded in SNR.
+    WaveAttack(WaveAttackConfig),
 }
 
 /// The scores of one condition.
@@ -52,6 +54,9 @@ pub struct Row {
     pub snr_db: Option<f32>,
     pub attack_epsilon: Option<f32>,
     pub attack_steps: Option<usize>,
+    /// The SNR bound (dB) of a waveform attack.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attack_snr_db: Option<f32>,
     pub wer: f64,
     pub cer: f64,
     pub words: ErrorCounts,
@@ -125,6 +130,10 @@ pub fn evaluate(
             Condition::Attack(cfg) => Some(Attacker::new(rec, *cfg)),
             _ => None,
         };
+        let wave_attacker = match condition {
+            Condition::WaveAttack(cfg) => Some(WaveAttacker::new(rec, *cfg)),
+            _ => None,
+        };
         let started = Instant::now();
         let mut transcripts: Vec<Transcript> = Vec::with_capacity(utts.len());
         for chunk in utts.chunks(BATCH) {
@@ -145,13 +154,12 @@ pub fn evaluate(
                 }
                 _ => chunk.iter().map(|u| u.wave.clone()).collect(),
             };
-            match &attacker {
-                Some(a) => {
-                    let refs: Vec<&Waveform> = waves.iter().collect();
-                    let texts: Vec<&str> = chunk.iter().map(|u| u.text.as_str()).collect();
-                    transcripts.extend(a.transcribe(rec, &refs, &texts, &mut rng));
-                }
-                None => transcripts.extend(rec.transcribe_batch(&waves)),
+            let refs: Vec<&Waveform> = waves.iter().collect();
+            let texts: Vec<&str> = chunk.iter().map(|u| u.text.as_str()).collect();
+            match (&attacker, &wave_attacker) {
+                (Some(a), _) => transcripts.extend(a.transcribe(rec, &refs, &texts, &mut rng)),
+                (_, Some(a)) => transcripts.extend(a.transcribe(rec, &refs, &texts, &mut rng)),
+                _ => transcripts.extend(rec.transcribe_batch(&waves)),
             }
             progress(&name, transcripts.len());
         }
@@ -178,6 +186,10 @@ fn describe(condition: &Condition, noises: &[Noise]) -> String {
         ),
         Condition::Attack(cfg) if cfg.steps == 0 => format!("fgsm eps {}", cfg.epsilon),
         Condition::Attack(cfg) => format!("pgd{} eps {}", cfg.steps, cfg.epsilon),
+        Condition::WaveAttack(cfg) if cfg.steps == 0 => {
+            format!("wave fgsm snr {} dB", cfg.snr_db)
+        }
+        Condition::WaveAttack(cfg) => format!("wave pgd{} snr {} dB", cfg.steps, cfg.snr_db),
     }
 }
 
@@ -218,7 +230,7 @@ fn score(
         each.clear();
     }
     let (noise, snr_db, attack) = match condition {
-        Condition::Clean => (None, None, None),
+        Condition::Clean | Condition::WaveAttack(_) => (None, None, None),
         Condition::Noisy { noise, snr_db } => (
             noises.get(*noise).map(|n| n.name().to_string()),
             Some(*snr_db),
@@ -226,12 +238,17 @@ fn score(
         ),
         Condition::Attack(cfg) => (None, None, Some(cfg)),
     };
+    let wave = match condition {
+        Condition::WaveAttack(cfg) => Some(cfg),
+        _ => None,
+    };
     Row {
         condition: name,
         noise,
         snr_db,
         attack_epsilon: attack.map(|a| a.epsilon),
-        attack_steps: attack.map(|a| a.steps),
+        attack_steps: attack.map(|a| a.steps).or(wave.map(|w| w.steps)),
+        attack_snr_db: wave.map(|w| w.snr_db),
         wer: words.rate(),
         cer: chars.rate(),
         words,
@@ -280,7 +297,7 @@ pub fn averages_0_20db(rows: &[Row]) -> Vec<NoiseAverage> {
 /// The clean condition's row, if it was measured.
 pub fn clean_row(rows: &[Row]) -> Option<&Row> {
     rows.iter()
-        .find(|r| r.noise.is_none() && r.attack_epsilon.is_none())
+        .find(|r| r.noise.is_none() && r.attack_epsilon.is_none() && r.attack_snr_db.is_none())
 }
 
 /// WER against SNR, one line per noise (clean drawn at `clean_at_db`).

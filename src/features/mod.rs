@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::audio::Waveform;
 
+pub mod differentiable;
 mod streaming;
 
 pub use streaming::StreamingFeatures;

@@ -25,6 +25,8 @@ fn report_covers_every_condition_and_an_attack_hurts() {
                 "white",
                 "--attack-eps",
                 "0.3",
+                "--attack-snr",
+                "20",
                 "--manifest",
                 fixtures().join("overfit.jsonl").to_str().unwrap(),
                 "--json",
@@ -46,7 +48,13 @@ fn report_covers_every_condition_and_an_attack_hurts() {
         .collect();
     assert_eq!(
         names,
-        ["clean", "white 20 dB", "white 10 dB", "pgd3 eps 0.3"]
+        [
+            "clean",
+            "white 20 dB",
+            "white 10 dB",
+            "pgd3 eps 0.3",
+            "wave pgd3 snr 20 dB"
+        ]
     );
     for row in rows {
         let ece = row["ece"].as_f64().unwrap();
@@ -61,6 +69,14 @@ fn report_covers_every_condition_and_an_attack_hurts() {
         cer(0)
     );
     assert!((rows[3]["attack_epsilon"].as_f64().unwrap() - 0.3).abs() < 1e-6);
+    assert!((rows[4]["attack_snr_db"].as_f64().unwrap() - 20.0).abs() < 1e-6);
+    assert!(rows[4]["snr_db"].is_null() && rows[4]["noise"].is_null());
+    assert!(
+        cer(4) > cer(0) + 20.0,
+        "a waveform PGD attack at 20 dB should hurt: {} vs {}",
+        cer(4),
+        cer(0)
+    );
     let avg = &r["averages_0_20db"][0];
     assert_eq!(avg["noise"], "white");
     let mean = (rows[1]["wer"].as_f64().unwrap() + rows[2]["wer"].as_f64().unwrap()) / 2.0;
@@ -81,7 +97,9 @@ fn report_covers_every_condition_and_an_attack_hurts() {
     let lines: Vec<&str> = table.lines().collect();
     assert_eq!(lines.len(), 4, "{table}");
     assert!(
-        lines[0].contains("white 0–20 dB") && lines[0].contains("PGD3 ε 0.3"),
+        lines[0].contains("white 0–20 dB")
+            && lines[0].contains("PGD3 ε 0.3")
+            && lines[0].contains("wave PGD3 20 dB"),
         "{table}"
     );
     assert!(
@@ -139,6 +157,50 @@ fn bad_conditions_are_refused() {
             .unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
     }
+}
+
+/// The waveform attack keeps to its SNR bound, and at that level it hurts far more than random
+/// noise of the same energy: the gradient through the tensor front end points somewhere.
+#[test]
+fn a_waveform_attack_keeps_its_snr_and_beats_noise_of_that_level() {
+    use hark::augment::rng;
+    use hark::eval::attack::{WaveAttackConfig, WaveAttacker};
+    use rand::RngExt;
+    let device = Device::flex();
+    let loaded = ModelSource::BUILT_IN.load(&device).unwrap();
+    let rec = Recognizer::new(loaded, device, &RecognizerConfig { beam: 4 }).unwrap();
+    let wave = hark::audio::wav::read(&fixtures().join("overfit-2.wav")).unwrap();
+    let clean = wave.samples();
+    let target = rec.vocab().encode("seven green apples");
+    let energy = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>();
+    let snr = |moved: &[f32]| {
+        let delta: Vec<f32> = moved.iter().zip(clean).map(|(m, c)| m - c).collect();
+        10.0 * (energy(clean) / energy(&delta)).log10()
+    };
+    let cfg = WaveAttackConfig {
+        snr_db: 30.0,
+        steps: 3,
+    };
+    let attacker = WaveAttacker::new(&rec, cfg);
+    let mut r = rng(5);
+    let attacked = attacker.attack(clean, &target, &mut r);
+    assert!(
+        snr(&attacked) >= 30.0 - 1e-2,
+        "perturbation at {} dB",
+        snr(&attacked)
+    );
+    assert!(attacked.iter().all(|v| (-1.0..=1.0).contains(v)));
+    // White noise scaled to the same 30 dB.
+    let noise: Vec<f32> = (0..clean.len()).map(|_| r.random_range(-1.0f32..1.0)).collect();
+    let scale = (energy(clean) / energy(&noise) / 1000.0).sqrt();
+    let noisy: Vec<f32> = clean.iter().zip(&noise).map(|(c, n)| c + scale * n).collect();
+    assert!((snr(&noisy) - 30.0).abs() < 0.1);
+    let loss = |v: &[f32]| attacker.loss_and_grad(v, &target).unwrap().0;
+    let (l_clean, l_noise, l_attack) = (loss(clean), loss(&noisy), loss(&attacked));
+    assert!(
+        l_attack > l_clean + 0.5 && l_attack - l_clean > 5.0 * (l_noise - l_clean).abs(),
+        "loss clean {l_clean}, noise at 30 dB {l_noise}, attack at 30 dB {l_attack}"
+    );
 }
 
 /// One test, not two: burn's CPU random generator is global to the process, so a model built

@@ -1,6 +1,7 @@
 //! The conditions of `hark eval`: clean, each noise at each SNR, and attacks.
 
 use anyhow::{Context, Result, bail};
+use hark::eval::attack::WaveAttackConfig;
 use hark::eval::report::Condition;
 use hark::model::attack::AttackConfig;
 
@@ -61,8 +62,17 @@ pub(super) fn conditions(args: &EvalArgs, noises: usize) -> Result<Vec<Condition
             AttackConfig::pgd(eps, args.attack_steps)
         }));
     }
+    for snr_db in parse_list::<f32>(&args.attack_snr, "attack SNR")? {
+        if !snr_db.is_finite() {
+            bail!("attack SNR must be a number of dB, not {snr_db}");
+        }
+        out.push(Condition::WaveAttack(WaveAttackConfig {
+            snr_db,
+            steps: args.attack_steps,
+        }));
+    }
     if out.is_empty() {
-        bail!("nothing to evaluate: give --snr and/or --attack-eps");
+        bail!("nothing to evaluate: give --snr, --attack-eps and/or --attack-snr");
     }
     Ok(out)
 }

@@ -35,7 +35,13 @@ pub struct EvalArgs {
     /// test set; empty for none.
     #[arg(long, default_value = "")]
     attack_eps: String,
-    /// Steps of each attack: 0 for FGSM, K ≥ 1 for PGD with K steps of 2.5 ε / K.
+    /// Comma-separated SNR bounds (dB) of white-box attacks on the clean waveforms: the
+    /// perturbation's energy stays that far below the utterance's (an L2 ball), and the
+    /// attacked audio is decoded through the ordinary front end; empty for none.
+    #[arg(long, default_value = "")]
+    attack_snr: String,
+    /// Steps of each attack: 0 for FGSM, K ≥ 1 for PGD with K steps of 2.5 ε / K (2.5 r / K
+    /// for waveform attacks).
     #[arg(long, default_value_t = 3)]
     attack_steps: usize,
     /// Beam width (1 = greedy).
