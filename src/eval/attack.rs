@@ -130,7 +130,8 @@ impl WaveAttacker {
             dim,
         };
         let batch = Batch::collate(&[(&shape, target)]);
-        let loss = utterance_losses(&self.model, feats.unsqueeze::<3>(), &batch, &self.device).sum();
+        let loss =
+            utterance_losses(&self.model, feats.unsqueeze::<3>(), &batch, &self.device).sum();
         let value = loss.clone().into_scalar::<f32>();
         let grads = loss.backward();
         let grad = x.grad(&grads)?.into_data().try_to_vec::<f32>().ok()?;
@@ -140,7 +141,7 @@ impl WaveAttacker {
     /// `samples` moved within the SNR ball towards a higher CTC loss of `target`.
     pub fn attack(&self, samples: &[f32], target: &[u32], rng: &mut Rng) -> Vec<f32> {
         let radius = self.cfg.radius(l2(samples));
-        if target.is_empty() || !(radius > 0.0) {
+        if target.is_empty() || radius.is_nan() || radius <= 0.0 {
             return samples.to_vec();
         }
         let project = |delta: &mut Vec<f32>| {

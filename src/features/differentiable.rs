@@ -146,9 +146,8 @@ impl TensorMfcc {
             centred / std
         } else if let Some(g) = &cfg.global_cmvn {
             let dim = g.mean.len();
-            let row = |v: &[f32]| {
-                Tensor::<2>::from_data(TensorData::new(v.to_vec(), [1, dim]), &device)
-            };
+            let row =
+                |v: &[f32]| Tensor::<2>::from_data(TensorData::new(v.to_vec(), [1, dim]), &device);
             (feats - row(&g.mean)) / row(&g.std)
         } else {
             feats
@@ -221,7 +220,8 @@ mod tests {
             let mfcc = Mfcc::new(cfg).expect("valid");
             let want = mfcc.compute_samples(&samples);
             let tensor = TensorMfcc::new(&mfcc, &device);
-            let x = Tensor::<1>::from_data(TensorData::new(samples.clone(), [samples.len()]), &device);
+            let x =
+                Tensor::<1>::from_data(TensorData::new(samples.clone(), [samples.len()]), &device);
             let got = tensor.forward(x).expect("long enough");
             assert_eq!(got.dims(), [want.num_frames, want.dim]);
             let got: Vec<f32> = got.into_data().iter::<f32>().collect();

@@ -191,9 +191,15 @@ fn a_waveform_attack_keeps_its_snr_and_beats_noise_of_that_level() {
     );
     assert!(attacked.iter().all(|v| (-1.0..=1.0).contains(v)));
     // White noise scaled to the same 30 dB.
-    let noise: Vec<f32> = (0..clean.len()).map(|_| r.random_range(-1.0f32..1.0)).collect();
+    let noise: Vec<f32> = (0..clean.len())
+        .map(|_| r.random_range(-1.0f32..1.0))
+        .collect();
     let scale = (energy(clean) / energy(&noise) / 1000.0).sqrt();
-    let noisy: Vec<f32> = clean.iter().zip(&noise).map(|(c, n)| c + scale * n).collect();
+    let noisy: Vec<f32> = clean
+        .iter()
+        .zip(&noise)
+        .map(|(c, n)| c + scale * n)
+        .collect();
     assert!((snr(&noisy) - 30.0).abs() < 0.1);
     let loss = |v: &[f32]| attacker.loss_and_grad(v, &target).unwrap().0;
     let (l_clean, l_noise, l_attack) = (loss(clean), loss(&noisy), loss(&attacked));
