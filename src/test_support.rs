@@ -47,3 +47,12 @@ pub fn noise_wav(
 pub fn speech_sample() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("audio/samples/clean_flite_rms_fox.wav")
 }
+
+/// The largest absolute difference between two equally long slices.
+pub fn max_difference(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}

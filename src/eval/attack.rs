@@ -16,6 +16,14 @@ use crate::model::attack::{AttackConfig, perturb};
 use crate::model::loss::utterance_losses;
 use crate::recognizer::{Recognizer, Transcript};
 
+/// The recogniser's model on its autodiff device, frozen (no dropout, no weight gradients):
+/// what an attack differentiates through.
+fn frozen_on_autodiff(rec: &Recognizer) -> (AcousticModel, Device) {
+    let device = rec.device().clone().autodiff();
+    let model = rec.model().clone().to_device(&device).train().freeze();
+    (model, device)
+}
+
 /// A test-time attack on a recogniser: FGSM/PGD against its model on the normalised features
 /// of utterances whose transcripts are known, then decoded as usual. This is the white-box
 /// worst case within an L∞ ball, not a model of any real channel.
@@ -28,8 +36,7 @@ pub struct Attacker {
 
 impl Attacker {
     pub fn new(rec: &Recognizer, cfg: AttackConfig) -> Self {
-        let device = rec.device().clone().autodiff();
-        let model = rec.model().clone().to_device(&device).train().freeze();
+        let (model, device) = frozen_on_autodiff(rec);
         Self { model, device, cfg }
     }
 
@@ -103,8 +110,7 @@ fn l2(v: &[f32]) -> f32 {
 
 impl WaveAttacker {
     pub fn new(rec: &Recognizer, cfg: WaveAttackConfig) -> Self {
-        let device = rec.device().clone().autodiff();
-        let model = rec.model().clone().to_device(&device).train().freeze();
+        let (model, device) = frozen_on_autodiff(rec);
         let front_end = TensorMfcc::new(rec.mfcc(), &device);
         Self {
             model,

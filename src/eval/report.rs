@@ -126,14 +126,7 @@ pub fn evaluate(
         let name = describe(condition, noises);
         // Every condition draws its noise segments and attack starts from the same seed.
         let mut rng = augment::rng(seed);
-        let attacker = match condition {
-            Condition::Attack(cfg) => Some(Attacker::new(rec, *cfg)),
-            _ => None,
-        };
-        let wave_attacker = match condition {
-            Condition::WaveAttack(cfg) => Some(WaveAttacker::new(rec, *cfg)),
-            _ => None,
-        };
+        let attacker = ConditionAttacker::for_condition(rec, condition);
         let started = Instant::now();
         let mut transcripts: Vec<Transcript> = Vec::with_capacity(utts.len());
         for chunk in utts.chunks(BATCH) {
@@ -154,12 +147,13 @@ pub fn evaluate(
                 }
                 _ => chunk.iter().map(|u| u.wave.clone()).collect(),
             };
-            let refs: Vec<&Waveform> = waves.iter().collect();
-            let texts: Vec<&str> = chunk.iter().map(|u| u.text.as_str()).collect();
-            match (&attacker, &wave_attacker) {
-                (Some(a), _) => transcripts.extend(a.transcribe(rec, &refs, &texts, &mut rng)),
-                (_, Some(a)) => transcripts.extend(a.transcribe(rec, &refs, &texts, &mut rng)),
-                _ => transcripts.extend(rec.transcribe_batch(&waves)),
+            match &attacker {
+                Some(a) => {
+                    let refs: Vec<&Waveform> = waves.iter().collect();
+                    let texts: Vec<&str> = chunk.iter().map(|u| u.text.as_str()).collect();
+                    transcripts.extend(a.transcribe(rec, &refs, &texts, &mut rng));
+                }
+                None => transcripts.extend(rec.transcribe_batch(&waves)),
             }
             progress(&name, transcripts.len());
         }
@@ -175,6 +169,35 @@ pub fn evaluate(
         ));
     }
     Ok(rows)
+}
+
+/// The attack a condition runs, if any.
+enum ConditionAttacker {
+    Features(Box<Attacker>),
+    Wave(Box<WaveAttacker>),
+}
+
+impl ConditionAttacker {
+    fn for_condition(rec: &Recognizer, condition: &Condition) -> Option<Self> {
+        match condition {
+            Condition::Attack(cfg) => Some(Self::Features(Box::new(Attacker::new(rec, *cfg)))),
+            Condition::WaveAttack(cfg) => Some(Self::Wave(Box::new(WaveAttacker::new(rec, *cfg)))),
+            Condition::Clean | Condition::Noisy { .. } => None,
+        }
+    }
+
+    fn transcribe(
+        &self,
+        rec: &Recognizer,
+        waves: &[&Waveform],
+        texts: &[&str],
+        rng: &mut augment::Rng,
+    ) -> Vec<Transcript> {
+        match self {
+            Self::Features(a) => a.transcribe(rec, waves, texts, rng),
+            Self::Wave(a) => a.transcribe(rec, waves, texts, rng),
+        }
+    }
 }
 
 fn describe(condition: &Condition, noises: &[Noise]) -> String {

@@ -62,16 +62,24 @@ impl TensorMfcc {
                 }
             }
         }
+        // The DFT's (cos, sin) of sample i at bin b, computed once rather than per input row.
+        let fft = mfcc.fft_len as f64;
+        let dft: Vec<(f64, f64)> = (0..n * bins)
+            .map(|ib| {
+                let (i, b) = (ib / bins, ib % bins);
+                let angle = -2.0 * std::f64::consts::PI * (i * b) as f64 / fft;
+                (angle.cos(), angle.sin())
+            })
+            .collect();
         let mut real = vec![0.0f32; n * bins];
         let mut imag = vec![0.0f32; n * bins];
-        let fft = mfcc.fft_len as f64;
         for j in 0..n {
             for b in 0..bins {
                 let (mut re, mut im) = (0.0f64, 0.0f64);
                 for i in 0..n {
-                    let angle = -2.0 * std::f64::consts::PI * (i * b) as f64 / fft;
-                    re += m[j * n + i] * angle.cos();
-                    im += m[j * n + i] * angle.sin();
+                    let (cos, sin) = dft[i * bins + b];
+                    re += m[j * n + i] * cos;
+                    im += m[j * n + i] * sin;
                 }
                 real[j * bins + b] = re as f32;
                 imag[j * bins + b] = im as f32;
@@ -177,6 +185,7 @@ fn delta(x: Tensor<2>) -> Tensor<2> {
 mod tests {
     use super::*;
     use crate::features::GlobalCmvn;
+    use crate::test_support::max_difference;
 
     fn speech_like(len: usize) -> Vec<f32> {
         // Two chirping partials, a DC offset and a little deterministic noise: every step of
@@ -190,14 +199,6 @@ mod tests {
                     + 0.01 * (((i * 7919) % 1000) as f32 / 500.0 - 1.0)
             })
             .collect()
-    }
-
-    fn max_difference(a: &[f32], b: &[f32]) -> f32 {
-        assert_eq!(a.len(), b.len());
-        a.iter()
-            .zip(b)
-            .map(|(x, y)| (x - y).abs())
-            .fold(0.0, f32::max)
     }
 
     /// The tensor pipeline computes the FFT pipeline's features: per-utterance CMVN (the

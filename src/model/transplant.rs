@@ -85,16 +85,12 @@ pub fn transplant(source: &AcousticModel, mut target: AcousticModel) -> Result<A
     let classes: Vec<Option<usize>> = (0..source.output.weight.dims()[1]).map(Some).collect();
     target.output = linear(&source.output, &target.output, &rows, &classes);
     if scale != 1.0 {
-        // Rebuilt from its values, so the weight stays a leaf of the autodiff graph (a scaled
-        // tensor would be a node that the first backward pass consumes).
-        let device = target.output.weight.device();
-        let shape = target.output.weight.dims();
-        let scaled: Vec<f32> = values(target.output.weight.val())
+        let weight = &target.output.weight;
+        let scaled = values(weight.val())
             .into_iter()
             .map(|w| w * scale)
             .collect();
-        target.output.weight =
-            Param::from_tensor(Tensor::from_data(TensorData::new(scaled, shape), &device));
+        target.output.weight = param(scaled, weight.dims(), &weight.device());
     }
     Ok(target)
 }
@@ -152,21 +148,10 @@ fn pass_through(layer: &mut RecurrentLayer) -> f32 {
         }
     }
     layer.input = Linear {
-        weight: Param::from_tensor(Tensor::from_data(
-            TensorData::new(weight, [inputs, width]),
-            &device,
-        )),
-        bias: Some(Param::from_tensor(Tensor::from_data(
-            TensorData::new(bias, [width]),
-            &device,
-        ))),
+        weight: param(weight, [inputs, width], &device),
+        bias: Some(param(bias, [width], &device)),
     };
-    let zeros = |dims: [usize; 3]| {
-        Param::from_tensor(Tensor::from_data(
-            TensorData::new(vec![0.0f32; dims.iter().product()], dims),
-            &device,
-        ))
-    };
+    let zeros = |dims: [usize; 3]| param(vec![0.0; dims.iter().product()], dims, &device);
     layer.w_hh = zeros(layer.w_hh.dims());
     layer.b_hh = zeros(layer.b_hh.dims());
     PASS_GAIN * gain
@@ -238,6 +223,13 @@ fn output_rows(from: Shape, to: Shape) -> RowMap {
     map
 }
 
+/// A trainable parameter holding `values` in `shape`: built from data, so it is a leaf of the
+/// autodiff graph (a tensor computed from another parameter would be a node that the first
+/// backward pass consumes).
+fn param<const D: usize>(values: Vec<f32>, shape: [usize; D], device: &Device) -> Param<Tensor<D>> {
+    Param::from_tensor(Tensor::from_data(TensorData::new(values, shape), device))
+}
+
 /// A tensor's values, row-major.
 fn values<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
     tensor.into_data().iter::<f32>().collect()
@@ -287,15 +279,12 @@ fn linear(source: &Linear, init: &Linear, rows: &RowMap, cols: &[Option<usize>])
         (Some(sb), Some(ib)) => {
             let (sb, ib) = (values(sb.val()), values(ib.val()));
             let b = place((&sb, sb.len()), (&ib, width), &[Some(0)], cols);
-            Some(Param::from_tensor(Tensor::from_data(
-                TensorData::new(b, [width]),
-                &device,
-            )))
+            Some(param(b, [width], &device))
         }
         (_, ib) => ib.clone(),
     };
     Linear {
-        weight: Param::from_tensor(Tensor::from_data(TensorData::new(weight, shape), &device)),
+        weight: param(weight, shape, &device),
         bias,
     }
 }
@@ -346,16 +335,14 @@ fn recurrent(
             &unit_columns,
         ));
     }
-    Param::from_tensor(Tensor::from_data(
-        TensorData::new(out, [dirs, rows, cols]),
-        &device,
-    ))
+    param(out, [dirs, rows, cols], &device)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::{AcousticModelConfig, CellKind};
+    use crate::test_support::max_difference;
 
     fn scores(model: &AcousticModel, features: &Tensor<3>, lengths: &[usize]) -> Vec<f32> {
         model
@@ -374,14 +361,6 @@ mod tests {
             Tensor::from_data(TensorData::new(values, [2, 12, 5]), device),
             vec![12, 9],
         )
-    }
-
-    fn max_difference(a: &[f32], b: &[f32]) -> f32 {
-        assert_eq!(a.len(), b.len());
-        a.iter()
-            .zip(b)
-            .map(|(x, y)| (x - y).abs())
-            .fold(0.0, f32::max)
     }
 
     /// Widening, and adding a direction, leave the scores exactly as they were (up to float
