@@ -264,7 +264,7 @@ fn bench_endpoint() -> EndpointConfig {
         cfg.max_trailing_speech_fraction = v;
     }
     if let Some(v) = var("HARK_BENCH_SPEECH_END") {
-        cfg.head_silence_s = v;
+        cfg.head_silence_s = Some(v);
     }
     cfg
 }

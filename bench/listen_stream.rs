@@ -185,7 +185,10 @@ pub fn run(rec: &Recognizer) {
         cfg.max_trailing_silence_s,
         cfg.max_trailing_speech_fraction,
         match rec.speech_head() {
-            Some(_) => format!("on, speech end {} s", cfg.head_silence_s),
+            Some(head) => format!(
+                "on, speech end {} s",
+                cfg.head_silence_s.unwrap_or_else(|| head.end_seconds())
+            ),
             None => "off".into(),
         }
     );

@@ -60,9 +60,10 @@ pub struct ListenArgs {
     #[arg(long, default_value_t = 15.0)]
     max_utterance: f64,
     /// With a model that has a speech head (the built-in streaming model): seconds in which
-    /// the head hears no speech that end an utterance, whatever the noise.
-    #[arg(long, default_value_t = 0.3)]
-    speech_end: f64,
+    /// the head hears no speech that end an utterance, whatever the noise (default: the time
+    /// recorded with the head in the model's config.json, else 0.3).
+    #[arg(long)]
+    speech_end: Option<f64>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

@@ -44,6 +44,10 @@ pub struct SpeechHeadArgs {
     /// Moving average of P(speech) below which a frame is non-speech.
     #[arg(long, default_value_t = 0.5)]
     threshold: f32,
+    /// Seconds of non-speech that end a live utterance, recorded with the head (`listen
+    /// --speech-end` overrides it; default: listen's 0.3).
+    #[arg(long)]
+    speech_end: Option<f64>,
     #[arg(long, default_value_t = 7)]
     seed: u64,
     /// Record the head in the model directory's config.json.
@@ -130,6 +134,11 @@ pub fn speech_head(args: SpeechHeadArgs, device: DeviceSpec) -> Result<ExitCode>
     if args.write && !matches!(source, ModelSource::Dir(_)) {
         bail!("--write needs a model directory, not a built-in model");
     }
+    if let Some(end) = args.speech_end
+        && !(end.is_finite() && end > 0.0)
+    {
+        bail!("--speech-end must be a positive number of seconds, not {end}");
+    }
     let (lo, hi) = super::train::parse_snr_range(&args.snr_range)?;
     let device = device.device()?;
     let loaded = source.load(&device)?;
@@ -205,6 +214,7 @@ pub fn speech_head(args: SpeechHeadArgs, device: DeviceSpec) -> Result<ExitCode>
         bias,
         window: args.window,
         threshold: args.threshold,
+        end_s: args.speech_end,
         source: String::new(),
     };
     let mut tally = Tally::default();

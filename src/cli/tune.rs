@@ -173,6 +173,10 @@ fn fit_calibration(
         platt.b,
         pairs.len()
     );
+    if !(after < before) {
+        println!("confidence calibration: not recorded, it does not lower the dev ECE");
+        return Ok(None);
+    }
     Ok(Some(CalibrationInfo {
         platt,
         source: format!(

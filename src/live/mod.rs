@@ -50,8 +50,9 @@ pub struct EndpointConfig {
     pub max_trailing_speech_fraction: f64,
     pub max_utterance_s: f64,
     /// With a model's speech head: an utterance ends once the head has heard no speech for
-    /// this long (its moving average below its threshold).
-    pub head_silence_s: f64,
+    /// this long (its moving average below its threshold); `None`: the time recorded with the
+    /// head (`SpeechHead::end_s`), else 0.3 s.
+    pub head_silence_s: Option<f64>,
     pub vad: VadConfig,
 }
 
@@ -64,7 +65,7 @@ impl Default for EndpointConfig {
             blank_threshold: 0.8,
             max_trailing_speech_fraction: 0.2,
             max_utterance_s: 15.0,
-            head_silence_s: 0.3,
+            head_silence_s: None,
             vad: VadConfig::default(),
         }
     }
@@ -157,7 +158,7 @@ impl<'a> LiveRecognizer<'a> {
         // Decode at the partial interval; while the energy detector hears silence and an
         // utterance is open, decode every 50 ms so the final is not held back by the timer.
         let silent = (self.vad.reliable() && self.vad.silence_s() >= self.cfg.vad_silence_s)
-            || self.head_silence().is_some_and(|s| s > 0.0);
+            || self.head_silence().is_some_and(|(s, _)| s > 0.0);
         let interval = (self.cfg.partial_interval_s * SAMPLE_RATE as f64) as usize;
         let closing = silent && !self.last_partial.is_empty() && self.since_decode >= CLOSING_STEP;
         if self.since_decode < interval.max(1) && !closing {
@@ -185,10 +186,17 @@ impl<'a> LiveRecognizer<'a> {
 
     /// Seconds at the end of the current utterance in which the model's speech head hears no
     /// speech (`None` without a head).
-    fn head_silence(&self) -> Option<f64> {
+    /// How long the speech head has heard no speech, and how long ends an utterance.
+    fn head_silence(&self) -> Option<(f64, f64)> {
         let head = self.rec.speech_head()?;
         let stream = self.stream.as_ref()?;
-        Some(head.trailing_non_speech(stream.speech_probs()) as f64 * self.rec.frame_seconds())
+        let silence =
+            head.trailing_non_speech(stream.speech_probs()) as f64 * self.rec.frame_seconds();
+        let end = self
+            .cfg
+            .head_silence_s
+            .unwrap_or_else(|| head.end_seconds());
+        Some((silence, end))
     }
 
     /// The current utterance decoded, words without any audible frame removed, its length,
@@ -237,9 +245,11 @@ impl<'a> LiveRecognizer<'a> {
 
     fn decode_step(&mut self, flush: bool) -> Vec<Event> {
         let (mut t, duration, trailing_speech) = self.current();
-        let head_silence = self.head_silence();
-        let head_end = head_silence.is_some_and(|s| s >= self.cfg.head_silence_s);
-        if let Some(silence) = head_silence.filter(|_| head_end) {
+        let head_silence = self
+            .head_silence()
+            .and_then(|(silence, end)| (silence >= end).then_some(silence));
+        let head_end = head_silence.is_some();
+        if let Some(silence) = head_silence {
             // Letters the model read into what its head calls non-speech are noise.
             t.words.retain(|w| w.start < duration - silence);
             t.text = text_of(&t.words);

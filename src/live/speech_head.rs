@@ -8,7 +8,8 @@
 //! emits — whether a voice in front of the background is talking — so a linear read-out of it,
 //! fitted on real utterances laid in gaps of noise ([`TrainingStream`]), marks where speech ends.
 //! [`crate::live::LiveRecognizer`] ends an utterance once the head's causal moving average has
-//! stayed below its threshold for `EndpointConfig::head_silence_s`.
+//! stayed below its threshold for `EndpointConfig::head_silence_s`, or else the head's own
+//! `end_s`.
 //!
 //! The head is stored in the model's `config.json` (`speech_head`) and fitted by
 //! `hark speech-head`.
@@ -33,10 +34,17 @@ pub struct SpeechHead {
     pub window: usize,
     /// A frame is non-speech when the moving average is below this.
     pub threshold: f32,
+    /// Seconds of non-speech that end an utterance, chosen with this head (`None`: the
+    /// endpointer's default, [`DEFAULT_END_S`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_s: Option<f64>,
     /// Where it was fitted, with its held-out frame accuracy (free-form).
     #[serde(default)]
     pub source: String,
 }
+
+/// Seconds of non-speech that end an utterance for a head that records none.
+pub const DEFAULT_END_S: f64 = 0.3;
 
 fn sigmoid(z: f32) -> f32 {
     1.0 / (1.0 + (-z).exp())
@@ -58,13 +66,19 @@ impl SpeechHead {
             .all(|w| w.is_finite())
             || !(0.0..=1.0).contains(&self.threshold)
             || self.window == 0
+            || self.end_s.is_some_and(|e| !(e.is_finite() && e > 0.0))
         {
             return Err(Error::Config(
-                "the speech head has a non-finite weight, a threshold outside 0..1 or no window"
+                "the speech head has a non-finite weight, a threshold outside 0..1, no window or an end time that is not a positive number of seconds"
                     .into(),
             ));
         }
         Ok(())
+    }
+
+    /// Seconds of non-speech that end an utterance with this head.
+    pub fn end_seconds(&self) -> f64 {
+        self.end_s.unwrap_or(DEFAULT_END_S)
     }
 
     /// P(speech) of each frame of `inputs` (`[frames × weights.len()]`, see [`head_inputs`]).
@@ -387,6 +401,7 @@ mod tests {
             bias: b,
             window: 1,
             threshold: 0.5,
+            end_s: None,
             source: String::new(),
         };
         let correct = head
@@ -408,6 +423,7 @@ mod tests {
             bias: 0.0,
             window: 2,
             threshold: 0.5,
+            end_s: None,
             source: String::new(),
         };
         // Means over the last two frames: 1, 0.95, 0.5, 0.05, 0.1, 0.1.
@@ -494,10 +510,16 @@ mod tests {
             bias: 0.0,
             window: 3,
             threshold: 0.5,
+            end_s: None,
             source: String::new(),
         };
         assert!(head.validate(4).is_ok());
         assert!(head.validate(5).is_err());
+        head.end_s = Some(0.5);
+        assert!(head.validate(4).is_ok());
+        head.end_s = Some(0.0);
+        assert!(head.validate(4).is_err());
+        head.end_s = None;
         head.weights[1] = f32::NAN;
         assert!(head.validate(4).is_err());
     }

@@ -1,0 +1,36 @@
+#!/bin/sh
+# Build a noise bank of hark's train clips plus babble of real voices: three 30 s clips of six
+# talkers each, drawn from the real-speech TRAIN split (the voice-acted games; game audio is never
+# committed, so the clips are made here). Test noise types are not copied.
+#
+#   scripts/make-real-babble-bank.sh /work/corpus/games/real-train.jsonl /work/runs/bank-real
+#
+# Used by models/streaming's speech head and models/digits (see their cards).
+set -eu
+train=$1
+out=$2
+hark=${HARK:-target/release/hark}
+repo=$(cd "$(dirname "$0")/.." && pwd)
+mkdir -p "$out"
+for seed in 1 2 3; do
+    "$hark" --threads 1 corpus babble --manifest "$train" --talkers 6 --seconds 30 \
+        --seed "$seed" --out "$out/babble_real$seed.wav"
+done
+python3 - "$repo/audio/noise" "$out" <<'PY'
+import json, os, sys
+src, out = sys.argv[1], sys.argv[2]
+bank = json.load(open(os.path.join(src, "bank.json")))
+clips = [c for c in bank["clips"] if c["split"] == "train"]
+for c in clips:
+    link = os.path.join(out, c["file"])
+    if os.path.lexists(link):
+        os.remove(link)
+    os.symlink(os.path.join(src, c["file"]), link)
+for seed in (1, 2, 3):
+    clips.append({"name": f"babble-real{seed}", "file": f"babble_real{seed}.wav",
+                  "type": "babble-real", "split": "train"})
+about = ("hark's train noise clips (links into audio/noise) plus 6-talker babble of real-train "
+         "voices made by scripts/make-real-babble-bank.sh")
+json.dump({"about": about, "clips": clips}, open(os.path.join(out, "bank.json"), "w"), indent=1)
+print(f"{len(clips)} train clips in {out}/bank.json")
+PY
