@@ -153,16 +153,21 @@ fn the_built_in_speech_head_ends_an_utterance_in_crowd_noise() {
     assert!(after < 0.3, "P(speech) in the crowd after it {after}");
 
     // Live, in 50 ms blocks: the final comes while the crowd goes on.
-    let mut live = LiveRecognizer::new(&rec, EndpointConfig::default());
     let end_s = stream.speech.end as f64 / 16000.0;
-    let mut finals = Vec::new();
-    for (i, block) in stream.samples.chunks(800).enumerate() {
-        for e in live.push(block) {
-            if let Event::Final { text, .. } = e {
-                finals.push(((i + 1) as f64 * 0.05, text));
+    let finals_with = |cfg: EndpointConfig| {
+        let mut live = LiveRecognizer::new(&rec, cfg);
+        let mut finals = Vec::new();
+        for (i, block) in stream.samples.chunks(800).enumerate() {
+            for e in live.push(block) {
+                if let Event::Final { text, .. } = e {
+                    finals.push(((i + 1) as f64 * 0.05, text));
+                }
             }
         }
-    }
+        assert!(live.finish().is_empty(), "nothing left for the flush");
+        finals
+    };
+    let finals = finals_with(EndpointConfig::default());
     assert_eq!(finals.len(), 1, "{finals:?}");
     let (at, text) = &finals[0];
     assert!(!text.is_empty());
@@ -170,5 +175,15 @@ fn the_built_in_speech_head_ends_an_utterance_in_crowd_noise() {
         *at < end_s + 0.8,
         "final at {at} s, speech ended at {end_s} s"
     );
-    assert!(live.finish().is_empty(), "nothing left for the flush");
+    // The head's own end time decides by default; `--speech-end` (here 0.1 s) overrides it.
+    assert!(head.end_seconds() > 0.1);
+    let quick = finals_with(EndpointConfig {
+        head_silence_s: Some(0.1),
+        ..EndpointConfig::default()
+    });
+    assert!(
+        quick.first().is_some_and(|(t, _)| t < at),
+        "with a 0.1 s speech end {quick:?}, with the head's {} s {finals:?}",
+        head.end_seconds()
+    );
 }
