@@ -185,10 +185,7 @@ pub fn run(rec: &Recognizer) {
         cfg.max_trailing_silence_s,
         cfg.max_trailing_speech_fraction,
         match rec.speech_head() {
-            Some(head) => format!(
-                "on, speech end {} s",
-                cfg.head_silence_s.unwrap_or_else(|| head.end_seconds())
-            ),
+            Some(head) => format!("on, speech end {} s", cfg.head_end_s(head)),
             None => "off".into(),
         }
     );

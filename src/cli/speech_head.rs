@@ -134,8 +134,9 @@ pub fn speech_head(args: SpeechHeadArgs, device: DeviceSpec) -> Result<ExitCode>
     if args.write && !matches!(source, ModelSource::Dir(_)) {
         bail!("--write needs a model directory, not a built-in model");
     }
-    if let Some(end) = args.speech_end
-        && !(end.is_finite() && end > 0.0)
+    if let Some(end) = args
+        .speech_end
+        .filter(|&e| !speech_head::valid_end_s(Some(e)))
     {
         bail!("--speech-end must be a positive number of seconds, not {end}");
     }

@@ -71,6 +71,14 @@ impl Default for EndpointConfig {
     }
 }
 
+impl EndpointConfig {
+    /// Seconds of non-speech after which `head` ends an utterance: `head_silence_s` when set,
+    /// else the time recorded with the head.
+    pub fn head_end_s(&self, head: &speech_head::SpeechHead) -> f64 {
+        self.head_silence_s.unwrap_or_else(|| head.end_seconds())
+    }
+}
+
 /// What the live recogniser reports.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
@@ -185,18 +193,13 @@ impl<'a> LiveRecognizer<'a> {
     }
 
     /// Seconds at the end of the current utterance in which the model's speech head hears no
-    /// speech (`None` without a head).
-    /// How long the speech head has heard no speech, and how long ends an utterance.
+    /// speech, and the seconds that end an utterance (`None` without a head).
     fn head_silence(&self) -> Option<(f64, f64)> {
         let head = self.rec.speech_head()?;
         let stream = self.stream.as_ref()?;
         let silence =
             head.trailing_non_speech(stream.speech_probs()) as f64 * self.rec.frame_seconds();
-        let end = self
-            .cfg
-            .head_silence_s
-            .unwrap_or_else(|| head.end_seconds());
-        Some((silence, end))
+        Some((silence, self.cfg.head_end_s(head)))
     }
 
     /// The current utterance decoded, words without any audible frame removed, its length,

@@ -46,6 +46,11 @@ pub struct SpeechHead {
 /// Seconds of non-speech that end an utterance for a head that records none.
 pub const DEFAULT_END_S: f64 = 0.3;
 
+/// Whether `end_s` is a usable end time for a head: none, or a positive number of seconds.
+pub fn valid_end_s(end_s: Option<f64>) -> bool {
+    end_s.is_none_or(|e| e.is_finite() && e > 0.0)
+}
+
 fn sigmoid(z: f32) -> f32 {
     1.0 / (1.0 + (-z).exp())
 }
@@ -66,7 +71,7 @@ impl SpeechHead {
             .all(|w| w.is_finite())
             || !(0.0..=1.0).contains(&self.threshold)
             || self.window == 0
-            || self.end_s.is_some_and(|e| !(e.is_finite() && e > 0.0))
+            || !valid_end_s(self.end_s)
         {
             return Err(Error::Config(
                 "the speech head has a non-finite weight, a threshold outside 0..1, no window or an end time that is not a positive number of seconds"
