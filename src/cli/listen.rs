@@ -41,7 +41,7 @@ pub struct ListenArgs {
     #[arg(long, default_value_t = 0.25)]
     partial_interval: f64,
     /// Seconds of energy silence (with no new word) that end an utterance.
-    #[arg(long, default_value_t = 0.2)]
+    #[arg(long, default_value_t = EndpointConfig::default().vad_silence_s)]
     vad_silence: f64,
     /// dB above the adaptive noise floor at which a 10 ms frame counts as speech.
     #[arg(long, default_value_t = 12.0)]
@@ -62,7 +62,7 @@ pub struct ListenArgs {
     /// With a model that has a speech head (the built-in streaming model): seconds in which
     /// the head hears no speech that end an utterance, whatever the noise (default: the time
     /// recorded with the head in the model's config.json, else 0.3).
-    #[arg(long)]
+    #[arg(long, value_parser = super::speech_head::end_seconds)]
     speech_end: Option<f64>,
 }
 

@@ -46,7 +46,7 @@ pub struct SpeechHeadArgs {
     threshold: f32,
     /// Seconds of non-speech that end a live utterance, recorded with the head (`listen
     /// --speech-end` overrides it; default: listen's 0.3).
-    #[arg(long)]
+    #[arg(long, value_parser = end_seconds)]
     speech_end: Option<f64>,
     #[arg(long, default_value_t = 7)]
     seed: u64,
@@ -133,12 +133,6 @@ pub fn speech_head(args: SpeechHeadArgs, device: DeviceSpec) -> Result<ExitCode>
     let source = ModelSource::parse(&args.model);
     if args.write && !matches!(source, ModelSource::Dir(_)) {
         bail!("--write needs a model directory, not a built-in model");
-    }
-    if let Some(end) = args
-        .speech_end
-        .filter(|&e| !speech_head::valid_end_s(Some(e)))
-    {
-        bail!("--speech-end must be a positive number of seconds, not {end}");
     }
     let (lo, hi) = super::train::parse_snr_range(&args.snr_range)?;
     let device = device.device()?;
@@ -237,4 +231,17 @@ pub fn speech_head(args: SpeechHeadArgs, device: DeviceSpec) -> Result<ExitCode>
         println!("recorded in {}", dir.join("config.json").display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Parse `--speech-end`: a positive, finite number of seconds (zero or less would end every
+/// utterance at once).
+pub(crate) fn end_seconds(s: &str) -> std::result::Result<f64, String> {
+    let end: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if speech_head::valid_end_s(Some(end)) {
+        Ok(end)
+    } else {
+        Err(format!("must be a positive number of seconds, not {end}"))
+    }
 }

@@ -35,7 +35,7 @@ use crate::recognizer::{Recognizer, Transcript, Word, text_of};
 use stream::ModelStream;
 use vad::{EnergyVad, VadConfig};
 
-/// Endpointing rules. Defaults: partials every 0.25 s; an endpoint after 0.2 s of energy
+/// Endpointing rules. Defaults: partials every 0.25 s; an endpoint after 0.15 s of energy
 /// silence with no new word, or after 0.8 s without a new word (or with at most 20 % of its
 /// frames not blank-dominated) whatever the energy; utterances at most 15 s.
 #[derive(Debug, Clone)]
@@ -60,7 +60,7 @@ impl Default for EndpointConfig {
     fn default() -> Self {
         Self {
             partial_interval_s: 0.25,
-            vad_silence_s: 0.2,
+            vad_silence_s: 0.15,
             max_trailing_silence_s: 0.8,
             blank_threshold: 0.8,
             max_trailing_speech_fraction: 0.2,
@@ -248,12 +248,11 @@ impl<'a> LiveRecognizer<'a> {
 
     fn decode_step(&mut self, flush: bool) -> Vec<Event> {
         let (mut t, duration, trailing_speech) = self.current();
-        let head_silence = self
-            .head_silence()
-            .and_then(|(silence, end)| (silence >= end).then_some(silence));
-        let head_end = head_silence.is_some();
-        if let Some(silence) = head_silence {
-            // Letters the model read into what its head calls non-speech are noise.
+        let head = self.head_silence();
+        let head_end = head.is_some_and(|(silence, end)| silence >= end);
+        // Letters the model read into what its head calls non-speech are noise once the
+        // utterance ends there: by the head's own rule, or because the stream ends.
+        if let Some((silence, _)) = head.filter(|&(s, _)| s > 0.0 && (head_end || flush)) {
             t.words.retain(|w| w.start < duration - silence);
             t.text = text_of(&t.words);
         }
@@ -276,7 +275,10 @@ impl<'a> LiveRecognizer<'a> {
         let trailing = duration - last.end;
         let all = self.buffer.len();
         let quiet = self.vad.reliable() && self.vad.silence_s() >= self.cfg.vad_silence_s;
-        let vad_end = quiet && trailing >= self.cfg.vad_silence_s;
+        // With a speech head, the energy detector's silence must be the head's too: in babble
+        // it can call a pause between words quiet.
+        let head_quiet = self.head_silence().is_none_or(|(s, _)| s > 0.0);
+        let vad_end = quiet && head_quiet && trailing >= self.cfg.vad_silence_s;
         let model_silence = trailing >= self.cfg.max_trailing_silence_s
             || trailing_speech.is_some_and(|f| f <= self.cfg.max_trailing_speech_fraction);
         if flush || vad_end || model_silence || head_end {
@@ -302,14 +304,23 @@ impl<'a> LiveRecognizer<'a> {
             };
             return vec![self.finalize(words, cut)];
         }
-        if t.text != self.last_partial {
-            self.last_partial = t.text.clone();
-            return vec![Event::Partial {
-                text: t.text,
-                start: seconds(self.origin()) + t.words[0].start,
-            }];
+        // A partial holds back words that begin where the speech head hears no speech: if the
+        // stretch grows to an endpoint the final drops them, so showing them would revise it.
+        if let Some((silence, _)) = self.head_silence().filter(|&(s, _)| s > 0.0) {
+            t.words.retain(|w| w.start < duration - silence);
+            t.text = text_of(&t.words);
         }
-        Vec::new()
+        match t.words.first() {
+            Some(first) if t.text != self.last_partial => {
+                let start = seconds(self.origin()) + first.start;
+                self.last_partial = t.text.clone();
+                vec![Event::Partial {
+                    text: t.text,
+                    start,
+                }]
+            }
+            _ => Vec::new(),
+        }
     }
 
     /// Emit a final; the audio before `cut` is spent (a stream always spends all of it).

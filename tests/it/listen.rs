@@ -230,3 +230,23 @@ fn a_missing_input_device_exits_2_with_one_line() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.starts_with("error: device:"), "{stderr}");
 }
+
+#[test]
+fn a_speech_end_of_zero_or_less_is_refused_before_listening() {
+    // Zero or negative seconds would end every utterance on its first frame.
+    let input = sample();
+    let input = input.to_str().unwrap();
+    for args in [
+        ["listen", "--speech-end=0", "--input", input],
+        ["listen", "--speech-end=-1", "--input", input],
+        ["speech-head", "--speech-end=nan", "--train", input],
+    ] {
+        let out = hark().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("--speech-end") && stderr.contains("positive number of seconds"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
