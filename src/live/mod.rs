@@ -129,6 +129,12 @@ fn speech_share(
     Some(speech as f64 / window as f64)
 }
 
+/// Keep only the words of `t` that begin before `seconds` (from the utterance's start).
+fn keep_words_before(t: &mut Transcript, seconds: f64) {
+    t.words.retain(|w| w.start < seconds);
+    t.text = text_of(&t.words);
+}
+
 /// Samples between decodes while an utterance may be ending (50 ms).
 const CLOSING_STEP: usize = SAMPLE_RATE as usize / 20;
 
@@ -253,8 +259,7 @@ impl<'a> LiveRecognizer<'a> {
         // Letters the model read into what its head calls non-speech are noise once the
         // utterance ends there: by the head's own rule, or because the stream ends.
         if let Some((silence, _)) = head.filter(|&(s, _)| s > 0.0 && (head_end || flush)) {
-            t.words.retain(|w| w.start < duration - silence);
-            t.text = text_of(&t.words);
+            keep_words_before(&mut t, duration - silence);
         }
         let Some(last) = t.words.last() else {
             // No speech: keep only a short tail so a word starting now is not cut (a stream
@@ -277,7 +282,7 @@ impl<'a> LiveRecognizer<'a> {
         let quiet = self.vad.reliable() && self.vad.silence_s() >= self.cfg.vad_silence_s;
         // With a speech head, the energy detector's silence must be the head's too: in babble
         // it can call a pause between words quiet.
-        let head_quiet = self.head_silence().is_none_or(|(s, _)| s > 0.0);
+        let head_quiet = head.is_none_or(|(s, _)| s > 0.0);
         let vad_end = quiet && head_quiet && trailing >= self.cfg.vad_silence_s;
         let model_silence = trailing >= self.cfg.max_trailing_silence_s
             || trailing_speech.is_some_and(|f| f <= self.cfg.max_trailing_speech_fraction);
@@ -306,9 +311,8 @@ impl<'a> LiveRecognizer<'a> {
         }
         // A partial holds back words that begin where the speech head hears no speech: if the
         // stretch grows to an endpoint the final drops them, so showing them would revise it.
-        if let Some((silence, _)) = self.head_silence().filter(|&(s, _)| s > 0.0) {
-            t.words.retain(|w| w.start < duration - silence);
-            t.text = text_of(&t.words);
+        if let Some((silence, _)) = head.filter(|&(s, _)| s > 0.0) {
+            keep_words_before(&mut t, duration - silence);
         }
         match t.words.first() {
             Some(first) if t.text != self.last_partial => {
