@@ -111,6 +111,11 @@ impl TensorMfcc {
         }
     }
 
+    /// Feature frames of `samples` samples (0 when shorter than one frame).
+    pub fn frames(&self, samples: usize) -> usize {
+        self.config.num_frames(samples)
+    }
+
     /// Normalised features `[frames, dim]` of `samples` (`[len]`, in `[-1, 1]`); `None` when
     /// the samples are shorter than one frame.
     pub fn forward(&self, samples: Tensor<1>) -> Option<Tensor<2>> {

@@ -5,6 +5,7 @@ pub mod loss;
 pub mod recurrence;
 mod rnn;
 pub mod transplant;
+pub mod wave_attack;
 
 use burn::config::Config;
 use burn::module::Module;

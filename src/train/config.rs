@@ -10,6 +10,7 @@ use crate::backend::DeviceSpec;
 use crate::features::MfccConfig;
 use crate::model::AcousticModelConfig;
 use crate::model::attack::AttackConfig;
+use crate::model::wave_attack::WaveAttackConfig;
 use crate::model_dir::ModelSource;
 use crate::text::Vocab;
 
@@ -82,6 +83,11 @@ pub struct TrainingConfig {
     /// Adversarial training: the attack used on training batches (none when unset).
     #[config(default = "None")]
     pub adversarial: Option<AttackConfig>,
+    /// Adversarial training on the audio: a PGD attack on each utterance's corrupted samples,
+    /// bounded in SNR, through the differentiable front end (none when unset; not together
+    /// with `adversarial`).
+    #[config(default = "None")]
+    pub wave_adversarial: Option<WaveAttackConfig>,
     /// Fraction of batches trained on their adversarial version instead of the clean one.
     #[config(default = 0.5)]
     pub adversarial_ratio: f64,

@@ -12,7 +12,7 @@ use super::{TrainOptions, TrainingConfig, pipeline};
 use crate::audio::{Waveform, wav};
 use crate::augment;
 use crate::ctc::min_frames;
-use crate::data::{Batch, Manifest};
+use crate::data::Manifest;
 use crate::error::{Error, Result};
 use crate::features::{Mfcc, MfccConfig};
 use crate::noise::Noise;
@@ -102,7 +102,7 @@ impl TrainData {
     }
 
     /// Prepare batches `skip..` of `batches` (epoch `epoch`) and send them down `tx`, each with
-    /// its index and the DRO group of each utterance; stops when the receiver is gone.
+    /// its index; stops when the receiver is gone.
     pub fn produce(
         &self,
         cfg: &TrainingConfig,
@@ -110,7 +110,7 @@ impl TrainData {
         epoch: usize,
         batches: &[Vec<usize>],
         skip: usize,
-        tx: SyncSender<(usize, Batch, Vec<usize>)>,
+        tx: SyncSender<(usize, pipeline::Prepared)>,
     ) {
         for (k, batch) in batches.iter().enumerate().skip(skip) {
             let mut rng = pipeline::batch_rng(cfg.seed, epoch, k);
@@ -125,8 +125,8 @@ impl TrainData {
                     )
                 })
                 .collect();
-            let (b, groups) = pipeline::prepare(&items, cfg, mfcc, &self.bank, clock, &mut rng);
-            if tx.send((k, b, groups)).is_err() {
+            let prepared = pipeline::prepare(&items, cfg, mfcc, &self.bank, clock, &mut rng);
+            if tx.send((k, prepared)).is_err() {
                 return;
             }
         }

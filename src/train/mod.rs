@@ -1,6 +1,7 @@
 //! Training: manifests in, model directory out. AdamW with warm-up and cosine decay, gradient
 //! clipping, length-bucketed batches prepared on a separate thread (bounded queue) with online
-//! augmentation ([`pipeline`]), FGSM/PGD adversarial batches ([`crate::model::attack`]),
+//! augmentation ([`pipeline`]), FGSM/PGD adversarial batches on the features
+//! ([`crate::model::attack`]) or on the audio ([`crate::model::wave_attack`]),
 //! Gaussian weight noise and group DRO ([`objective`], [`dro`]), validation WER/CER each epoch,
 //! best-checkpoint selection, atomic checkpoints every N steps and `--resume` from the exact
 //! batch ([`checkpoint`]).
@@ -30,7 +31,6 @@ pub use config::{TrainOptions, TrainingConfig, learning_rate};
 pub use events::{DevScore, EpochMetrics, TrainEvent, TrainReport};
 
 use crate::augment;
-use crate::data::Batch;
 use crate::error::{Error, Result};
 use crate::features::Mfcc;
 use crate::text::Vocab;
@@ -167,6 +167,19 @@ fn check(cfg: &TrainingConfig) -> Result<()> {
             "batch_size and epochs must be positive".into(),
         ));
     }
+    if let Some(wave) = &cfg.wave_adversarial {
+        if cfg.adversarial.is_some() {
+            return Err(Error::Config(
+                "choose one adversarial attack: on the features or on the audio".into(),
+            ));
+        }
+        if !wave.snr_db.is_finite() {
+            return Err(Error::Config(format!(
+                "the waveform attack's SNR must be a number of dB, not {}",
+                wave.snr_db
+            )));
+        }
+    }
     Ok(())
 }
 
@@ -198,18 +211,18 @@ fn train_epoch(
 ) -> Result<EpochTally> {
     let started = Instant::now();
     let mut tally = EpochTally::default();
-    let (tx, rx) = sync_channel::<(usize, Batch, Vec<usize>)>(4);
+    let (tx, rx) = sync_channel::<(usize, pipeline::Prepared)>(4);
     std::thread::scope(|scope| {
         // Owned here, so that leaving early (an error, max_steps) drops it before the scope
         // waits for the producer, which a full queue would otherwise block forever.
         let rx = rx;
         let cfg = trainer.config();
         scope.spawn(move || data.produce(cfg, mfcc, epoch, batches, skip, tx));
-        for (k, batch, groups) in rx.iter() {
+        for (k, prepared) in rx.iter() {
             if trainer.out_of_steps() {
                 break;
             }
-            match trainer.step(epoch, k, &batch, &groups)? {
+            match trainer.step(epoch, k, &prepared)? {
                 StepOutcome::Skipped => {
                     on_event(TrainEvent::NonFiniteLoss {
                         step: trainer.state.step,
@@ -219,7 +232,7 @@ fn train_epoch(
                 StepOutcome::Stepped(loss) => {
                     tally.loss_sum += loss;
                     tally.steps += 1;
-                    tally.utterances += batch.len();
+                    tally.utterances += prepared.batch.len();
                     tally.audio_s += data.seconds(&batches[k]);
                     on_event(TrainEvent::Step {
                         loss: tally.mean_loss(),

@@ -1,5 +1,6 @@
-//! What a training step descends: the CTC loss of a batch, on clean or adversarial features,
-//! through weights with Gaussian noise, as a mean over utterances or weighted by DRO group.
+//! What a training step descends: the CTC loss of a batch, on clean or adversarial features
+//! (attacked on the features or on the audio), through weights with Gaussian noise, as a mean
+//! over utterances or weighted by DRO group.
 
 use burn::module::Module;
 use burn::prelude::*;
@@ -8,18 +9,84 @@ use rand::RngExt;
 use super::{TrainingConfig, dro};
 use crate::augment;
 use crate::data::Batch;
-use crate::model::AcousticModel;
-use crate::model::attack;
+use crate::error::Result;
+use crate::features::Mfcc;
+use crate::features::differentiable::TensorMfcc;
 use crate::model::loss::{features_tensor, utterance_losses};
+use crate::model::wave_attack::{self, WaveAttackConfig};
+use crate::model::{AcousticModel, attack};
+
+/// What waveform-adversarial batches need: the front end as tensor operations, for the
+/// gradient with respect to the samples, and the ordinary one, for the attacked audio's
+/// features (what any audio goes through).
+pub(crate) struct WaveAdversary {
+    front_end: TensorMfcc,
+    mfcc: Mfcc,
+    attack: WaveAttackConfig,
+}
+
+impl WaveAdversary {
+    pub fn new(mfcc: &Mfcc, attack: WaveAttackConfig, device: &Device) -> Result<Self> {
+        Ok(Self {
+            front_end: TensorMfcc::new(mfcc, device),
+            mfcc: Mfcc::new(mfcc.config().clone())?,
+            attack,
+        })
+    }
+
+    /// Features of `waves` (the batch's corrupted audio) attacked against `model`, laid out
+    /// like `batch.features` (no SpecAugment masks).
+    fn features(
+        &self,
+        model: &AcousticModel,
+        batch: &Batch,
+        waves: &[Vec<f32>],
+        device: &Device,
+        rng: &mut augment::Rng,
+    ) -> Vec<f32> {
+        let targets: Vec<Vec<u32>> = (0..batch.len())
+            .map(|i| {
+                let row = &batch.targets[i * batch.max_target..];
+                row[..batch.target_lengths[i]]
+                    .iter()
+                    .map(|&t| t as u32)
+                    .collect()
+            })
+            .collect();
+        let wave_refs: Vec<&[f32]> = waves.iter().map(Vec::as_slice).collect();
+        let target_refs: Vec<&[u32]> = targets.iter().map(Vec::as_slice).collect();
+        let attacked = wave_attack::perturb(
+            model,
+            &self.front_end,
+            &wave_refs,
+            &target_refs,
+            device,
+            &self.attack,
+            rng,
+        );
+        let mut out = vec![0.0f32; batch.features.len()];
+        let row = batch.max_frames * batch.dim;
+        for (i, wave) in attacked.iter().enumerate() {
+            let f = self.mfcc.compute_samples(wave);
+            // The same samples give the same frames; the guard only keeps a mismatch in bounds.
+            let n = f.data.len().min(row);
+            out[i * row..i * row + n].copy_from_slice(&f.data[..n]);
+        }
+        out
+    }
+}
 
 /// The loss to descend for one batch: clean or adversarial features (by
-/// `cfg.adversarial_ratio`), through weights with Gaussian noise when `cfg.weight_noise > 0`,
-/// averaged over utterances or weighted by DRO group. `None` when the loss is not finite.
+/// `cfg.adversarial_ratio`; on the audio when `wave` brings the adversary and the batch's
+/// corrupted audio), through weights with Gaussian noise when `cfg.weight_noise > 0`, averaged
+/// over utterances or weighted by DRO group. `None` when the loss is not finite.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn training_loss(
     cfg: &TrainingConfig,
     model: &AcousticModel,
     batch: &Batch,
     groups: &[usize],
+    wave: Option<(&WaveAdversary, &[Vec<f32>])>,
     device: &Device,
     dro: Option<&mut dro::GroupWeights>,
     rng: &mut augment::Rng,
@@ -33,9 +100,14 @@ pub(crate) fn training_loss(
     };
     // The attack is crafted against the noise-free weights: a backward through the noisy
     // copy would consume the graph the training loss still needs.
-    let features = match &cfg.adversarial {
-        Some(attack) if rng.random::<f64>() < cfg.adversarial_ratio => {
+    let features = match (&cfg.adversarial, wave) {
+        (Some(attack), _) if rng.random::<f64>() < cfg.adversarial_ratio => {
             attack::perturb(model, batch, device, attack, rng).0
+        }
+        (None, Some((adversary, waves)))
+            if waves.len() == batch.len() && rng.random::<f64>() < cfg.adversarial_ratio =>
+        {
+            adversary.features(model, batch, waves, device, rng)
         }
         _ => batch.features.clone(),
     };

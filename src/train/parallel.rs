@@ -53,7 +53,16 @@ impl TrainStep for AcousticModel {
     fn step(&self, shard: Shard) -> TrainOutput<ShardLoss> {
         let device = self.output.weight.val().device();
         let mut rng = augment::rng(shard.seed);
-        match training_loss(&shard.cfg, self, &shard.batch, &[], &device, None, &mut rng) {
+        match training_loss(
+            &shard.cfg,
+            self,
+            &shard.batch,
+            &[],
+            None,
+            &device,
+            None,
+            &mut rng,
+        ) {
             Some(loss) => {
                 let value = loss.clone().into_scalar::<f32>();
                 TrainOutput::new(

@@ -77,7 +77,19 @@ pub fn corrupt(
     (x, group)
 }
 
-/// Features and targets of one batch, and each utterance's DRO group.
+/// One training batch, ready for a step.
+pub struct Prepared {
+    /// Features (corrupted, with SpecAugment masks) and targets.
+    pub batch: Batch,
+    /// Each utterance's DRO group.
+    pub groups: Vec<usize>,
+    /// The corrupted audio each utterance's features came from (before SpecAugment): kept only
+    /// for waveform-adversarial training, which attacks it; empty otherwise.
+    pub waves: Vec<Vec<f32>>,
+}
+
+/// Features and targets of one batch, each utterance's DRO group, and its corrupted audio
+/// when `cfg.wave_adversarial` asks for it.
 pub fn prepare(
     items: &[(&[f32], &[u32])],
     cfg: &TrainingConfig,
@@ -85,8 +97,10 @@ pub fn prepare(
     bank: &[Noise],
     clock: f64,
     rng: &mut Rng,
-) -> (Batch, Vec<usize>) {
+) -> Prepared {
+    let keep_waves = cfg.wave_adversarial.is_some();
     let mut groups = Vec::with_capacity(items.len());
+    let mut waves = Vec::new();
     let feats: Vec<_> = items
         .iter()
         .map(|(samples, _)| {
@@ -96,9 +110,16 @@ pub fn prepare(
             if rng.random::<f64>() < cfg.spec_augment_prob {
                 specaug::spec_augment(&mut f, cfg.features.num_ceps, &cfg.spec_augment, rng);
             }
+            if keep_waves {
+                waves.push(x);
+            }
             f
         })
         .collect();
     let pairs: Vec<_> = feats.iter().zip(items).map(|(f, (_, t))| (f, *t)).collect();
-    (Batch::collate(&pairs), groups)
+    Prepared {
+        batch: Batch::collate(&pairs),
+        groups,
+        waves,
+    }
 }

@@ -14,11 +14,11 @@ use rand::RngExt;
 use super::checkpoint::{self, CheckpointState};
 use super::data::Utterance;
 use super::events::TrainEvent;
-use super::objective::training_loss;
+use super::objective::{WaveAdversary, training_loss};
 use super::parallel::DataParallel;
-use super::{TrainOptions, TrainingConfig, dro, learning_rate, pipeline};
+use super::pipeline::{self, Prepared};
+use super::{TrainOptions, TrainingConfig, dro, learning_rate};
 use crate::audio::Waveform;
-use crate::data::Batch;
 use crate::error::{Error, Result};
 use crate::eval::{ErrorCounts, char_errors, word_errors};
 use crate::model::AcousticModel;
@@ -47,6 +47,8 @@ pub(crate) struct Trainer<'a> {
     optim: ModuleOptimizer,
     /// The data-parallel workers, when there are further devices.
     parallel: Option<(DataParallel, Arc<TrainingConfig>)>,
+    /// The waveform adversary, for `cfg.wave_adversarial`.
+    wave: Option<WaveAdversary>,
     /// The position: epochs and steps done, the best dev score, the DRO weights.
     pub state: CheckpointState,
     ckpt_dir: PathBuf,
@@ -102,6 +104,14 @@ impl<'a> Trainer<'a> {
             }
         }
         let parallel = Self::parallel_workers(cfg, opts, &device, on_event)?;
+        let wave = match cfg.wave_adversarial {
+            Some(attack) => Some(WaveAdversary::new(
+                &crate::features::Mfcc::new(cfg.features.clone())?,
+                attack,
+                &device,
+            )?),
+            None => None,
+        };
         let total_steps = if cfg.max_steps > 0 {
             cfg.max_steps
         } else {
@@ -116,6 +126,7 @@ impl<'a> Trainer<'a> {
             model: Some(model),
             optim,
             parallel,
+            wave,
             state,
             ckpt_dir,
             total_steps,
@@ -135,6 +146,12 @@ impl<'a> Trainer<'a> {
         if cfg.dro {
             return Err(Error::Config(
                 "group DRO weighs the whole batch's group losses and does not run data-parallel"
+                    .into(),
+            ));
+        }
+        if cfg.wave_adversarial.is_some() {
+            return Err(Error::Config(
+                "adversarial training on the audio does not run data-parallel (the shards carry features, not samples)"
                     .into(),
             ));
         }
@@ -164,15 +181,10 @@ impl<'a> Trainer<'a> {
         self.cfg.max_steps > 0 && self.state.step >= self.cfg.max_steps
     }
 
-    /// One optimizer step on batch `k` of `epoch` (`groups`: its utterances' DRO groups), and a
-    /// checkpoint when `cfg.checkpoint_every` says so.
-    pub fn step(
-        &mut self,
-        epoch: usize,
-        k: usize,
-        batch: &Batch,
-        groups: &[usize],
-    ) -> Result<StepOutcome> {
+    /// One optimizer step on batch `k` of `epoch`, and a checkpoint when
+    /// `cfg.checkpoint_every` says so.
+    pub fn step(&mut self, epoch: usize, k: usize, prepared: &Prepared) -> Result<StepOutcome> {
+        let batch = &prepared.batch;
         let cfg = self.cfg;
         self.learning_rate = learning_rate(cfg, self.state.step, self.total_steps);
         // Dropout masks, weight noise and attack starts depend on the step alone.
@@ -189,7 +201,8 @@ impl<'a> Trainer<'a> {
                 cfg,
                 model,
                 batch,
-                groups,
+                &prepared.groups,
+                self.wave.as_ref().map(|w| (w, prepared.waves.as_slice())),
                 &self.device,
                 self.state.dro.as_mut(),
                 &mut rng,

@@ -48,6 +48,140 @@ fn linf(a: &[f32], b: &[f32]) -> f32 {
         .fold(0.0, f32::max)
 }
 
+/// The waveform attack on a batch (features padded to one tensor) gives each utterance what
+/// attacking it alone gives, keeps to its SNR bound and raises every utterance's loss.
+#[test]
+fn a_batched_waveform_attack_equals_one_at_a_time_and_raises_each_loss() {
+    use hark::features::differentiable::TensorMfcc;
+    use hark::model::wave_attack::{WaveAttackConfig, losses_and_grads, perturb as wave_perturb};
+    let (_, model, device) = batch_and_model();
+    let front_end = TensorMfcc::new(&Mfcc::new(MfccConfig::default()).unwrap(), &device);
+    let vocab = Vocab::english();
+    let waves: Vec<Vec<f32>> = ["overfit-1.wav", "overfit-2.wav"]
+        .iter()
+        .map(|f| {
+            hark::audio::wav::read(&fixtures().join(f))
+                .unwrap()
+                .into_samples()
+        })
+        .collect();
+    assert_ne!(waves[0].len(), waves[1].len(), "the batch needs padding");
+    let targets = [
+        vocab.encode("open the door"),
+        vocab.encode("seven green apples"),
+    ];
+    let wave_refs: Vec<&[f32]> = waves.iter().map(Vec::as_slice).collect();
+    let target_refs: Vec<&[u32]> = targets.iter().map(Vec::as_slice).collect();
+    let cfg = WaveAttackConfig {
+        snr_db: 30.0,
+        steps: 2,
+    };
+    let together = wave_perturb(
+        &model,
+        &front_end,
+        &wave_refs,
+        &target_refs,
+        &device,
+        &cfg,
+        &mut hark::augment::rng(3),
+    );
+    // Alone, one after the other from the same generator: the random starts come in the same
+    // order, and the steps draw nothing.
+    let mut rng = hark::augment::rng(3);
+    let alone: Vec<Vec<f32>> = (0..2)
+        .map(|i| {
+            wave_perturb(
+                &model,
+                &front_end,
+                &wave_refs[i..=i],
+                &target_refs[i..=i],
+                &device,
+                &cfg,
+                &mut rng,
+            )
+            .remove(0)
+        })
+        .collect();
+    let energy = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>();
+    let (clean, _) =
+        losses_and_grads(&model, &front_end, &wave_refs, &target_refs, &device).expect("losses");
+    let moved: Vec<&[f32]> = together.iter().map(Vec::as_slice).collect();
+    let (attacked, _) =
+        losses_and_grads(&model, &front_end, &moved, &target_refs, &device).expect("losses");
+    for i in 0..2 {
+        let diff = linf(&together[i], &alone[i]);
+        assert!(
+            diff < 1e-4,
+            "utterance {i}: batched and alone differ by {diff}"
+        );
+        let delta: Vec<f32> = together[i]
+            .iter()
+            .zip(&waves[i])
+            .map(|(a, c)| a - c)
+            .collect();
+        let snr = 10.0 * (energy(&waves[i]) / energy(&delta)).log10();
+        assert!(snr >= 30.0 - 1e-2, "utterance {i} perturbed at {snr} dB");
+        assert!(
+            attacked[i] > clean[i],
+            "utterance {i}: loss {} clean, {} attacked",
+            clean[i],
+            attacked[i]
+        );
+    }
+}
+
+/// The first epoch's loss of a one-batch run: with every batch attacked on the audio it is
+/// higher than the clean run's from the same weights; the recipe records the attack.
+#[test]
+fn waveform_adversarial_training_descends_the_attacked_loss() {
+    let run = |extra: &[&str]| {
+        let out = tempfile::tempdir().unwrap();
+        let mut c = hark();
+        c.args(["--threads", "1", "train", "--train"])
+            .arg(fixtures().join("overfit.jsonl"))
+            .arg("--out")
+            .arg(out.path())
+            .args(["--hidden", "24", "--layers", "1", "--dropout", "0"])
+            .args(["--batch-size", "2", "--epochs", "1", "--quiet"])
+            .args([
+                "--noise-prob",
+                "0",
+                "--speed-prob",
+                "0",
+                "--reverb-prob",
+                "0",
+            ])
+            .args([
+                "--channel-prob",
+                "0",
+                "--spec-augment-prob",
+                "0",
+                "--no-noise-bank",
+            ])
+            .args(extra);
+        run_ok(&mut c);
+        let metrics = std::fs::read_to_string(out.path().join("metrics.jsonl")).unwrap();
+        let first: serde_json::Value =
+            serde_json::from_str(metrics.lines().next().unwrap()).unwrap();
+        let config = std::fs::read_to_string(out.path().join("config.json")).unwrap();
+        (first["train_loss"].as_f64().unwrap(), config)
+    };
+    let (clean, _) = run(&[]);
+    let (attacked, config) = run(&[
+        "--adversarial",
+        "wave",
+        "--adv-snr",
+        "20",
+        "--adv-steps",
+        "2",
+        "--adv-ratio",
+        "1",
+    ]);
+    assert!(attacked > clean, "clean {clean}, attacked {attacked}");
+    assert!(config.contains("\"wave_adversarial\""), "{config}");
+    assert!(config.contains("\"snr_db\": 20"), "{config}");
+}
+
 #[test]
 fn fgsm_moves_every_real_frame_by_epsilon_and_raises_the_loss() {
     let (batch, model, device) = batch_and_model();

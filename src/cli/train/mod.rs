@@ -102,12 +102,17 @@ pub struct TrainArgs {
     /// Probability of SpecAugment time and frequency masks.
     #[arg(long)]
     spec_augment_prob: Option<f64>,
-    /// Adversarial training with this attack on the normalised features.
+    /// Adversarial training with this attack: fgsm or pgd on the normalised features, or wave:
+    /// PGD on the audio samples bounded in SNR (--adv-snr), through the differentiable front end.
     #[arg(long, value_enum)]
     adversarial: Option<AttackArg>,
-    /// L∞ radius of the attack (feature standard deviations).
+    /// L∞ radius of a feature attack (feature standard deviations).
     #[arg(long, default_value_t = 0.1)]
     adv_epsilon: f32,
+    /// With --adversarial wave: the bound, in dB of the utterance's energy above the
+    /// perturbation's (higher is weaker; 30 dB is a faint hiss under the voice).
+    #[arg(long, default_value_t = 30.0, allow_negative_numbers = true)]
+    adv_snr: f32,
     /// PGD steps.
     #[arg(long, default_value_t = 3)]
     adv_steps: usize,
@@ -148,6 +153,7 @@ enum CellArg {
 enum AttackArg {
     Fgsm,
     Pgd,
+    Wave,
 }
 
 pub fn train(args: TrainArgs, device: DeviceSpec) -> Result<ExitCode> {

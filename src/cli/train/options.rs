@@ -73,13 +73,26 @@ pub(super) fn build(args: TrainArgs, device: DeviceSpec) -> Result<(TrainingConf
     set!(cfg.checkpoint_every, args.checkpoint_every);
     set!(cfg.weight_decay, args.weight_decay);
     cfg.dro |= args.dro;
-    if let Some(attack) = args.adversarial {
-        cfg.adversarial = Some(match attack {
-            AttackArg::Fgsm => hark::model::attack::AttackConfig::fgsm(args.adv_epsilon),
-            AttackArg::Pgd => {
-                hark::model::attack::AttackConfig::pgd(args.adv_epsilon, args.adv_steps)
+    match args.adversarial {
+        Some(AttackArg::Fgsm) => {
+            cfg.adversarial = Some(hark::model::attack::AttackConfig::fgsm(args.adv_epsilon));
+        }
+        Some(AttackArg::Pgd) => {
+            cfg.adversarial = Some(hark::model::attack::AttackConfig::pgd(
+                args.adv_epsilon,
+                args.adv_steps,
+            ));
+        }
+        Some(AttackArg::Wave) => {
+            if !args.adv_snr.is_finite() {
+                bail!("--adv-snr must be a number of dB, not {}", args.adv_snr);
             }
-        });
+            cfg.wave_adversarial = Some(hark::model::wave_attack::WaveAttackConfig {
+                snr_db: args.adv_snr,
+                steps: args.adv_steps,
+            });
+        }
+        None => {}
     }
     if let Some(cell) = args.cell {
         cfg.model.cell = match cell {
