@@ -26,6 +26,10 @@
 //! `HARK_BENCH_SPEECH_END=S` its `head_silence_s` (`--speech-end`); `HARK_BENCH_NO_HEAD=1`
 //! drops the model's speech head, leaving the other rules.
 //!
+//! `HARK_BENCH_QUICK_END=LEVEL:S` sets `head_quick_end` (the speech head's quicker end where it
+//! is sure). `HARK_BENCH_PACE=fast` feeds as fast as recognition goes and times events by the
+//! audio delivered before them: latency without compute, for sweeping settings.
+//!
 //! `HARK_BENCH_NOISE=NAME HARK_BENCH_SNR=DB` adds a noise (white/pink/brown or a noise-bank
 //! name) to each padded utterance at that SNR over active speech (end of speech is still
 //! measured on the clean utterance).
@@ -215,22 +219,33 @@ struct Fed {
 
 /// `samples` fed to `live` in 50 ms blocks, each handed over when its last sample would have
 /// been captured in real time; with `finish`, the utterance in progress is flushed at the end.
+/// With `HARK_BENCH_PACE=fast` the blocks go as fast as recognition takes them, and each event
+/// is timed by the audio delivered before it (latency without the compute: for sweeps).
 fn feed_realtime(live: &mut LiveRecognizer, samples: &[f32], finish: bool) -> Fed {
+    let fast = std::env::var("HARK_BENCH_PACE").is_ok_and(|v| v == "fast");
     let mut events = Vec::new();
     let cpu0 = cpu_seconds();
     let t0 = Instant::now();
+    let mut delivered = Duration::ZERO;
+    let at = |delivered: Duration| {
+        if fast {
+            delivered.as_secs_f64()
+        } else {
+            t0.elapsed().as_secs_f64()
+        }
+    };
     for (i, block) in samples.chunks(BLOCK).enumerate() {
-        let due = Duration::from_secs_f64((i * BLOCK + block.len()) as f64 / SAMPLE_RATE as f64);
-        if let Some(wait) = due.checked_sub(t0.elapsed()) {
+        delivered = Duration::from_secs_f64((i * BLOCK + block.len()) as f64 / SAMPLE_RATE as f64);
+        if let Some(wait) = delivered.checked_sub(t0.elapsed()).filter(|_| !fast) {
             std::thread::sleep(wait);
         }
         for e in live.push(block) {
-            events.push((t0.elapsed().as_secs_f64(), e));
+            events.push((at(delivered), e));
         }
     }
     if finish {
         for e in live.finish() {
-            events.push((t0.elapsed().as_secs_f64(), e));
+            events.push((at(delivered), e));
         }
     }
     Fed {
@@ -265,6 +280,15 @@ fn bench_endpoint() -> EndpointConfig {
     }
     if let Some(v) = var("HARK_BENCH_SPEECH_END") {
         cfg.head_silence_s = Some(v);
+    }
+    // LEVEL:SECONDS
+    if let Some((level, seconds)) = std::env::var("HARK_BENCH_QUICK_END").ok().and_then(|v| {
+        Some((
+            v.split_once(':')?.0.parse().ok()?,
+            v.split_once(':')?.1.parse().ok()?,
+        ))
+    }) {
+        cfg.head_quick_end = Some((level, seconds));
     }
     cfg
 }
