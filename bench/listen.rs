@@ -26,8 +26,7 @@
 //! `HARK_BENCH_SPEECH_END=S` its `head_silence_s` (`--speech-end`); `HARK_BENCH_NO_HEAD=1`
 //! drops the model's speech head, leaving the other rules.
 //!
-//! `HARK_BENCH_QUICK_END=LEVEL:S` sets `head_quick_end` (the speech head's quicker end where it
-//! is sure). `HARK_BENCH_PACE=fast` feeds as fast as recognition goes and times events by the
+//! `HARK_BENCH_PACE=fast` feeds as fast as recognition goes and times events by the
 //! audio delivered before them: latency without compute, for sweeping settings.
 //!
 //! `HARK_BENCH_NOISE=NAME HARK_BENCH_SNR=DB` adds a noise (white/pink/brown or a noise-bank
@@ -280,15 +279,6 @@ fn bench_endpoint() -> EndpointConfig {
     }
     if let Some(v) = var("HARK_BENCH_SPEECH_END") {
         cfg.head_silence_s = Some(v);
-    }
-    // LEVEL:SECONDS
-    if let Some((level, seconds)) = std::env::var("HARK_BENCH_QUICK_END").ok().and_then(|v| {
-        Some((
-            v.split_once(':')?.0.parse().ok()?,
-            v.split_once(':')?.1.parse().ok()?,
-        ))
-    }) {
-        cfg.head_quick_end = Some((level, seconds));
     }
     cfg
 }

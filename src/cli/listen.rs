@@ -86,7 +86,6 @@ pub fn listen(args: ListenArgs, device: DeviceSpec) -> Result<ExitCode> {
             max_trailing_speech_fraction: args.max_trailing_speech,
             max_utterance_s: args.max_utterance,
             head_silence_s: args.speech_end,
-            head_quick_end: None,
             vad: hark::live::vad::VadConfig {
                 threshold_db: args.vad_threshold,
                 ..Default::default()

@@ -53,10 +53,6 @@ pub struct EndpointConfig {
     /// this long (its moving average below its threshold); `None`: the time recorded with the
     /// head (`SpeechHead::end_s`), else 0.3 s.
     pub head_silence_s: Option<f64>,
-    /// With a speech head: a quicker end where the head is sure, `(level, seconds)`: the
-    /// utterance also ends once the head's moving average has stayed below `level` (under its
-    /// threshold) for `seconds`. `None`: off.
-    pub head_quick_end: Option<(f32, f64)>,
     pub vad: VadConfig,
 }
 
@@ -70,7 +66,6 @@ impl Default for EndpointConfig {
             max_trailing_speech_fraction: 0.2,
             max_utterance_s: 15.0,
             head_silence_s: None,
-            head_quick_end: None,
             vad: VadConfig::default(),
         }
     }
@@ -204,17 +199,13 @@ impl<'a> LiveRecognizer<'a> {
     }
 
     /// Seconds at the end of the current utterance in which the model's speech head hears no
-    /// speech, and whether they end the utterance (`None` without a head).
-    fn head_silence(&self) -> Option<(f64, bool)> {
+    /// speech, and the seconds that end an utterance (`None` without a head).
+    fn head_silence(&self) -> Option<(f64, f64)> {
         let head = self.rec.speech_head()?;
         let stream = self.stream.as_ref()?;
-        let frame = self.rec.frame_seconds();
-        let probs = stream.speech_probs();
-        let silence = head.trailing_non_speech(probs) as f64 * frame;
-        let quick = self.cfg.head_quick_end.is_some_and(|(level, seconds)| {
-            silence >= seconds && head.trailing_below(probs, level) as f64 * frame >= seconds
-        });
-        Some((silence, quick || silence >= self.cfg.head_end_s(head)))
+        let silence =
+            head.trailing_non_speech(stream.speech_probs()) as f64 * self.rec.frame_seconds();
+        Some((silence, self.cfg.head_end_s(head)))
     }
 
     /// The current utterance decoded, words without any audible frame removed, its length,
@@ -264,7 +255,7 @@ impl<'a> LiveRecognizer<'a> {
     fn decode_step(&mut self, flush: bool) -> Vec<Event> {
         let (mut t, duration, trailing_speech) = self.current();
         let head = self.head_silence();
-        let head_end = head.is_some_and(|(_, ends)| ends);
+        let head_end = head.is_some_and(|(silence, end)| silence >= end);
         // Letters the model read into what its head calls non-speech are noise once the
         // utterance ends there: by the head's own rule, or because the stream ends.
         if let Some((silence, _)) = head.filter(|&(s, _)| s > 0.0 && (head_end || flush)) {

@@ -112,14 +112,9 @@ impl SpeechHead {
     /// Frames at the end of `probs` whose moving average is below the threshold; only those
     /// frames (and one more) are averaged, as the live endpointer asks at every block.
     pub fn trailing_non_speech(&self, probs: &[f32]) -> usize {
-        self.trailing_below(probs, self.threshold)
-    }
-
-    /// Frames at the end of `probs` whose moving average is below `level`.
-    pub fn trailing_below(&self, probs: &[f32], level: f32) -> usize {
         (0..probs.len())
             .rev()
-            .take_while(|&i| self.average_at(probs, i) < level)
+            .take_while(|&i| self.average_at(probs, i) < self.threshold)
             .count()
     }
 }
