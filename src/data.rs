@@ -109,6 +109,12 @@ impl Batch {
         self.lengths.is_empty()
     }
 
+    /// The target of utterance `i`, without padding.
+    pub fn target(&self, i: usize) -> &[i64] {
+        let start = i * self.max_target;
+        &self.targets[start..start + self.target_lengths[i]]
+    }
+
     /// Utterances `range` of this batch as a batch of their own, padded only as far as they
     /// need.
     pub fn rows(&self, range: std::ops::Range<usize>) -> Batch {
@@ -117,16 +123,15 @@ impl Batch {
         let target_lengths = self.target_lengths[range.clone()].to_vec();
         let max_frames = lengths.iter().copied().max().unwrap_or(0);
         let max_target = target_lengths.iter().copied().max().unwrap_or(0).max(1);
-        let (t, d, s) = (self.max_frames, self.dim, self.max_target);
+        let (t, d) = (self.max_frames, self.dim);
         let mut features = vec![0.0f32; range.len() * max_frames * d];
         let mut targets = vec![0i64; range.len() * max_target];
         for (r, i) in range.enumerate() {
             let n = self.lengths[i] * d;
             features[r * max_frames * d..r * max_frames * d + n]
                 .copy_from_slice(&self.features[i * t * d..i * t * d + n]);
-            let m = self.target_lengths[i];
-            targets[r * max_target..r * max_target + m]
-                .copy_from_slice(&self.targets[i * s..i * s + m]);
+            let target = self.target(i);
+            targets[r * max_target..r * max_target + target.len()].copy_from_slice(target);
         }
         Batch {
             features,

@@ -10,8 +10,8 @@ use super::{TrainingConfig, dro};
 use crate::augment;
 use crate::data::Batch;
 use crate::error::Result;
-use crate::features::Mfcc;
 use crate::features::differentiable::TensorMfcc;
+use crate::features::{Mfcc, MfccConfig};
 use crate::model::loss::{features_tensor, utterance_losses};
 use crate::model::wave_attack::{self, WaveAttackConfig};
 use crate::model::{AcousticModel, attack};
@@ -26,10 +26,11 @@ pub(crate) struct WaveAdversary {
 }
 
 impl WaveAdversary {
-    pub fn new(mfcc: &Mfcc, attack: WaveAttackConfig, device: &Device) -> Result<Self> {
+    pub fn new(features: &MfccConfig, attack: WaveAttackConfig, device: &Device) -> Result<Self> {
+        let mfcc = Mfcc::new(features.clone())?;
         Ok(Self {
-            front_end: TensorMfcc::new(mfcc, device),
-            mfcc: Mfcc::new(mfcc.config().clone())?,
+            front_end: TensorMfcc::new(&mfcc, device),
+            mfcc,
             attack,
         })
     }
@@ -45,13 +46,7 @@ impl WaveAdversary {
         rng: &mut augment::Rng,
     ) -> Vec<f32> {
         let targets: Vec<Vec<u32>> = (0..batch.len())
-            .map(|i| {
-                let row = &batch.targets[i * batch.max_target..];
-                row[..batch.target_lengths[i]]
-                    .iter()
-                    .map(|&t| t as u32)
-                    .collect()
-            })
+            .map(|i| batch.target(i).iter().map(|&t| t as u32).collect())
             .collect();
         let wave_refs: Vec<&[f32]> = waves.iter().map(Vec::as_slice).collect();
         let target_refs: Vec<&[u32]> = targets.iter().map(Vec::as_slice).collect();

@@ -105,11 +105,7 @@ impl<'a> Trainer<'a> {
         }
         let parallel = Self::parallel_workers(cfg, opts, &device, on_event)?;
         let wave = match cfg.wave_adversarial {
-            Some(attack) => Some(WaveAdversary::new(
-                &crate::features::Mfcc::new(cfg.features.clone())?,
-                attack,
-                &device,
-            )?),
+            Some(attack) => Some(WaveAdversary::new(&cfg.features, attack, &device)?),
             None => None,
         };
         let total_steps = if cfg.max_steps > 0 {
