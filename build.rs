@@ -1,5 +1,6 @@
 //! Embeds models/default (with its lm.bin and words.bin) and models/streaming when present, and
-//! adds an rpath to LibTorch for `--features tch`.
+//! for `--features tch` adds an rpath to LibTorch and keeps a CUDA LibTorch's libtorch_cuda
+//! linked.
 
 use std::path::Path;
 
@@ -45,6 +46,11 @@ fn main() {
     {
         let lib = std::path::Path::new(&libtorch).join("lib");
         println!("cargo::rustc-link-arg=-Wl,-rpath,{}", lib.display());
+        // No Rust code calls into libtorch_cuda.so, so the linker's --as-needed would drop it,
+        // and without its static initialisers LibTorch reports no CUDA device. Keep it.
+        if lib.join("libtorch_cuda.so").is_file() {
+            println!("cargo::rustc-link-arg=-Wl,--no-as-needed,-ltorch_cuda,--as-needed");
+        }
     }
 }
 

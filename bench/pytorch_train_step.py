@@ -4,8 +4,8 @@
 dropout 0.1 between the layers and before the output, linear output to 29 classes, CTC loss,
 AdamW. Batch 16 x 300 frames x 39 features.
 
-Run: .venv-torch/bin/python bench/pytorch_train_step.py [--threads N]
-(scripts/setup-libtorch.sh creates .venv-torch.)
+Run: .venv-torch/bin/python bench/pytorch_train_step.py [--threads N] [--device cuda]
+[--batch N] [--layers N] [--hidden N] (scripts/setup-libtorch.sh creates .venv-torch.)
 """
 import argparse
 import time
@@ -32,15 +32,21 @@ class Model(torch.nn.Module):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--layers", type=int, default=2)
+    ap.add_argument("--hidden", type=int, default=192)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
-    model = Model()
+    dev, n = torch.device(args.device), args.batch
+    model = Model(hidden=args.hidden, layers=args.layers).to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    x = torch.randn(16, 300, 39)
-    targets = torch.tensor([[1 + (i * 7 + j * 3) % 28 for j in range(60)] for i in range(16)])
-    in_len = torch.full((16,), 100, dtype=torch.long)
-    tgt_len = torch.full((16,), 60, dtype=torch.long)
+    x = torch.randn(n, 300, 39, device=dev)
+    targets = torch.tensor([[1 + (i * 7 + j * 3) % 28 for j in range(60)] for i in range(n)],
+                           device=dev)
+    in_len = torch.full((n,), 100, dtype=torch.long, device=dev)
+    tgt_len = torch.full((n,), 60, dtype=torch.long, device=dev)
 
     def step():
         opt.zero_grad()
@@ -51,6 +57,7 @@ def main():
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         opt.step()
+        return loss.item()  # waits for the device, as hark's step does
 
     step()
     runs = 5
@@ -58,7 +65,9 @@ def main():
     for _ in range(runs):
         step()
     ms = (time.perf_counter() - t0) / runs * 1000
-    print(f"pytorch {torch.__version__} train step ({args.threads} thread(s)): {ms:.0f} ms")
+    where = f"{args.threads} thread(s)" if dev.type == "cpu" else str(dev)
+    print(f"pytorch {torch.__version__} train step ({where}, batch {n}, {args.layers} x "
+          f"{args.hidden}): {ms:.1f} ms")
 
 
 if __name__ == "__main__":

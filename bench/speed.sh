@@ -60,10 +60,10 @@ echo "== 2. training step (2-layer BiGRU 192, stack 3, batch 16 x 300 frames, CT
 for threads in 1 2; do
     hark_out="$(HARK_BENCH_THREADS=$threads "$STEP_EXE" 2>/dev/null)"
     torch_out="$(OMP_NUM_THREADS=$threads "$PY" bench/pytorch_train_step.py --threads "$threads")"
-    t="$(echo "$torch_out" | num '[0-9]* ms')"
+    t="$(echo "$torch_out" | num '[0-9.]* ms')"
     echo "$torch_out"
     echo "$hark_out" | grep 'on ' | while read -r line; do
-        ms="$(echo "$line" | num '[0-9]* ms')"
+        ms="$(echo "$line" | num '[0-9.]* ms')"
         echo "hark $line ($threads thread(s)): ratio hark/pytorch $(ratio "$ms" "$t")"
     done
 done

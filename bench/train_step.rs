@@ -3,7 +3,10 @@
 //! targets. Compare with `bench/pytorch_train_step.py`, which builds the same model in PyTorch.
 //!
 //! `cargo bench --bench train_step` (add `--features tch` for LibTorch); `HARK_BENCH_THREADS=N`
-//! limits tensor work to N threads (default: all cores).
+//! limits tensor work to N threads (default: all cores). `HARK_BENCH_DEVICES=cuda:0,libtorch`
+//! picks the devices (default: cpu, and libtorch when built with it); `HARK_BENCH_BATCH`,
+//! `HARK_BENCH_LAYERS` and `HARK_BENCH_HIDDEN` change the batch and the model (the built-in
+//! model is 4 layers × 256), matching the PyTorch script's `--batch`, `--layers`, `--hidden`.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -16,9 +19,15 @@ use hark::features::Features;
 use hark::model::loss::batch_loss;
 use hark::train::TrainingConfig;
 
-fn batch() -> Batch {
+fn env_number(name: &str) -> Option<usize> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.parse().unwrap_or_else(|_| panic!("{name}: a number")))
+}
+
+fn batch(size: usize) -> Batch {
     let mut rng = hark::augment::rng(1);
-    let feats: Vec<Features> = (0..16)
+    let feats: Vec<Features> = (0..size)
         .map(|_| Features {
             data: (0..300 * 39)
                 .map(|_| hark::augment::gaussian(&mut rng))
@@ -27,7 +36,7 @@ fn batch() -> Batch {
             dim: 39,
         })
         .collect();
-    let targets: Vec<Vec<u32>> = (0..16)
+    let targets: Vec<Vec<u32>> = (0..size)
         .map(|i| (0..60).map(|j| 1 + ((i * 7 + j * 3) % 28) as u32).collect())
         .collect();
     let items: Vec<(&Features, &[u32])> = feats
@@ -38,8 +47,7 @@ fn batch() -> Batch {
     Batch::collate(&items)
 }
 
-fn time_steps(spec: DeviceSpec, batch: &Batch) -> f64 {
-    let cfg = TrainingConfig::english();
+fn time_steps(spec: DeviceSpec, cfg: &TrainingConfig, batch: &Batch) -> f64 {
     let device = spec.device().expect("device").autodiff();
     let mut model = cfg.model.init(&device);
     // Clipped at norm 5 like the PyTorch script (and like `hark train`).
@@ -65,19 +73,32 @@ fn time_steps(spec: DeviceSpec, batch: &Batch) -> f64 {
 type AcousticModelHolder = hark::model::AcousticModel;
 
 fn main() {
-    if let Ok(n) = std::env::var("HARK_BENCH_THREADS") {
-        let n: usize = n.parse().expect("HARK_BENCH_THREADS: a number");
+    if let Some(n) = env_number("HARK_BENCH_THREADS") {
         hark::backend::set_threads(n).expect("thread count");
         println!("threads: {n}");
     }
-    let batch = batch();
-    let mut specs = vec![DeviceSpec::Cpu];
-    if cfg!(feature = "tch") {
-        specs.push(DeviceSpec::Libtorch);
+    let size = env_number("HARK_BENCH_BATCH").unwrap_or(16);
+    let batch = batch(size);
+    let specs: Vec<DeviceSpec> = match std::env::var("HARK_BENCH_DEVICES") {
+        Ok(list) => list
+            .split(',')
+            .map(|s| {
+                s.parse()
+                    .expect("HARK_BENCH_DEVICES: cpu, libtorch or cuda:N")
+            })
+            .collect(),
+        Err(_) if cfg!(feature = "tch") => vec![DeviceSpec::Cpu, DeviceSpec::Libtorch],
+        Err(_) => vec![DeviceSpec::Cpu],
+    };
+    let mut cfg = TrainingConfig::english();
+    if let Some(layers) = env_number("HARK_BENCH_LAYERS") {
+        cfg.model.layers = layers;
     }
-    let cfg = TrainingConfig::english();
+    if let Some(hidden) = env_number("HARK_BENCH_HIDDEN") {
+        cfg.model.hidden = hidden;
+    }
     println!(
-        "train step: {:?} {} layers x {} hidden, bidirectional={}, stack {}, batch 16 x 300 frames",
+        "train step: {:?} {} layers x {} hidden, bidirectional={}, stack {}, batch {size} x 300 frames",
         cfg.model.cell,
         cfg.model.layers,
         cfg.model.hidden,
@@ -85,7 +106,7 @@ fn main() {
         cfg.model.stack
     );
     for spec in specs {
-        let s = time_steps(spec, &batch);
-        println!("train step on {spec}: {:.0} ms", s * 1000.0);
+        let s = time_steps(spec, &cfg, &batch);
+        println!("train step on {spec}: {:.1} ms", s * 1000.0);
     }
 }

@@ -14,10 +14,11 @@
 # also needs cuBLAS/cuDNN/NCCL/... (~2.8 GB). Those are replaced by generated stub libraries
 # (right SONAME + symbol versions, every function aborts with a message if ever called) put
 # in torch/lib; CPU code never calls them. HARK_TORCH_FULL=1 installs the real CUDA wheels
-# instead (~4.5 GB) and skips the stubs.
+# instead (~4.5 GB), skips the stubs, and gives a CUDA LibTorch (for `--device cuda:N`).
 #
-# Rust never sees libtorch_cuda.so: torch-sys links libtorch_cuda whenever it is in
-# $LIBTORCH/lib, so LIBTORCH points at a view holding only the CPU libraries.
+# By default Rust never sees libtorch_cuda.so: torch-sys links libtorch_cuda whenever it is in
+# $LIBTORCH/lib, so LIBTORCH points at a view holding only the CPU libraries. With
+# HARK_TORCH_FULL=1 LIBTORCH is the wheel's torch/ folder itself, libtorch_cuda.so included.
 #
 # Usage: scripts/setup-libtorch.sh      then: source .libtorch-env
 set -euo pipefail
@@ -168,23 +169,29 @@ print("[setup-libtorch] import torch OK:", torch.__version__, "cuda:", torch.cud
       "lstm", tuple(y.shape), "ctc %.3f" % loss.item(), "numpy", numpy.__version__)
 ' >&2
 
-# CPU-only LibTorch view (symlinks). lib/ must NOT contain libtorch_cuda.so.
-VIEW="$VENV/libtorch-cpu"
-mkdir -p "$VIEW/lib"
-ln -sfn "$TORCH_DIR/include" "$VIEW/include"
-ln -sfn "$TORCH_DIR/share" "$VIEW/share"
-for f in libtorch_cpu.so libc10.so libgomp.so.1 libshm.so; do
-    ln -sfn "$TORCH_DIR/lib/$f" "$VIEW/lib/$f"
-done
-# torch-sys links -ltorch; the wheel's libtorch.so pulls in libtorch_cuda.so, so alias it.
-ln -sfn libtorch_cpu.so "$VIEW/lib/libtorch.so"
-# libtorch_cpu.so needs these two at load time (its $ORIGIN RPATH does not survive symlinks).
-for f in "$SP"/nvidia/cuda_runtime/lib/libcudart.so.* "$SP"/nvidia/cuda_cupti/lib/libcupti.so.*; do
-    [ -e "$f" ] && ln -sfn "$f" "$VIEW/lib/$(basename "$f")"
-done
-"$PY" -c 'import torch; print(torch.__version__)' >"$VIEW/build-version"
-[ -e "$VIEW/lib/libcudart.so.12" ] && [ -e "$VIEW/lib/libcupti.so.12" ] \
-    || { log "libcudart.so.12 / libcupti.so.12 missing from $VIEW/lib"; exit 1; }
+if [ "${HARK_TORCH_FULL:-0}" = 1 ]; then
+    # CUDA: LibTorch is the wheel's own torch/ folder (include/, lib/ with libtorch_cuda.so,
+    # whose RPATH finds the nvidia-* wheels); hark's build.rs keeps libtorch_cuda linked.
+    VIEW="$TORCH_DIR"
+else
+    # CPU-only LibTorch view (symlinks). lib/ must NOT contain libtorch_cuda.so.
+    VIEW="$VENV/libtorch-cpu"
+    mkdir -p "$VIEW/lib"
+    ln -sfn "$TORCH_DIR/include" "$VIEW/include"
+    ln -sfn "$TORCH_DIR/share" "$VIEW/share"
+    for f in libtorch_cpu.so libc10.so libgomp.so.1 libshm.so; do
+        ln -sfn "$TORCH_DIR/lib/$f" "$VIEW/lib/$f"
+    done
+    # torch-sys links -ltorch; the wheel's libtorch.so pulls in libtorch_cuda.so, so alias it.
+    ln -sfn libtorch_cpu.so "$VIEW/lib/libtorch.so"
+    # libtorch_cpu.so needs these two at load time (its $ORIGIN RPATH does not survive symlinks).
+    for f in "$SP"/nvidia/cuda_runtime/lib/libcudart.so.* "$SP"/nvidia/cuda_cupti/lib/libcupti.so.*; do
+        [ -e "$f" ] && ln -sfn "$f" "$VIEW/lib/$(basename "$f")"
+    done
+    "$PY" -c 'import torch; print(torch.__version__)' >"$VIEW/build-version"
+    [ -e "$VIEW/lib/libcudart.so.12" ] && [ -e "$VIEW/lib/libcupti.so.12" ] \
+        || { log "libcudart.so.12 / libcupti.so.12 missing from $VIEW/lib"; exit 1; }
+fi
 
 ENVFILE="${HARK_LIBTORCH_ENV_FILE:-$REPO/.libtorch-env}"
 cat >"$ENVFILE" <<EOF
