@@ -150,6 +150,10 @@ pub struct TrainOptions {
     pub init_from: Option<ModelSource>,
     /// The command line that started training, recorded in the model config.
     pub command: String,
+    /// Threads that prepare batches (reading, augmenting, MFCC) beside the training step;
+    /// 0 picks: one on the CPU, where the step needs the cores, and all cores but one on a GPU,
+    /// which one thread cannot keep busy. The batches are the same for any number.
+    pub data_workers: usize,
 }
 
 impl TrainOptions {
@@ -167,6 +171,18 @@ impl TrainOptions {
             resume: false,
             init_from: None,
             command: String::new(),
+            data_workers: 0,
+        }
+    }
+
+    /// The number of batch-preparing threads: `data_workers`, or the automatic choice.
+    pub fn data_workers(&self) -> usize {
+        match (self.data_workers, self.device) {
+            (0, DeviceSpec::Cuda(_)) => std::thread::available_parallelism()
+                .map_or(1, |n| n.get().saturating_sub(1))
+                .max(1),
+            (0, _) => 1,
+            (n, _) => n,
         }
     }
 }

@@ -103,16 +103,26 @@ impl TrainData {
 
     /// Prepare batches `skip..` of `batches` (epoch `epoch`) and send them down `tx`, each with
     /// its index; stops when the receiver is gone.
+    /// Prepares batches `first`, `first + stride`, … of `batches` and sends them down `tx`.
+    /// Each batch draws from its own generator (`pipeline::batch_rng`), so how the batches are
+    /// shared between producers never changes what they hold.
+    #[allow(clippy::too_many_arguments)]
     pub fn produce(
         &self,
         cfg: &TrainingConfig,
         mfcc: &Mfcc,
         epoch: usize,
         batches: &[Vec<usize>],
-        skip: usize,
+        first: usize,
+        stride: usize,
         tx: SyncSender<(usize, pipeline::Prepared)>,
     ) {
-        for (k, batch) in batches.iter().enumerate().skip(skip) {
+        for (k, batch) in batches
+            .iter()
+            .enumerate()
+            .skip(first)
+            .step_by(stride.max(1))
+        {
             let mut rng = pipeline::batch_rng(cfg.seed, epoch, k);
             let clock = (epoch - 1) as f64 / cfg.epochs as f64
                 + k as f64 / (batches.len() * cfg.epochs) as f64;

@@ -95,6 +95,7 @@ pub fn run(
             epoch,
             &batches,
             skip,
+            opts.data_workers(),
             &mut on_event,
         )?;
         last_loss = tally.mean_loss();
@@ -198,8 +199,11 @@ impl EpochTally {
     }
 }
 
-/// Batches `skip..` of `batches`: prepared on a producer thread (bounded queue), stepped on
-/// here, until the epoch or `max_steps` ends.
+/// Batches `skip..` of `batches`: prepared on `workers` producer threads (worker `w` prepares
+/// every `workers`-th batch from `skip + w`, each into its own bounded queue), stepped on here
+/// in order, until the epoch or `max_steps` ends. The batches are the same for any number of
+/// workers.
+#[allow(clippy::too_many_arguments)]
 fn train_epoch(
     trainer: &mut Trainer<'_>,
     data: &TrainData,
@@ -207,18 +211,28 @@ fn train_epoch(
     epoch: usize,
     batches: &[Vec<usize>],
     skip: usize,
+    workers: usize,
     on_event: &mut dyn FnMut(TrainEvent),
 ) -> Result<EpochTally> {
     let started = Instant::now();
     let mut tally = EpochTally::default();
-    let (tx, rx) = sync_channel::<(usize, pipeline::Prepared)>(4);
+    let workers = workers.max(1);
+    let depth = (4 / workers).max(2);
+    let (senders, receivers): (Vec<_>, Vec<_>) = (0..workers)
+        .map(|_| sync_channel::<(usize, pipeline::Prepared)>(depth))
+        .unzip();
     std::thread::scope(|scope| {
-        // Owned here, so that leaving early (an error, max_steps) drops it before the scope
-        // waits for the producer, which a full queue would otherwise block forever.
-        let rx = rx;
+        // Owned here, so that leaving early (an error, max_steps) drops them before the scope
+        // waits for the producers, which full queues would otherwise block forever.
+        let receivers = receivers;
         let cfg = trainer.config();
-        scope.spawn(move || data.produce(cfg, mfcc, epoch, batches, skip, tx));
-        for (k, prepared) in rx.iter() {
+        for (w, tx) in senders.into_iter().enumerate() {
+            scope.spawn(move || data.produce(cfg, mfcc, epoch, batches, skip + w, workers, tx));
+        }
+        // Batch k comes from worker (k - skip) % workers; a closed queue ends the epoch.
+        let in_order =
+            (skip..batches.len()).map_while(|k| receivers[(k - skip) % workers].recv().ok());
+        for (k, prepared) in in_order {
             if trainer.out_of_steps() {
                 break;
             }

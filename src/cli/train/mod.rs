@@ -46,6 +46,11 @@ pub struct TrainArgs {
     /// gradients summed on the first, which replaces --device.
     #[arg(long)]
     devices: Option<String>,
+    /// Threads preparing batches (reading, augmentation, MFCC) beside the training step.
+    /// Default: 1 on the CPU; on cuda:N all cores but one, since one thread cannot keep a GPU
+    /// busy. The batches, and so the model, are the same for any number.
+    #[arg(long, value_name = "N")]
+    data_workers: Option<usize>,
     #[arg(long)]
     epochs: Option<usize>,
     #[arg(long)]

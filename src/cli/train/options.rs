@@ -163,6 +163,7 @@ pub(super) fn build(args: TrainArgs, device: DeviceSpec) -> Result<(TrainingConf
         resume: args.resume,
         init_from,
         command: std::env::args().collect::<Vec<_>>().join(" "),
+        data_workers: args.data_workers.unwrap_or(0),
     };
     Ok((cfg, opts))
 }
