@@ -111,7 +111,7 @@ fn tiny_model_overfits_two_utterances() {
 /// Batches prepared on several threads are the batches prepared on one: each batch draws from
 /// its own generator, and the trainer takes them in order. With augmentation on (noise, speed,
 /// reverb, channel, SpecAugment all draw from it), two runs that differ only in
-/// `data_workers` end with the same loss and the same weights.
+/// `data_workers` end with the same loss and the same weights, up to float noise.
 #[test]
 fn data_workers_do_not_change_the_batches() {
     let mut cfg = TrainingConfig::english()
@@ -143,9 +143,19 @@ fn data_workers_do_not_change_the_batches() {
     let three = train(3);
     assert_eq!(one.0, 6);
     assert_eq!(three.0, 6);
-    assert_eq!(one.1, three.1, "final loss");
+    // Equal up to the float noise of the CPU backend's threads (the suite runs tests side by
+    // side; measured 2.5e-6 relative on the loss under load). Batches drawn differently (one
+    // generator shared by a worker's batches) move the loss by far more.
+    let loss_diff = (one.1 - three.1).abs() / one.1.abs();
+    assert!(loss_diff < 1e-4, "final loss {} vs {}", one.1, three.1);
+    let score_diff = one
+        .2
+        .iter()
+        .zip(&three.2)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
     assert!(
-        one.2 == three.2,
-        "the models trained with 1 and 3 data workers score differently"
+        score_diff < 1e-3,
+        "the models trained with 1 and 3 data workers score differently (by {score_diff})"
     );
 }
