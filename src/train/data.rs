@@ -288,6 +288,39 @@ pub(crate) fn noisy_copy(dev: &[Utterance]) -> Vec<Utterance> {
 mod tests {
     use super::*;
 
+    /// Producers that share the batches (every N-th each) prepare exactly the batches one
+    /// producer does: each batch draws from its own generator. With augmentation on (noise,
+    /// speed, reverb, channel and SpecAugment all draw from it).
+    #[test]
+    fn batches_are_the_same_for_any_number_of_producers() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let cfg = TrainingConfig::english().with_batch_size(1);
+        let opts = TrainOptions::new(
+            root.join("tests/fixtures/overfit.jsonl"),
+            root.join("target/unused"),
+        );
+        let data = TrainData::load(&cfg, &opts, &mut |_| {}).expect("fixtures load");
+        let mfcc = Mfcc::new(cfg.features.clone()).expect("features");
+        let batches: Vec<Vec<usize>> = vec![vec![0], vec![1], vec![0, 1], vec![1], vec![0]];
+        let prepare = |workers: usize| {
+            let mut out = Vec::new();
+            for w in 0..workers {
+                let (tx, rx) = std::sync::mpsc::sync_channel(batches.len());
+                data.produce(&cfg, &mfcc, 2, &batches, w, workers, tx);
+                out.extend(rx.iter().map(|(k, p)| (k, p.batch.features, p.groups)));
+            }
+            out.sort_by_key(|(k, _, _)| *k);
+            out
+        };
+        let one = prepare(1);
+        assert_eq!(one.len(), batches.len());
+        // The same utterance comes out differently in different batches: augmentation is on.
+        assert!(one[0].1 != one[4].1);
+        for workers in [2, 3, 7] {
+            assert!(one == prepare(workers), "{workers} producers");
+        }
+    }
+
     fn utterance(seconds: f64) -> Utterance {
         let samples = (0..(seconds * 16_000.0) as usize)
             .map(|i| (i as f32 * 0.05).sin() * 0.3)
