@@ -101,10 +101,8 @@ impl TrainData {
         batch.iter().map(|&i| self.train[i].wave.duration_s()).sum()
     }
 
-    /// Prepare batches `skip..` of `batches` (epoch `epoch`) and send them down `tx`, each with
-    /// its index; stops when the receiver is gone.
-    /// Prepares batches `first`, `first + stride`, … of `batches` and sends them down `tx`.
-    /// Each batch draws from its own generator (`pipeline::batch_rng`), so how the batches are
+    /// Prepares batches `first`, `first + stride`, … of `batches` (epoch `epoch`) and sends
+    /// them down `tx`, each with its index; stops when the receiver is gone. Each batch draws from its own generator (`pipeline::batch_rng`), so how the batches are
     /// shared between producers never changes what they hold.
     #[allow(clippy::too_many_arguments)]
     pub fn produce(

@@ -38,12 +38,7 @@ fn two_cpu_devices_take_the_same_steps_as_one() {
     let short = tempfile::tempdir().unwrap();
     run_ok(&mut train(short.path(), &["--max-steps", "1"]));
     let c = log_probs(short.path(), "overfit-2.wav");
-    let diff = |x: &[f32], y: &[f32]| {
-        x.iter()
-            .zip(y)
-            .map(|(p, q)| (p - q).abs())
-            .fold(0.0f32, f32::max)
-    };
+    let diff = crate::common::max_abs_diff;
     assert!(diff(&a, &c) > 1e-2, "the later steps moved the weights");
     assert!(diff(&a, &b) < 1e-4, "2 devices differ by {}", diff(&a, &b));
 }

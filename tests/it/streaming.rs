@@ -96,11 +96,7 @@ fn chunked_state_carrying_equals_whole_utterance() {
             whole.len(),
             "{cell:?}: {frames} frames offline"
         );
-        let max = streamed
-            .iter()
-            .zip(&whole)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0f32, f32::max);
+        let max = crate::common::max_abs_diff(&streamed, &whole);
         assert!(max < 1e-4, "{cell:?}: max difference {max}");
     }
 }

@@ -243,12 +243,7 @@ fn write_then_read_round_trips() {
     wav::write(&p, &w).unwrap();
     let back = wav::read(&p).unwrap();
     assert_eq!(back.len(), w.len());
-    let err = back
-        .samples()
-        .iter()
-        .zip(w.samples())
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0f32, f32::max);
+    let err = crate::common::max_abs_diff(back.samples(), w.samples());
     assert!(err < 1e-4, "max error {err}");
 }
 
