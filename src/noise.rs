@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::audio::wav;
+use crate::audio::decode;
 use crate::augment::{self, NoiseColor, Rng};
 use crate::error::{Error, Result};
 
@@ -118,7 +118,7 @@ impl NoiseBank {
                 self.dir.display()
             ))
         })?;
-        let samples = wav::read(&self.dir.join(&clip.file))?.into_samples();
+        let samples = decode::read_any(&self.dir.join(&clip.file))?.into_samples();
         Ok(Noise::Recorded {
             name: clip.name.clone(),
             kind: clip.kind.clone(),
@@ -145,7 +145,7 @@ pub fn resolve(spec: &str, bank: Option<&NoiseBank>) -> Result<Noise> {
         .is_some_and(|e| e.eq_ignore_ascii_case("wav"))
         || path.exists()
     {
-        let samples = wav::read(path)?.into_samples();
+        let samples = decode::read_any(path)?.into_samples();
         let name = path
             .file_stem()
             .map_or(spec.to_string(), |s| s.to_string_lossy().into_owned());

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use super::output::{features_csv, features_npy};
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
-use hark::audio::wav;
+use hark::audio::decode;
 use hark::model_dir::ModelSource;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -38,7 +38,7 @@ pub fn features(args: FeaturesArgs) -> Result<ExitCode> {
         None => hark::features::MfccConfig::default(),
     };
     let mfcc = hark::features::Mfcc::new(cfg).map_err(anyhow::Error::msg)?;
-    let wave = wav::read(&args.file)?;
+    let wave = decode::read_any(&args.file)?;
     let feats = mfcc.compute(&wave);
     match args.format {
         FeatureFormat::Csv => {

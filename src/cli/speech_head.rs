@@ -167,7 +167,7 @@ pub fn speech_head(args: SpeechHeadArgs, device: DeviceSpec) -> Result<ExitCode>
     let mut held = Vec::new();
     let mut skipped = 0;
     for (i, entry) in entries.iter().enumerate() {
-        let clip = match hark::audio::wav::read(&entry.audio) {
+        let clip = match hark::audio::decode::read_any(&entry.audio) {
             Ok(w) => w.into_samples(),
             Err(e) => {
                 eprintln!("skipped: {e}");

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use hark::audio::{Waveform, wav};
+use hark::audio::{Waveform, decode};
 use hark::backend::DeviceSpec;
 use hark::confidence::Platt;
 use hark::ctc::PrefixBeam;
@@ -240,7 +240,7 @@ fn dev_set(args: &TuneArgs, rec: &Recognizer) -> Result<DevSet> {
     let mut set = DevSet::new(rec.vocab().clone());
     let mut rng = hark::augment::rng(args.seed);
     for entry in entries {
-        let wave = match wav::read(&entry.audio) {
+        let wave = match decode::read_any(&entry.audio) {
             Ok(w) => w,
             Err(e) => {
                 eprintln!("error: {e}");

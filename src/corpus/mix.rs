@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use rand::RngExt;
 
-use crate::audio::{SAMPLE_RATE, Waveform, wav};
+use crate::audio::{SAMPLE_RATE, Waveform, decode, wav};
 use crate::data::{Manifest, ManifestEntry, write_manifest};
 use crate::error::{Error, Result};
 use crate::noise::Noise;
@@ -39,7 +39,7 @@ pub fn mix(
     report.failed.extend(m.errors.iter().map(|e| e.to_string()));
     let mut speech = Vec::new();
     for e in &m.entries {
-        match wav::read(&e.audio) {
+        match decode::read_any(&e.audio) {
             Ok(w) => speech.push((e, w)),
             Err(err) => report.failed.push(err.to_string()),
         }
@@ -99,7 +99,7 @@ pub fn babble(manifest: &Path, talkers: usize, seconds: f64, seed: u64) -> Resul
         while stream.len() < len && tries < 1000 {
             tries += 1;
             let e = &m.entries[rng.random_range(0..m.entries.len())];
-            if let Ok(w) = wav::read(&e.audio) {
+            if let Ok(w) = decode::read_any(&e.audio) {
                 stream.extend_from_slice(w.samples());
             }
         }

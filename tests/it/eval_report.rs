@@ -110,7 +110,7 @@ fn report_covers_every_condition_and_an_attack_hurts() {
 }
 
 #[test]
-fn a_missing_file_costs_only_itself() {
+fn a_missing_file_costs_only_itself_and_compressed_audio_counts() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = dir.path().join("m.jsonl");
     let good = std::fs::read_to_string(fixtures().join("overfit.jsonl")).unwrap();
@@ -120,7 +120,12 @@ fn a_missing_file_costs_only_itself() {
     );
     std::fs::write(
         &manifest,
-        format!("{good}{{\"audio\": \"gone.wav\", \"text\": \"nothing\"}}\n"),
+        format!(
+            "{good}{{\"audio\": \"gone.wav\", \"text\": \"nothing\"}}\n\
+             {{\"audio\": \"{f}/speech.flac\", \"text\": \"please turn\"}}\n\
+             {{\"audio\": \"{f}/speech.mp3\", \"text\": \"please turn\"}}\n",
+            f = fixtures().display()
+        ),
     )
     .unwrap();
     let json = dir.path().join("r.json");
@@ -138,7 +143,8 @@ fn a_missing_file_costs_only_itself() {
     let r = read_json(&json);
     assert_eq!(
         (r["utterances"].as_u64(), r["failed"].as_u64()),
-        (Some(2), Some(1))
+        (Some(4), Some(1)),
+        "the two WAVs, the FLAC and the MP3 are scored; only the missing file fails"
     );
 }
 

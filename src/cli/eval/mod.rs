@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use hark::audio::wav;
+use hark::audio::decode;
 use hark::backend::DeviceSpec;
 use hark::eval::report::{self, Report, TestUtterance};
 
@@ -106,7 +106,7 @@ pub fn eval(args: EvalArgs, device: DeviceSpec) -> Result<ExitCode> {
     let take = args.limit.unwrap_or(usize::MAX);
     let mut utts = Vec::new();
     for entry in manifest.entries.iter().take(take) {
-        match wav::read(&entry.audio) {
+        match decode::read_any(&entry.audio) {
             Ok(wave) => utts.push(TestUtterance {
                 id: entry.audio.display().to_string(),
                 wave,
