@@ -48,6 +48,16 @@ pub struct SpeechHeadArgs {
     /// --speech-end` overrides it; default: listen's 0.3).
     #[arg(long, value_parser = end_seconds)]
     speech_end: Option<f64>,
+    /// Units of a tanh layer before the logistic read-out (0: logistic regression on the
+    /// inputs themselves).
+    #[arg(long, default_value_t = 0)]
+    hidden_units: usize,
+    /// Adam steps of the fit (full-batch without a hidden layer, batches of 1,024 frames with).
+    #[arg(long)]
+    fit_steps: Option<usize>,
+    /// Adam's learning rate for the fit.
+    #[arg(long)]
+    fit_lr: Option<f32>,
     #[arg(long, default_value_t = 7)]
     seed: u64,
     /// Record the head in the model directory's config.json.
@@ -202,8 +212,22 @@ pub fn speech_head(args: SpeechHeadArgs, device: DeviceSpec) -> Result<ExitCode>
         labels.len(),
         held.len()
     );
-    let (weights, bias) = speech_head::fit(&x, dim, &labels, &FitConfig::default())
-        .context("fitting the speech head")?;
+    let mut fit = FitConfig::default();
+    if args.hidden_units > 0 {
+        fit.steps = 3000;
+        fit.learning_rate = 3e-3;
+    }
+    fit.steps = args.fit_steps.unwrap_or(fit.steps);
+    fit.learning_rate = args.fit_lr.unwrap_or(fit.learning_rate);
+    let (hidden_layer, weights, bias) = if args.hidden_units > 0 {
+        let (layer, w, b) =
+            speech_head::fit_hidden(&x, dim, &labels, args.hidden_units, &fit, &mut rng)
+                .context("fitting the speech head")?;
+        (Some(layer), w, b)
+    } else {
+        let (w, b) = speech_head::fit(&x, dim, &labels, &fit).context("fitting the speech head")?;
+        (None, w, b)
+    };
     let mut head = SpeechHead {
         weights,
         bias,
@@ -211,6 +235,7 @@ pub fn speech_head(args: SpeechHeadArgs, device: DeviceSpec) -> Result<ExitCode>
         threshold: args.threshold,
         end_s: args.speech_end,
         source: String::new(),
+        hidden_layer,
     };
     let mut tally = Tally::default();
     for (hidden, l) in &held {
@@ -219,7 +244,11 @@ pub fn speech_head(args: SpeechHeadArgs, device: DeviceSpec) -> Result<ExitCode>
     let summary = tally.report(rec.frame_seconds());
     println!("held out ({} streams): {summary}", held.len());
     head.source = format!(
-        "hark speech-head on {} utterances of {} with noise {} at {lo}..{hi} dB (seed {}); held out: {summary}",
+        "hark speech-head{} on {} utterances of {} with noise {} at {lo}..{hi} dB (seed {}); held out: {summary}",
+        match args.hidden_units {
+            0 => String::new(),
+            u => format!(" (a {u}-unit tanh layer)"),
+        },
         entries.len() - held_out,
         args.train.display(),
         args.noises.as_deref().unwrap_or("all train noises"),

@@ -1,6 +1,7 @@
 //! A speech-activity head for streaming models: logistic regression over the top recurrent
 //! layer's output and three level features ([`LevelTrack`]: how far the signal stands above the
-//! recent noise floor), giving P(speech) for each model frame.
+//! recent noise floor), optionally through one small tanh layer first ([`HiddenLayer`]), giving
+//! P(speech) for each model frame.
 //!
 //! The energy detector cannot tell speech from babble or music at 10 dB, and the CTC posteriors
 //! slip there too: the model reads a stray letter into the background now and then, and each
@@ -14,6 +15,7 @@
 //! The head is stored in the model's `config.json` (`speech_head`) and fitted by
 //! `hark speech-head`.
 
+use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use crate::audio::SAMPLE_RATE;
@@ -41,6 +43,36 @@ pub struct SpeechHead {
     /// Where it was fitted, with its held-out frame accuracy (free-form).
     #[serde(default)]
     pub source: String,
+    /// A tanh layer between the inputs and the logistic read-out; `weights` then has one
+    /// weight per unit of this layer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hidden_layer: Option<HiddenLayer>,
+}
+
+/// The optional tanh layer of a [`SpeechHead`]: `units` rows of input weights, row-major.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HiddenLayer {
+    /// `[units × inputs]`.
+    pub weights: Vec<f32>,
+    /// One per unit.
+    pub bias: Vec<f32>,
+}
+
+impl HiddenLayer {
+    fn units(&self) -> usize {
+        self.bias.len()
+    }
+
+    /// The layer's output for one input row, into `out` (`units` long).
+    fn apply(&self, row: &[f32], out: &mut [f32]) {
+        for ((o, w), b) in out
+            .iter_mut()
+            .zip(self.weights.chunks_exact(row.len().max(1)))
+            .zip(&self.bias)
+        {
+            *o = (dot(w, row) + b).tanh();
+        }
+    }
 }
 
 /// Seconds of non-speech that end an utterance for a head that records none.
@@ -58,7 +90,25 @@ fn sigmoid(z: f32) -> f32 {
 impl SpeechHead {
     /// Check the head against the width of the model's top layer output.
     pub fn validate(&self, hidden_dim: usize) -> Result<()> {
-        if self.weights.len() != hidden_dim + LEVEL_FEATURES {
+        let inputs = hidden_dim + LEVEL_FEATURES;
+        if let Some(layer) = &self.hidden_layer
+            && (layer.units() == 0
+                || layer.weights.len() != layer.units() * inputs
+                || self.weights.len() != layer.units()
+                || !layer
+                    .weights
+                    .iter()
+                    .chain(&layer.bias)
+                    .all(|w| w.is_finite()))
+        {
+            return Err(Error::Config(format!(
+                "the speech head's hidden layer does not fit: {} units, {} input weights for {inputs} inputs, {} read-out weights, or a non-finite weight",
+                layer.units(),
+                layer.weights.len(),
+                self.weights.len()
+            )));
+        }
+        if self.hidden_layer.is_none() && self.weights.len() != inputs {
             return Err(Error::Config(format!(
                 "the speech head has {} weights but the model's top layer has {hidden_dim} outputs (plus {LEVEL_FEATURES} level features)",
                 self.weights.len()
@@ -86,12 +136,31 @@ impl SpeechHead {
         self.end_s.unwrap_or(DEFAULT_END_S)
     }
 
-    /// P(speech) of each frame of `inputs` (`[frames × weights.len()]`, see [`head_inputs`]).
+    /// Inputs per frame: the top layer's width plus the level features.
+    fn input_width(&self) -> usize {
+        match &self.hidden_layer {
+            Some(layer) => layer.weights.len() / layer.units().max(1),
+            None => self.weights.len(),
+        }
+    }
+
+    /// P(speech) of each frame of `inputs` (`[frames × (width + LEVEL_FEATURES)]`, see
+    /// [`head_inputs`]).
     pub fn probs(&self, inputs: &[f32]) -> Vec<f32> {
-        inputs
-            .chunks_exact(self.weights.len().max(1))
-            .map(|h| sigmoid(dot(&self.weights, h) + self.bias))
-            .collect()
+        let rows = inputs.chunks_exact(self.input_width().max(1));
+        match &self.hidden_layer {
+            None => rows
+                .map(|h| sigmoid(dot(&self.weights, h) + self.bias))
+                .collect(),
+            Some(layer) => {
+                let mut units = vec![0.0f32; layer.units()];
+                rows.map(|h| {
+                    layer.apply(h, &mut units);
+                    sigmoid(dot(&self.weights, &units) + self.bias)
+                })
+                .collect()
+            }
+        }
     }
 
     /// The causal moving average at frame `i` of `probs`: the mean of the `window` frames
@@ -233,6 +302,8 @@ pub struct FitConfig {
     pub learning_rate: f32,
     /// L2 penalty on the weights.
     pub l2: f32,
+    /// Frames per Adam step of [`fit_hidden`] ([`fit`] always takes all of them).
+    pub batch: usize,
 }
 
 impl Default for FitConfig {
@@ -241,6 +312,7 @@ impl Default for FitConfig {
             steps: 400,
             learning_rate: 0.05,
             l2: 1e-4,
+            batch: 1024,
         }
     }
 }
@@ -294,6 +366,100 @@ pub fn fit(x: &[f32], dim: usize, labels: &[bool], cfg: &FitConfig) -> Result<(V
     }
     let bias = params.pop().unwrap_or(0.0);
     Ok((params, bias))
+}
+
+/// Fit a head with a tanh layer of `units` units to frames `x` (`[labels.len() × dim]`):
+/// mini-batch Adam (`cfg.steps` batches of `cfg.batch` frames, drawn in a seeded random order)
+/// on the class-balanced mean log loss plus `cfg.l2`, from a seeded random start. Returns the
+/// layer and the read-out's weights and bias.
+pub fn fit_hidden(
+    x: &[f32],
+    dim: usize,
+    labels: &[bool],
+    units: usize,
+    cfg: &FitConfig,
+    rng: &mut Rng,
+) -> Result<(HiddenLayer, Vec<f32>, f32)> {
+    let n = labels.len();
+    if dim == 0 || units == 0 || x.len() != n * dim {
+        return Err(Error::Data(format!(
+            "{} values are not {n} frames of {dim} (units {units})",
+            x.len()
+        )));
+    }
+    let positives = labels.iter().filter(|&&l| l).count();
+    if positives == 0 || positives == n {
+        return Err(Error::Data(
+            "the speech head needs frames of both speech and non-speech".into(),
+        ));
+    }
+    let batch = cfg.batch.clamp(1, n);
+    // Each class weighs half of the loss; a batch's gradient is scaled to the whole set's.
+    let scale = n as f32 / batch as f32;
+    let weight_of = |l: bool| {
+        scale
+            * if l {
+                0.5 / positives as f32
+            } else {
+                0.5 / (n - positives) as f32
+            }
+    };
+    // Parameters, flat: layer weights [units × dim], layer biases, read-out weights, bias.
+    let (w1, b1, w2) = (0, units * dim, units * dim + units);
+    let b2 = w2 + units;
+    let mut params = vec![0.0f32; b2 + 1];
+    let spread = 1.0 / (dim as f32).sqrt();
+    for p in &mut params[w1..b1] {
+        *p = augment::gaussian(rng) * spread;
+    }
+    for p in &mut params[w2..b2] {
+        *p = augment::gaussian(rng) / (units as f32).sqrt();
+    }
+    let (mut m, mut v) = (vec![0.0f32; params.len()], vec![0.0f32; params.len()]);
+    let (beta1, beta2, eps) = (0.9f32, 0.999f32, 1e-8f32);
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut next = n;
+    let (mut h, mut dh) = (vec![0.0f32; units], vec![0.0f32; units]);
+    for step in 1..=cfg.steps {
+        let mut grad = vec![0.0f32; params.len()];
+        for _ in 0..batch {
+            if next == n {
+                order.shuffle(rng);
+                next = 0;
+            }
+            let i = order[next];
+            next += 1;
+            let row = &x[i * dim..(i + 1) * dim];
+            for (u, hu) in h.iter_mut().enumerate() {
+                *hu = (dot(&params[w1 + u * dim..w1 + (u + 1) * dim], row) + params[b1 + u]).tanh();
+            }
+            let p = sigmoid(dot(&params[w2..b2], &h) + params[b2]);
+            let g = (p - if labels[i] { 1.0 } else { 0.0 }) * weight_of(labels[i]);
+            for u in 0..units {
+                grad[w2 + u] += g * h[u];
+                dh[u] = g * params[w2 + u] * (1.0 - h[u] * h[u]);
+                grad[b1 + u] += dh[u];
+                for (gi, xi) in grad[w1 + u * dim..w1 + (u + 1) * dim].iter_mut().zip(row) {
+                    *gi += dh[u] * xi;
+                }
+            }
+            grad[b2] += g;
+        }
+        for k in (w1..b1).chain(w2..b2) {
+            grad[k] += cfg.l2 * params[k];
+        }
+        let (c1, c2) = (1.0 - beta1.powi(step as i32), 1.0 - beta2.powi(step as i32));
+        for k in 0..params.len() {
+            m[k] = beta1 * m[k] + (1.0 - beta1) * grad[k];
+            v[k] = beta2 * v[k] + (1.0 - beta2) * grad[k] * grad[k];
+            params[k] -= cfg.learning_rate * (m[k] / c1) / ((v[k] / c2).sqrt() + eps);
+        }
+    }
+    let layer = HiddenLayer {
+        weights: params[w1..b1].to_vec(),
+        bias: params[b1..w2].to_vec(),
+    };
+    Ok((layer, params[w2..b2].to_vec(), params[b2]))
 }
 
 /// One utterance laid between two gaps of silence, with noise over all of it: what the head
@@ -408,6 +574,7 @@ mod tests {
             threshold: 0.5,
             end_s: None,
             source: String::new(),
+            hidden_layer: None,
         };
         let correct = head
             .probs(&x)
@@ -421,6 +588,66 @@ mod tests {
         assert!(fit(&x, 3, &labels, &FitConfig::default()).is_err());
     }
 
+    /// Speech when the two units have the same sign (XOR of signs; the level features are zero):
+    /// no line separates it, so logistic regression stays near chance while one small tanh
+    /// layer learns it.
+    #[test]
+    fn a_hidden_layer_learns_what_a_line_cannot_separate() {
+        let mut rng = augment::rng(5);
+        let (mut x, mut labels) = (Vec::new(), Vec::new());
+        for _ in 0..2000 {
+            let (a, b) = (augment::gaussian(&mut rng), augment::gaussian(&mut rng));
+            x.extend([a, b]);
+            x.extend([0.0; LEVEL_FEATURES]);
+            labels.push(a * b > 0.0);
+        }
+        let accuracy = |head: &SpeechHead| {
+            let right = head
+                .probs(&x)
+                .iter()
+                .zip(&labels)
+                .filter(|&(&p, &l)| (p >= 0.5) == l)
+                .count();
+            right as f64 / labels.len() as f64
+        };
+        let plain = |weights, bias, hidden_layer| SpeechHead {
+            weights,
+            bias,
+            window: 1,
+            threshold: 0.5,
+            end_s: None,
+            source: String::new(),
+            hidden_layer,
+        };
+        let dim = 2 + LEVEL_FEATURES;
+        let (w, b) = fit(&x, dim, &labels, &FitConfig::default()).unwrap();
+        let linear = accuracy(&plain(w, b, None));
+        let cfg = FitConfig {
+            steps: 1500,
+            learning_rate: 0.01,
+            batch: 256,
+            ..FitConfig::default()
+        };
+        let (layer, w, b) = fit_hidden(&x, dim, &labels, 8, &cfg, &mut augment::rng(1)).unwrap();
+        let head = plain(w, b, Some(layer));
+        head.validate(2).unwrap_or_else(|e| panic!("{e}"));
+        let hidden = accuracy(&head);
+        assert!(linear < 0.65, "a line got {linear}");
+        assert!(hidden > 0.95, "the hidden layer got {hidden}");
+        // The head survives config.json, and a head without a layer writes no `hidden_layer`.
+        let json = serde_json::to_string(&head).unwrap();
+        let back: SpeechHead = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, head);
+        let old = serde_json::to_string(&plain(vec![1.0, 2.0], 0.0, None)).unwrap();
+        assert!(!old.contains("hidden_layer"), "{old}");
+        // Shapes are checked: the read-out must have one weight per unit.
+        let mut bad = head.clone();
+        bad.weights.pop();
+        assert!(bad.validate(2).is_err());
+        assert!(head.validate(3).is_err(), "a model of another width");
+        assert!(fit_hidden(&x, dim, &labels, 0, &cfg, &mut rng).is_err());
+    }
+
     #[test]
     fn smoothing_is_causal_and_trailing_non_speech_counts_from_the_end() {
         let head = SpeechHead {
@@ -430,6 +657,7 @@ mod tests {
             threshold: 0.5,
             end_s: None,
             source: String::new(),
+            hidden_layer: None,
         };
         // Means over the last two frames: 1, 0.95, 0.5, 0.05, 0.1, 0.1.
         let probs = [1.0, 0.9, 0.1, 0.0, 0.2, 0.0];
@@ -517,6 +745,7 @@ mod tests {
             threshold: 0.5,
             end_s: None,
             source: String::new(),
+            hidden_layer: None,
         };
         assert!(head.validate(4).is_ok());
         assert!(head.validate(5).is_err());
