@@ -320,35 +320,15 @@ impl Default for FitConfig {
 /// Fit logistic-regression weights and bias to frames `x` (`[labels.len() × dim]`): full-batch
 /// Adam on the class-balanced mean log loss plus `l2`. Both classes must be present.
 pub fn fit(x: &[f32], dim: usize, labels: &[bool], cfg: &FitConfig) -> Result<(Vec<f32>, f32)> {
-    let n = labels.len();
-    if dim == 0 || x.len() != n * dim {
-        return Err(Error::Data(format!(
-            "{} values are not {n} frames of {dim}",
-            x.len()
-        )));
-    }
-    let positives = labels.iter().filter(|&&l| l).count();
-    if positives == 0 || positives == n {
-        return Err(Error::Data(
-            "the speech head needs frames of both speech and non-speech".into(),
-        ));
-    }
-    // Each class weighs half of the loss.
-    let weight_of = |l: bool| {
-        if l {
-            0.5 / positives as f32
-        } else {
-            0.5 / (n - positives) as f32
-        }
-    };
+    let weights = ClassWeights::of(x, dim, labels)?;
     let mut params = vec![0.0f32; dim + 1];
-    let (mut m, mut v) = (vec![0.0f32; dim + 1], vec![0.0f32; dim + 1]);
-    let (b1, b2, eps) = (0.9f32, 0.999f32, 1e-8f32);
-    for step in 1..=cfg.steps {
-        let mut grad = vec![0.0f32; dim + 1];
+    let mut adam = Adam::new(params.len(), cfg.learning_rate);
+    let mut grad = vec![0.0f32; dim + 1];
+    for _ in 0..cfg.steps {
+        grad.fill(0.0);
         for (row, &label) in x.chunks_exact(dim).zip(labels) {
             let p = sigmoid(dot(&params[..dim], row) + params[dim]);
-            let g = (p - if label { 1.0 } else { 0.0 }) * weight_of(label);
+            let g = (p - if label { 1.0 } else { 0.0 }) * weights.of_label(label);
             for (gi, xi) in grad.iter_mut().zip(row) {
                 *gi += g * xi;
             }
@@ -357,15 +337,80 @@ pub fn fit(x: &[f32], dim: usize, labels: &[bool], cfg: &FitConfig) -> Result<(V
         for (gi, wi) in grad.iter_mut().zip(&params).take(dim) {
             *gi += cfg.l2 * wi;
         }
-        let (c1, c2) = (1.0 - b1.powi(step as i32), 1.0 - b2.powi(step as i32));
-        for i in 0..=dim {
-            m[i] = b1 * m[i] + (1.0 - b1) * grad[i];
-            v[i] = b2 * v[i] + (1.0 - b2) * grad[i] * grad[i];
-            params[i] -= cfg.learning_rate * (m[i] / c1) / ((v[i] / c2).sqrt() + eps);
-        }
+        adam.update(&mut params, &grad);
     }
     let bias = params.pop().unwrap_or(0.0);
     Ok((params, bias))
+}
+
+/// Loss weights that make each class weigh half of the mean log loss.
+struct ClassWeights {
+    speech: f32,
+    non_speech: f32,
+}
+
+impl ClassWeights {
+    /// Check that `x` holds `labels.len()` frames of `dim` values and that both classes are
+    /// present, and weigh them.
+    fn of(x: &[f32], dim: usize, labels: &[bool]) -> Result<Self> {
+        let n = labels.len();
+        if dim == 0 || x.len() != n * dim {
+            return Err(Error::Data(format!(
+                "{} values are not {n} frames of {dim}",
+                x.len()
+            )));
+        }
+        let positives = labels.iter().filter(|&&l| l).count();
+        if positives == 0 || positives == n {
+            return Err(Error::Data(
+                "the speech head needs frames of both speech and non-speech".into(),
+            ));
+        }
+        Ok(Self {
+            speech: 0.5 / positives as f32,
+            non_speech: 0.5 / (n - positives) as f32,
+        })
+    }
+
+    fn of_label(&self, speech: bool) -> f32 {
+        if speech { self.speech } else { self.non_speech }
+    }
+}
+
+/// Adam (β 0.9 / 0.999, ε 1e-8) over a flat parameter vector.
+struct Adam {
+    m: Vec<f32>,
+    v: Vec<f32>,
+    step: i32,
+    learning_rate: f32,
+}
+
+impl Adam {
+    fn new(len: usize, learning_rate: f32) -> Self {
+        Self {
+            m: vec![0.0; len],
+            v: vec![0.0; len],
+            step: 0,
+            learning_rate,
+        }
+    }
+
+    /// One bias-corrected step of `params` along `grad`.
+    fn update(&mut self, params: &mut [f32], grad: &[f32]) {
+        let (b1, b2, eps) = (0.9f32, 0.999f32, 1e-8f32);
+        self.step += 1;
+        let (c1, c2) = (1.0 - b1.powi(self.step), 1.0 - b2.powi(self.step));
+        for (((p, g), m), v) in params
+            .iter_mut()
+            .zip(grad)
+            .zip(&mut self.m)
+            .zip(&mut self.v)
+        {
+            *m = b1 * *m + (1.0 - b1) * g;
+            *v = b2 * *v + (1.0 - b2) * g * g;
+            *p -= self.learning_rate * (*m / c1) / ((*v / c2).sqrt() + eps);
+        }
+    }
 }
 
 /// Fit a head with a tanh layer of `units` units to frames `x` (`[labels.len() × dim]`):
@@ -380,30 +425,14 @@ pub fn fit_hidden(
     cfg: &FitConfig,
     rng: &mut Rng,
 ) -> Result<(HiddenLayer, Vec<f32>, f32)> {
+    if units == 0 {
+        return Err(Error::Data("a hidden layer needs at least one unit".into()));
+    }
+    let weights = ClassWeights::of(x, dim, labels)?;
     let n = labels.len();
-    if dim == 0 || units == 0 || x.len() != n * dim {
-        return Err(Error::Data(format!(
-            "{} values are not {n} frames of {dim} (units {units})",
-            x.len()
-        )));
-    }
-    let positives = labels.iter().filter(|&&l| l).count();
-    if positives == 0 || positives == n {
-        return Err(Error::Data(
-            "the speech head needs frames of both speech and non-speech".into(),
-        ));
-    }
     let batch = cfg.batch.clamp(1, n);
-    // Each class weighs half of the loss; a batch's gradient is scaled to the whole set's.
+    // A batch's gradient is scaled to the whole set's.
     let scale = n as f32 / batch as f32;
-    let weight_of = |l: bool| {
-        scale
-            * if l {
-                0.5 / positives as f32
-            } else {
-                0.5 / (n - positives) as f32
-            }
-    };
     // Parameters, flat: layer weights [units × dim], layer biases, read-out weights, bias.
     let (w1, b1, w2) = (0, units * dim, units * dim + units);
     let b2 = w2 + units;
@@ -415,13 +444,13 @@ pub fn fit_hidden(
     for p in &mut params[w2..b2] {
         *p = augment::gaussian(rng) / (units as f32).sqrt();
     }
-    let (mut m, mut v) = (vec![0.0f32; params.len()], vec![0.0f32; params.len()]);
-    let (beta1, beta2, eps) = (0.9f32, 0.999f32, 1e-8f32);
+    let mut adam = Adam::new(params.len(), cfg.learning_rate);
+    let mut grad = vec![0.0f32; params.len()];
     let mut order: Vec<usize> = (0..n).collect();
     let mut next = n;
     let (mut h, mut dh) = (vec![0.0f32; units], vec![0.0f32; units]);
-    for step in 1..=cfg.steps {
-        let mut grad = vec![0.0f32; params.len()];
+    for _ in 0..cfg.steps {
+        grad.fill(0.0);
         for _ in 0..batch {
             if next == n {
                 order.shuffle(rng);
@@ -434,7 +463,7 @@ pub fn fit_hidden(
                 *hu = (dot(&params[w1 + u * dim..w1 + (u + 1) * dim], row) + params[b1 + u]).tanh();
             }
             let p = sigmoid(dot(&params[w2..b2], &h) + params[b2]);
-            let g = (p - if labels[i] { 1.0 } else { 0.0 }) * weight_of(labels[i]);
+            let g = (p - if labels[i] { 1.0 } else { 0.0 }) * (scale * weights.of_label(labels[i]));
             for u in 0..units {
                 grad[w2 + u] += g * h[u];
                 dh[u] = g * params[w2 + u] * (1.0 - h[u] * h[u]);
@@ -448,12 +477,7 @@ pub fn fit_hidden(
         for k in (w1..b1).chain(w2..b2) {
             grad[k] += cfg.l2 * params[k];
         }
-        let (c1, c2) = (1.0 - beta1.powi(step as i32), 1.0 - beta2.powi(step as i32));
-        for k in 0..params.len() {
-            m[k] = beta1 * m[k] + (1.0 - beta1) * grad[k];
-            v[k] = beta2 * v[k] + (1.0 - beta2) * grad[k] * grad[k];
-            params[k] -= cfg.learning_rate * (m[k] / c1) / ((v[k] / c2).sqrt() + eps);
-        }
+        adam.update(&mut params, &grad);
     }
     let layer = HiddenLayer {
         weights: params[w1..b1].to_vec(),

@@ -104,8 +104,9 @@ impl TrainData {
     }
 
     /// Prepares batches `first`, `first + stride`, … of `batches` (epoch `epoch`) and sends
-    /// them down `tx`, each with its index; stops when the receiver is gone. Each batch draws from its own generator (`pipeline::batch_rng`), so how the batches are
-    /// shared between producers never changes what they hold.
+    /// them down `tx`, each with its index; stops when the receiver is gone. Each batch draws
+    /// from its own generator (`pipeline::batch_rng`), so how the batches are shared between
+    /// producers never changes what they hold.
     #[allow(clippy::too_many_arguments)]
     pub fn produce(
         &self,
