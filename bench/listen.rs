@@ -44,7 +44,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use hark::audio::{SAMPLE_RATE, wav};
-use hark::live::{EndpointConfig, Event, LiveRecognizer};
+use hark::live::{EndRule, EndpointConfig, Event, LiveRecognizer};
 use hark::model_dir::ModelSource;
 use hark::recognizer::{Recognizer, RecognizerConfig};
 
@@ -212,6 +212,8 @@ fn latency_summary(v: &mut [f64]) -> String {
 /// What feeding a stream produced: events with the wall time (s) they came, CPU and wall s.
 struct Fed {
     events: Vec<(f64, Event)>,
+    /// The rule that ended each final, in order.
+    end_rules: Vec<EndRule>,
     cpu: f64,
     wall: f64,
 }
@@ -223,6 +225,7 @@ struct Fed {
 fn feed_realtime(live: &mut LiveRecognizer, samples: &[f32], finish: bool) -> Fed {
     let fast = std::env::var("HARK_BENCH_PACE").is_ok_and(|v| v == "fast");
     let mut events = Vec::new();
+    let mut end_rules = Vec::new();
     let cpu0 = cpu_seconds();
     let t0 = Instant::now();
     let mut delivered = Duration::ZERO;
@@ -239,18 +242,28 @@ fn feed_realtime(live: &mut LiveRecognizer, samples: &[f32], finish: bool) -> Fe
             std::thread::sleep(wait);
         }
         for e in live.push(block) {
+            note_end(live, &e, &mut end_rules);
             events.push((at(delivered), e));
         }
     }
     if finish {
         for e in live.finish() {
+            note_end(live, &e, &mut end_rules);
             events.push((at(delivered), e));
         }
     }
     Fed {
         events,
+        end_rules,
         cpu: cpu_seconds() - cpu0,
         wall: t0.elapsed().as_secs_f64(),
+    }
+}
+
+/// After a final, the rule that ended it.
+fn note_end(live: &LiveRecognizer, e: &Event, rules: &mut Vec<EndRule>) {
+    if let (Event::Final { .. }, Some(rule)) = (e, live.last_end_rule()) {
+        rules.push(rule);
     }
 }
 

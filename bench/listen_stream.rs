@@ -20,7 +20,7 @@
 
 use hark::audio::SAMPLE_RATE;
 use hark::audio::wav;
-use hark::live::{Event, LiveRecognizer};
+use hark::live::{EndRule, Event, LiveRecognizer};
 use hark::recognizer::Recognizer;
 
 use super::words_of as words;
@@ -93,7 +93,12 @@ pub fn run(rec: &Recognizer) {
     }
     let cfg = super::bench_endpoint();
     let mut live = LiveRecognizer::new(rec, cfg.clone());
-    let super::Fed { events, cpu, wall } = super::feed_realtime(&mut live, &stream, true);
+    let super::Fed {
+        events,
+        end_rules,
+        cpu,
+        wall,
+    } = super::feed_realtime(&mut live, &stream, true);
     let secs = |n: usize| n as f64 / SAMPLE_RATE as f64;
     if let Some(dir) = &save_dir {
         save_finals(std::path::Path::new(dir), &events);
@@ -191,6 +196,15 @@ pub fn run(rec: &Recognizer) {
     );
     println!(
         "  finals: exactly one for {one} utterances, none for {none}, several for {split}; {spurious} spurious finals ({spurious_words} words) between utterances"
+    );
+    let count = |rule: EndRule| end_rules.iter().filter(|&&r| r == rule).count();
+    println!(
+        "  finals ended by: speech head {}, energy {}, model silence {}, length {}, end of stream {}",
+        count(EndRule::Head),
+        count(EndRule::Energy),
+        count(EndRule::ModelSilence),
+        count(EndRule::Length),
+        count(EndRule::Flush)
     );
     println!(
         "  end of speech -> last final: {}  ({} utterances)",

@@ -21,63 +21,22 @@
 //! new block of audio once, carrying its recurrent state ([`stream`]); its utterances end
 //! where the endpoint is detected.
 
+pub mod endpoint;
 pub mod session;
 pub mod speech_head;
 pub mod stream;
 pub mod vad;
 
+pub use endpoint::{EndRule, EndSignals, EndpointConfig};
 pub use session::{SessionConfig, Source, Summary, Update, run};
 
 use serde::Serialize;
 
 use crate::audio::{SAMPLE_RATE, Waveform};
 use crate::recognizer::{Recognizer, Transcript, Word, text_of};
+use endpoint::speech_share;
 use stream::ModelStream;
-use vad::{EnergyVad, VadConfig};
-
-/// Endpointing rules. Defaults: partials every 0.25 s; an endpoint after 0.15 s of energy
-/// silence with no new word, or after 0.8 s without a new word (or with at most 20 % of its
-/// frames not blank-dominated) whatever the energy; utterances at most 15 s.
-#[derive(Debug, Clone)]
-pub struct EndpointConfig {
-    pub partial_interval_s: f64,
-    pub vad_silence_s: f64,
-    pub max_trailing_silence_s: f64,
-    /// A frame is blank-dominated when the model gives blank at least this probability.
-    pub blank_threshold: f32,
-    /// The largest share of frames in the trailing `max_trailing_silence_s` that may be not
-    /// blank-dominated for it still to count as silence (0 turns the rule off).
-    pub max_trailing_speech_fraction: f64,
-    pub max_utterance_s: f64,
-    /// With a model's speech head: an utterance ends once the head has heard no speech for
-    /// this long (its moving average below its threshold); `None`: the time recorded with the
-    /// head (`SpeechHead::end_s`), else 0.3 s.
-    pub head_silence_s: Option<f64>,
-    pub vad: VadConfig,
-}
-
-impl Default for EndpointConfig {
-    fn default() -> Self {
-        Self {
-            partial_interval_s: 0.25,
-            vad_silence_s: 0.15,
-            max_trailing_silence_s: 0.8,
-            blank_threshold: 0.8,
-            max_trailing_speech_fraction: 0.2,
-            max_utterance_s: 15.0,
-            head_silence_s: None,
-            vad: VadConfig::default(),
-        }
-    }
-}
-
-impl EndpointConfig {
-    /// Seconds of non-speech after which `head` ends an utterance: `head_silence_s` when set,
-    /// else the time recorded with the head.
-    pub fn head_end_s(&self, head: &speech_head::SpeechHead) -> f64 {
-        self.head_silence_s.unwrap_or_else(|| head.end_seconds())
-    }
-}
+use vad::EnergyVad;
 
 /// What the live recogniser reports.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -107,26 +66,8 @@ pub struct LiveRecognizer<'a> {
     vad: EnergyVad,
     /// Set for streaming models: then `buffer` stays empty.
     stream: Option<ModelStream<'a>>,
-}
-
-/// The share of the last `window` frames of `log_probs` (`[frames × vocab]`) in which blank
-/// has less than `blank_threshold` of the probability; `None` when there are fewer frames.
-fn speech_share(
-    log_probs: &[f32],
-    vocab: usize,
-    window: usize,
-    blank_threshold: f32,
-) -> Option<f64> {
-    let frames = log_probs.len() / vocab.max(1);
-    if window == 0 || frames < window {
-        return None;
-    }
-    let floor = blank_threshold.max(f32::MIN_POSITIVE).ln();
-    let speech = log_probs[(frames - window) * vocab..frames * vocab]
-        .chunks_exact(vocab)
-        .filter(|frame| frame[crate::text::BLANK as usize] < floor)
-        .count();
-    Some(speech as f64 / window as f64)
+    /// The rule that ended the last utterance.
+    last_end: Option<EndRule>,
 }
 
 /// Keep only the words of `t` that begin before `seconds` (from the utterance's start).
@@ -152,6 +93,7 @@ impl<'a> LiveRecognizer<'a> {
             last_partial: String::new(),
             vad: EnergyVad::new(cfg.vad.clone()),
             stream: ModelStream::new(rec),
+            last_end: None,
             cfg,
         }
     }
@@ -159,6 +101,11 @@ impl<'a> LiveRecognizer<'a> {
     /// Whether the model runs as a stream carrying its state (a unidirectional model).
     pub fn is_streaming(&self) -> bool {
         self.stream.is_some()
+    }
+
+    /// The rule that ended the last utterance (`None` before the first final).
+    pub fn last_end_rule(&self) -> Option<EndRule> {
+        self.last_end
     }
 
     /// Add 16 kHz samples; returns any partial or final events.
@@ -280,13 +227,18 @@ impl<'a> LiveRecognizer<'a> {
         let trailing = duration - last.end;
         let all = self.buffer.len();
         let quiet = self.vad.reliable() && self.vad.silence_s() >= self.cfg.vad_silence_s;
-        // With a speech head, the energy detector's silence must be the head's too: in babble
-        // it can call a pause between words quiet.
-        let head_quiet = head.is_none_or(|(s, _)| s > 0.0);
-        let vad_end = quiet && head_quiet && trailing >= self.cfg.vad_silence_s;
-        let model_silence = trailing >= self.cfg.max_trailing_silence_s
-            || trailing_speech.is_some_and(|f| f <= self.cfg.max_trailing_speech_fraction);
-        if flush || vad_end || model_silence || head_end {
+        let signals = EndSignals {
+            quiet,
+            trailing_s: trailing,
+            trailing_speech,
+            head,
+        };
+        let rule = if flush {
+            Some(EndRule::Flush)
+        } else {
+            signals.rule(&self.cfg)
+        };
+        if let Some(rule) = rule {
             let words = t.words.clone();
             // After a quiet ending all of the buffer is spent (its tail would only decode into
             // fragments); otherwise keep what follows the last word, a new word may be starting.
@@ -295,7 +247,7 @@ impl<'a> LiveRecognizer<'a> {
             } else {
                 (last.end * SAMPLE_RATE as f64) as usize
             };
-            return vec![self.finalize(words, cut)];
+            return vec![self.finalize(words, cut, rule)];
         }
         if duration >= self.cfg.max_utterance_s {
             // Too long: finalise up to the last word boundary and keep the last word's audio
@@ -307,7 +259,7 @@ impl<'a> LiveRecognizer<'a> {
             } else {
                 self.buffer.len()
             };
-            return vec![self.finalize(words, cut)];
+            return vec![self.finalize(words, cut, EndRule::Length)];
         }
         // A partial holds back words that begin where the speech head hears no speech: if the
         // stretch grows to an endpoint the final drops them, so showing them would revise it.
@@ -328,7 +280,8 @@ impl<'a> LiveRecognizer<'a> {
     }
 
     /// Emit a final; the audio before `cut` is spent (a stream always spends all of it).
-    fn finalize(&mut self, mut words: Vec<Word>, cut: usize) -> Event {
+    fn finalize(&mut self, mut words: Vec<Word>, cut: usize, rule: EndRule) -> Event {
+        self.last_end = Some(rule);
         let offset = seconds(self.origin());
         for w in &mut words {
             w.start += offset;
@@ -364,32 +317,5 @@ impl<'a> LiveRecognizer<'a> {
     fn reset_after(&mut self, n: usize) {
         self.buffer.drain(..n);
         self.buffer_start += n as u64;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::speech_share;
-
-    /// Frames over a 3-symbol vocabulary (blank, a, b) with P(blank) as given, the rest on a.
-    fn frames(blank: &[f32]) -> Vec<f32> {
-        blank
-            .iter()
-            .flat_map(|&p| [p.ln(), (1.0 - p).max(1e-9).ln(), 1e-9f32.ln()])
-            .collect()
-    }
-
-    #[test]
-    fn the_share_counts_frames_where_blank_is_below_the_threshold() {
-        // Last 5 frames: 0.95, 0.3 (a stray letter), 0.9, 0.85, 0.79 (just below 0.8): 2 of 5.
-        let lp = frames(&[0.1, 0.2, 0.95, 0.3, 0.9, 0.85, 0.79]);
-        let share = speech_share(&lp, 3, 5, 0.8).expect("enough frames");
-        assert!((share - 0.4).abs() < 1e-12, "{share}");
-        // The whole of it: the first two frames are speech too, 4 of 7.
-        let all = speech_share(&lp, 3, 7, 0.8).expect("enough frames");
-        assert!((all - 4.0 / 7.0).abs() < 1e-12, "{all}");
-        // Too short for the window, or no window: no verdict.
-        assert_eq!(speech_share(&lp, 3, 8, 0.8), None);
-        assert_eq!(speech_share(&lp, 3, 0, 0.8), None);
     }
 }
