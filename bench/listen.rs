@@ -23,7 +23,8 @@
 //! `HARK_BENCH_TRAILING_SPEECH=F` sets the endpoint's `max_trailing_speech_fraction` (0: the
 //! blank-share rule off, leaving the word-gap rule alone), `HARK_BENCH_TRAILING_SILENCE=S` its
 //! `max_trailing_silence_s`, `HARK_BENCH_VAD_SILENCE=S` its `vad_silence_s`,
-//! `HARK_BENCH_SPEECH_END=S` its `head_silence_s` (`--speech-end`); `HARK_BENCH_NO_HEAD=1`
+//! `HARK_BENCH_SPEECH_END=S` its `head_silence_s` (`--speech-end`), `HARK_BENCH_MODEL_END_HEAD=S`
+//! its `model_end_head_s` (`--model-end-head`); `HARK_BENCH_NO_HEAD=1`
 //! drops the model's speech head, leaving the other rules.
 //!
 //! `HARK_BENCH_PACE=fast` feeds as fast as recognition goes and times events by the
@@ -276,8 +277,9 @@ fn words_of(e: &Event) -> Vec<&str> {
 }
 
 /// The endpoint defaults, with `HARK_BENCH_VAD_SILENCE`, `HARK_BENCH_TRAILING_SILENCE`,
-/// `HARK_BENCH_TRAILING_SPEECH` and `HARK_BENCH_SPEECH_END` in place of `--vad-silence`,
-/// `--max-trailing-silence`, `--max-trailing-speech` and `--speech-end` where set.
+/// `HARK_BENCH_TRAILING_SPEECH`, `HARK_BENCH_SPEECH_END` and `HARK_BENCH_MODEL_END_HEAD` in
+/// place of `--vad-silence`, `--max-trailing-silence`, `--max-trailing-speech`, `--speech-end`
+/// and `--model-end-head` where set.
 fn bench_endpoint() -> EndpointConfig {
     let mut cfg = EndpointConfig::default();
     let var = |name: &str| std::env::var(name).ok().and_then(|v| v.parse().ok());
@@ -292,6 +294,9 @@ fn bench_endpoint() -> EndpointConfig {
     }
     if let Some(v) = var("HARK_BENCH_SPEECH_END") {
         cfg.head_silence_s = Some(v);
+    }
+    if let Some(v) = var("HARK_BENCH_MODEL_END_HEAD") {
+        cfg.model_end_head_s = v;
     }
     cfg
 }

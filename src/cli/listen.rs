@@ -64,6 +64,10 @@ pub struct ListenArgs {
     /// recorded with the head in the model's config.json, else 0.3).
     #[arg(long, value_parser = super::speech_head::end_seconds)]
     speech_end: Option<f64>,
+    /// With a speech head: seconds of non-speech it must hear before the model-silence end
+    /// (`--max-trailing-silence`, `--max-trailing-speech`) counts.
+    #[arg(long, default_value_t = EndpointConfig::default().model_end_head_s)]
+    model_end_head: f64,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -86,6 +90,7 @@ pub fn listen(args: ListenArgs, device: DeviceSpec) -> Result<ExitCode> {
             max_trailing_speech_fraction: args.max_trailing_speech,
             max_utterance_s: args.max_utterance,
             head_silence_s: args.speech_end,
+            model_end_head_s: args.model_end_head,
             vad: hark::live::vad::VadConfig {
                 threshold_db: args.vad_threshold,
                 ..Default::default()

@@ -5,9 +5,10 @@
 //! - an energy end needs the head to hear no speech too (in babble the energy detector can call
 //!   a pause between words quiet);
 //! - so does a model-silence end (no new word for `max_trailing_silence_s`, or few frames that
-//!   are not blank-dominated): a deeper streaming model emits its letters in fewer, sharper
-//!   frames and can go 0.8 s without finishing a word while a person is still talking; measured
-//!   on real-dev (docs/live.md, session 14) this rule alone split 16 of 120 utterances in quiet.
+//!   are not blank-dominated), and for `model_end_head_s` (0.3 s): a deeper streaming model
+//!   emits its letters in fewer, sharper frames and can go 0.8 s without finishing a word while
+//!   a person is still talking, or at a brief pause in babble; measured on real-dev
+//!   (docs/live.md, session 14), this rule alone had split 16 of 120 utterances in quiet.
 
 use super::speech_head::SpeechHead;
 use super::vad::VadConfig;
@@ -32,6 +33,9 @@ pub struct EndpointConfig {
     /// this long (its moving average below its threshold); `None`: the time recorded with the
     /// head (`SpeechHead::end_s`), else 0.3 s.
     pub head_silence_s: Option<f64>,
+    /// With a model's speech head: a model-silence end counts only once the head has heard no
+    /// speech for this long (an energy end needs only its latest frame).
+    pub model_end_head_s: f64,
     pub vad: VadConfig,
 }
 
@@ -45,6 +49,7 @@ impl Default for EndpointConfig {
             max_trailing_speech_fraction: 0.2,
             max_utterance_s: 15.0,
             head_silence_s: None,
+            model_end_head_s: 0.3,
             vad: VadConfig::default(),
         }
     }
@@ -107,7 +112,10 @@ impl EndSignals {
             || self
                 .trailing_speech
                 .is_some_and(|f| f <= cfg.max_trailing_speech_fraction);
-        model_silence.then_some(EndRule::ModelSilence)
+        let head_long = self
+            .head
+            .is_none_or(|(silence, _)| silence >= cfg.model_end_head_s);
+        (model_silence && head_long).then_some(EndRule::ModelSilence)
     }
 }
 
@@ -226,12 +234,27 @@ mod tests {
                 ..signals
             };
             assert_eq!(held.rule(&cfg), None, "{held:?}");
-            // Once the head hears no speech (one frame is enough) the rule applies again.
+            // Once the head hears no speech the rule applies again: the energy end after one
+            // frame, the model-silence end after `model_end_head_s`.
             let released = EndSignals {
-                head: Some((0.03, 0.5)),
+                head: Some((cfg.model_end_head_s, 0.5)),
                 ..signals
             };
             assert!(released.rule(&cfg).is_some(), "{released:?}");
         }
+        let one_frame = Some((0.03, 0.5));
+        let energy = EndSignals {
+            quiet: true,
+            trailing_s: 0.3,
+            head: one_frame,
+            ..talking()
+        };
+        assert_eq!(energy.rule(&cfg), Some(EndRule::Energy));
+        let model = EndSignals {
+            trailing_s: 0.9,
+            head: one_frame,
+            ..talking()
+        };
+        assert_eq!(model.rule(&cfg), None, "a brief pause in babble");
     }
 }
