@@ -94,11 +94,16 @@ pub struct EndSignals {
     pub head: Option<(f64, f64)>,
 }
 
+/// Whether a speech head's (trailing non-speech, end time) ends the utterance by itself.
+pub(super) fn head_ends(head: Option<(f64, f64)>) -> bool {
+    head.is_some_and(|(silence, end)| silence >= end)
+}
+
 impl EndSignals {
     /// The rule that ends the utterance now, if any (the length limit and the end of the
     /// stream are the caller's).
     pub fn rule(&self, cfg: &EndpointConfig) -> Option<EndRule> {
-        if self.head.is_some_and(|(silence, end)| silence >= end) {
+        if head_ends(self.head) {
             return Some(EndRule::Head);
         }
         let head_quiet = self.head.is_none_or(|(silence, _)| silence > 0.0);

@@ -202,7 +202,7 @@ impl<'a> LiveRecognizer<'a> {
     fn decode_step(&mut self, flush: bool) -> Vec<Event> {
         let (mut t, duration, trailing_speech) = self.current();
         let head = self.head_silence();
-        let head_end = head.is_some_and(|(silence, end)| silence >= end);
+        let head_end = endpoint::head_ends(head);
         // Letters the model read into what its head calls non-speech are noise once the
         // utterance ends there: by the head's own rule, or because the stream ends.
         if let Some((silence, _)) = head.filter(|&(s, _)| s > 0.0 && (head_end || flush)) {
