@@ -16,6 +16,12 @@ enum LayoutArg {
     Games,
 }
 
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum CutscenesArg {
+    Attributed,
+    HeldOut,
+}
+
 #[derive(Args, Debug)]
 pub struct ImportArgs {
     #[arg(long, value_enum)]
@@ -32,6 +38,12 @@ pub struct ImportArgs {
     /// scripts/label_games.py). Without it the clips are only extracted.
     #[arg(long)]
     labels: Option<PathBuf>,
+    /// `--format games`: `attributed` reads FOTAQ's cutscene scripts for who speaks each
+    /// cutscene line, and trains on the lines of training voices; `held-out` keeps every
+    /// cutscene clip out, the split of imports before 2026-12-05 (to rebuild the models
+    /// shipped until then).
+    #[arg(long, value_enum, default_value = "attributed")]
+    cutscenes: CutscenesArg,
     /// Frames the model that will train on the corpus stacks per step: a clip too short for
     /// its transcript at that frame rate is refused (default: the built-in model's).
     #[arg(long)]
@@ -66,7 +78,13 @@ pub fn import(a: ImportArgs) -> Result<ExitCode> {
 }
 
 fn import_games(a: ImportArgs) -> Result<ExitCode> {
-    let report = hark::corpus::games::import(&a.source, &a.out, a.labels.as_deref(), stack(&a))?;
+    use hark::corpus::games::Cutscenes;
+    let cutscenes = match a.cutscenes {
+        CutscenesArg::Attributed => Cutscenes::Attributed,
+        CutscenesArg::HeldOut => Cutscenes::HeldOut,
+    };
+    let report =
+        hark::corpus::games::import(&a.source, &a.out, a.labels.as_deref(), cutscenes, stack(&a))?;
     print_skips(&report.extract_failures);
     for (game, (clips, hours)) in &report.extracted {
         println!("{game}: {clips} clips extracted, {hours:.2} h");

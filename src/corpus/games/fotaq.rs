@@ -15,8 +15,10 @@
 //!   that are spoken as separate clips.
 //! - `CREDIT2.CRD` lists the voice artists and, under each, the characters they voiced.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use super::cutscene::{self, ObjectTable, Speaker};
 use crate::audio::Waveform;
 use crate::error::{Error, Result};
 
@@ -137,6 +139,41 @@ impl Archive {
         lines.sort();
         lines.dedup();
         lines
+    }
+
+    /// Who speaks each cutscene clip (by resource name without `.SB`), from the cutscene
+    /// scripts; and, per script that cannot be read, why (its clips are left out of the map).
+    pub fn cutscene_speakers(&self) -> (HashMap<String, Speaker>, Vec<(String, String)>) {
+        let mut speakers = HashMap::new();
+        let mut failures = Vec::new();
+        let table = match (self.find("QUEEN.JAS"), self.find("QUEEN2.JAS")) {
+            (Some(jas), Some(jas2)) => ObjectTable::parse(self.data(jas), self.data(jas2)),
+            _ => Err("QUEEN.JAS or QUEEN2.JAS missing".to_string()),
+        };
+        let table = match table {
+            Ok(t) => t,
+            Err(why) => {
+                failures.push(("QUEEN.JAS".to_string(), why));
+                return (speakers, failures);
+            }
+        };
+        let mut scripts: HashMap<String, Option<Vec<Speaker>>> = HashMap::new();
+        for entry in self.speech() {
+            let stem = entry.name.trim_end_matches(".SB");
+            let Some((scene, record)) = cutscene::clip_record(stem) else {
+                continue;
+            };
+            let script = scripts.entry(scene.to_string()).or_insert_with(|| {
+                let cut = self.find(&format!("{scene}.CUT"))?;
+                cutscene::script_speakers(self.data(cut), &table)
+                    .map_err(|why| failures.push((cut.name.clone(), why)))
+                    .ok()
+            });
+            if let Some(speaker) = script.as_ref().and_then(|s| s.get(record - 1)) {
+                speakers.insert(stem.to_string(), speaker.clone());
+            }
+        }
+        (speakers, failures)
     }
 
     /// Voice artists and the characters each voiced, from `CREDIT2.CRD`.
@@ -402,5 +439,13 @@ mod tests {
             .expect("Joe's actor");
         assert!(joe.1.iter().any(|c| c == "Joe King"));
         assert!(cast.len() >= 10, "{} artists", cast.len());
+        // Every cutscene clip lands on a record that speaks; C1A is Joe and Sparky by turns.
+        let (speakers, failures) = a.cutscene_speakers();
+        assert!(failures.is_empty(), "{failures:?}");
+        assert_eq!(speakers.len(), 2040);
+        assert!(speakers.values().all(|s| *s != Speaker::Silent));
+        assert_eq!(speakers["C1A__012"], Speaker::Joe);
+        assert_eq!(speakers["C1A__081"], Speaker::Person("Sparky".into()));
+        assert_eq!(speakers["C100A032"], Speaker::Person("Ian".into()));
     }
 }

@@ -12,10 +12,13 @@
 //!    line when it is close) gives each clip its text. FOTAQ's speakers are attributed to
 //!    characters and, through the game's own credits, to voice artists; the split is by voice
 //!    artist, so no actor of real-dev or real-test is heard in real-train. Dev and test keep only
-//!    snapped labels (the game's own text). Clips whose speaker cannot be attributed (FOTAQ
-//!    cutscenes, a few dialogues) are held out of every split.
+//!    snapped labels (the game's own text). FOTAQ's cutscene lines are attributed from the
+//!    cutscene scripts ([`cutscene`]); those of dev and test voices stay out of every split, so
+//!    the yardstick does not change. Clips whose speaker cannot be attributed (uncredited
+//!    characters, narration) are held out of every split.
 
 pub mod bass;
+pub mod cutscene;
 pub mod fotaq;
 
 use std::collections::{BTreeMap, HashMap};
@@ -44,7 +47,10 @@ pub struct Clip {
     /// Relative to the folder of `clips.jsonl`.
     pub audio: PathBuf,
     pub duration: f64,
-    /// What the clip's name says about the speaker: `joe`, `dialogue-RR`, `cutscene-SCENE`, `unknown`.
+    /// Who speaks, as far as the game tells: `joe`; `person-NAME` (a cutscene line, the
+    /// speaker named by the cutscene script as the game's object table names it); `dialogue-RR`
+    /// (the other person of dialogue `RR`); `cutscene-SCENE` (a cutscene line, speaker unknown:
+    /// narration or an unreadable script); `unknown`.
     pub voice: String,
 }
 
@@ -84,9 +90,25 @@ fn find(root: &Path, package: &str, file: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// Whether FOTAQ's cutscene clips are attributed to their speakers from the cutscene scripts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Cutscenes {
+    /// Read the scripts: lines of training voices go to real-train (since 2026-12-05).
+    #[default]
+    Attributed,
+    /// Hold every cutscene clip out, as imports before 2026-12-05 did: the split the models
+    /// shipped until then were trained on.
+    HeldOut,
+}
+
 /// Pass 1: extract every clip of the games found under `root` into `out_dir` (clips whose WAV
 /// is already there are not decoded again).
-pub fn extract(root: &Path, out_dir: &Path, report: &mut GamesReport) -> Result<Vec<Clip>> {
+pub fn extract(
+    root: &Path,
+    out_dir: &Path,
+    cutscenes: Cutscenes,
+    report: &mut GamesReport,
+) -> Result<Vec<Clip>> {
     let mut clips = Vec::new();
     let mut lines = Vec::new();
     let fotaq = find(root, "flight-of-the-amazon-queen", "queen.1c");
@@ -100,13 +122,26 @@ pub fn extract(root: &Path, out_dir: &Path, report: &mut GamesReport) -> Result<
     if let Some(path) = fotaq {
         let archive = fotaq::Archive::open(&path)?;
         lines = archive.lines();
+        let (scripted, failures) = match cutscenes {
+            Cutscenes::Attributed => archive.cutscene_speakers(),
+            Cutscenes::HeldOut => Default::default(),
+        };
+        for (script, why) in failures {
+            report.extract_failures.push(Problem {
+                entry: format!("fotaq/{script}"),
+                kind: ProblemKind::BadLine,
+                detail: format!("cutscene script unreadable, its clips' speakers unknown: {why}"),
+            });
+        }
         for entry in archive.speech() {
             let stem = entry.name.trim_end_matches(".SB");
-            let voice = match fotaq::voice_of(&entry.name) {
-                fotaq::Voice::Joe => "joe".to_string(),
-                fotaq::Voice::Person { dialogue } => format!("dialogue-{dialogue}"),
-                fotaq::Voice::Cutscene { scene } => format!("cutscene-{scene}"),
-                fotaq::Voice::Unknown => "unknown".to_string(),
+            let voice = match (scripted.get(stem), fotaq::voice_of(&entry.name)) {
+                (Some(cutscene::Speaker::Joe), _) => "joe".to_string(),
+                (Some(cutscene::Speaker::Person(name)), _) => format!("person-{name}"),
+                (_, fotaq::Voice::Joe) => "joe".to_string(),
+                (_, fotaq::Voice::Person { dialogue }) => format!("dialogue-{dialogue}"),
+                (_, fotaq::Voice::Cutscene { scene }) => format!("cutscene-{scene}"),
+                (_, fotaq::Voice::Unknown) => "unknown".to_string(),
             };
             let id = format!("fotaq/{stem}");
             let clip = save(out_dir, &id, voice, || archive.decode_speech(entry));
@@ -321,21 +356,83 @@ fn attribute(
                 .ok_or("dialogue not tied to a dialogue file")?;
             dialogue_character(file).ok_or("dialogue character not in the credits")?
         }
+        v if v.starts_with("person-") => credited_character(&v["person-".len()..], actor_of.keys())
+            .ok_or("cutscene speaker not in the credits")?,
         v if v.starts_with("cutscene-") => return Err("cutscene (speaker unknown)"),
         _ => return Err("speaker unknown"),
     };
     let actor = actor_of
         .get(character)
-        .ok_or("character not in the credits")?;
-    Ok((format!("fotaq:{actor}"), actor_split(actor)))
+        .ok_or("character not in the credits (or voiced on both sides of the split)")?;
+    let split = actor_split(actor);
+    if split != Split::Train && clip.voice.starts_with("person-") {
+        // Real-dev and real-test stay the clips every earlier model was measured on.
+        return Err("cutscene line of a real-dev or real-test voice (yardstick kept as measured)");
+    }
+    Ok((format!("fotaq:{actor}"), split))
+}
+
+/// The credited character a cutscene script's object name stands for: the same name, or the
+/// one credited name that begins or ends with it in whole words (`Frank` → `Frank Ironstein`,
+/// `guardian` → `Temple Guardian`), ignoring case. Unknown or ambiguous names (`guard`: `Amazon
+/// Guard` or `Guard Dog`) give none.
+fn credited_character<'a>(
+    name: &str,
+    credited: impl Iterator<Item = &'a String>,
+) -> Option<&'a str> {
+    let words = |s: &str| -> Vec<String> { s.split_whitespace().map(str::to_lowercase).collect() };
+    let wanted = words(name);
+    if wanted.is_empty() {
+        return None;
+    }
+    let mut exact = None;
+    let mut partial = Vec::new();
+    for c in credited {
+        let have = words(c);
+        if have == wanted {
+            exact = Some(c.as_str());
+        } else if have.starts_with(&wanted) || have.ends_with(&wanted) {
+            partial.push(c.as_str());
+        }
+    }
+    exact.or(match partial.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    })
+}
+
+/// Each credited character's voice artist. A character credited to two artists on different
+/// sides of the split is left out (its clips cannot go anywhere safely).
+fn actors_by_character(cast: &[(String, Vec<String>)]) -> HashMap<String, String> {
+    let mut actor_of: HashMap<String, String> = HashMap::new();
+    let mut conflicted = Vec::new();
+    for (actor, characters) in cast {
+        for c in characters {
+            if let Some(other) = actor_of.insert(c.clone(), actor.clone())
+                && actor_split(&other) != actor_split(actor)
+            {
+                conflicted.push(c.clone());
+            }
+        }
+    }
+    for c in conflicted {
+        actor_of.remove(&c);
+    }
+    actor_of
 }
 
 /// Import the games under `root` into `out` (all labelled clips) and, beside it,
 /// `real-train.jsonl`, `real-dev.jsonl` and `real-test.jsonl`.
-pub fn import(root: &Path, out: &Path, labels: Option<&Path>, stack: usize) -> Result<GamesReport> {
+pub fn import(
+    root: &Path,
+    out: &Path,
+    labels: Option<&Path>,
+    cutscenes: Cutscenes,
+    stack: usize,
+) -> Result<GamesReport> {
     let mut report = GamesReport::default();
     let out_dir = out.parent().unwrap_or(Path::new(".")).to_path_buf();
-    let clips = extract(root, &out_dir, &mut report)?;
+    let clips = extract(root, &out_dir, cutscenes, &mut report)?;
     let Some(label_path) = labels else {
         report.unlabelled = clips.len();
         return Ok(report);
@@ -345,10 +442,7 @@ pub fn import(root: &Path, out: &Path, labels: Option<&Path>, stack: usize) -> R
         .map(|p| fotaq::Archive::open(&p).map(|a| a.cast()))
         .transpose()?
         .unwrap_or_default();
-    let actor_of: HashMap<String, String> = cast
-        .iter()
-        .flat_map(|(actor, chars)| chars.iter().map(move |c| (c.clone(), actor.clone())))
-        .collect();
+    let actor_of = actors_by_character(&cast);
     let dialogue_file = dialogue_files(&clips, &labels);
     let mut by_split: BTreeMap<Split, Vec<Candidate>> = BTreeMap::new();
     let mut all = Vec::new();
@@ -474,6 +568,70 @@ mod tests {
         );
         assert!(who(&clips[5]).is_err());
         assert_eq!(who(&clips[6]), Ok(("bass".into(), Split::Train)));
+    }
+
+    #[test]
+    fn cutscene_speakers_go_to_training_only_when_their_artist_is_trained_on() {
+        let cast: Vec<(String, Vec<String>)> = [
+            ("Tom Hill", vec!["Sparky", "Guard Dog"]),
+            ("Jon Coleman", vec!["Trader Bob"]),
+            ("Debbie Arnold", vec!["Amazon Guard", "Lola"]),
+            ("Regina Reagan", vec!["Lola"]),
+            ("Penelope Keith", vec!["Temple Guardian"]),
+            // Credited to a training voice and a test voice: no side is safe.
+            ("Bill Hootkins", vec!["Rico"]),
+            ("Enn Reitel", vec!["Rico"]),
+        ]
+        .into_iter()
+        .map(|(a, cs)| (a.to_string(), cs.into_iter().map(str::to_string).collect()))
+        .collect();
+        let actor_of = actors_by_character(&cast);
+        assert_eq!(actor_of["Lola"], "Regina Reagan");
+        assert!(!actor_of.contains_key("Rico"));
+        let who =
+            |voice: &str| attribute(&clip("fotaq/C1A__081", voice), &HashMap::new(), &actor_of);
+        assert_eq!(
+            who("person-Sparky"),
+            Ok(("fotaq:Tom Hill".into(), Split::Train))
+        );
+        assert_eq!(
+            who("person-guardian"),
+            Ok(("fotaq:Penelope Keith".into(), Split::Train))
+        );
+        assert_eq!(
+            who("person-Trader Bob"),
+            Err("cutscene line of a real-dev or real-test voice (yardstick kept as measured)")
+        );
+        assert_eq!(
+            who("person-guard"),
+            Err("cutscene speaker not in the credits")
+        );
+        assert_eq!(
+            who("person-smoke"),
+            Err("cutscene speaker not in the credits")
+        );
+        assert!(who("person-Rico").is_err());
+        assert_eq!(who("cutscene-C1A"), Err("cutscene (speaker unknown)"));
+    }
+
+    #[test]
+    fn script_names_match_credited_names_in_whole_words() {
+        let credited: Vec<String> = [
+            "Frank Ironstein",
+            "Mary-Lou Cook",
+            "Big Hugh",
+            "Faye Russel",
+        ]
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+        let find = |n: &str| credited_character(n, credited.iter());
+        assert_eq!(find("Frank"), Some("Frank Ironstein"));
+        assert_eq!(find("mary-lou"), Some("Mary-Lou Cook"));
+        assert_eq!(find("Hugh"), Some("Big Hugh"));
+        assert_eq!(find("Fay"), None);
+        assert_eq!(find("Cook"), Some("Mary-Lou Cook"));
+        assert_eq!(find(""), None);
     }
 
     #[test]
