@@ -294,6 +294,41 @@ impl Recognizer {
         self.to_transcript(&hyp, duration_s)
     }
 
+    /// [`decode`](Self::decode), and how many leading words of the transcript are settled:
+    /// the decoder's [`Hypothesis::settled`] tokens hold each of them and the space after it,
+    /// so more frames of the same stream will not change them.
+    pub fn decode_settled(
+        &self,
+        log_probs: &[f32],
+        frames: usize,
+        duration_s: f64,
+    ) -> (Transcript, usize) {
+        let hyp = self
+            .decoder
+            .decode(LogProbs::new(log_probs, frames, self.vocab.size()));
+        (
+            self.to_transcript(&hyp, duration_s),
+            self.settled_words(&hyp),
+        )
+    }
+
+    /// The words of `hyp` that its settled tokens close with a space.
+    fn settled_words(&self, hyp: &Hypothesis) -> usize {
+        let space = self.vocab.space();
+        let fixed = &hyp.tokens[..hyp.settled.min(hyp.tokens.len())];
+        let Some(cut) = fixed.iter().rposition(|&t| t == space) else {
+            return 0;
+        };
+        let head = Hypothesis {
+            tokens: hyp.tokens[..cut].to_vec(),
+            frames: hyp.frames[..cut].to_vec(),
+            probs: hyp.probs[..cut].to_vec(),
+            score: hyp.score,
+            settled: cut,
+        };
+        self.to_transcript(&head, f64::INFINITY).words.len()
+    }
+
     /// Recognise one waveform (16 kHz mono).
     pub fn transcribe(&self, wave: &Waveform) -> Transcript {
         self.transcribe_batch(std::slice::from_ref(wave))
@@ -528,6 +563,7 @@ mod tests {
             frames: vec![0, 1, 40],
             probs: vec![0.9; 3],
             score: 0.0,
+            settled: 3,
         };
         let words = |t: Transcript| t.words.into_iter().map(|w| w.word).collect::<Vec<_>>();
         assert_eq!(words(plain.to_transcript(&hyp, 2.0)), ["on", "e"]);

@@ -7,6 +7,10 @@ use crate::lm::LmScorer;
 use crate::lm::guide::{GrammarState, Guides};
 use crate::text::BLANK;
 
+/// The default [`PrefixBeam::settle_margin`] (natural log: hypotheses e^10 times less likely
+/// than the best are ignored).
+pub const SETTLE_MARGIN: f32 = 10.0;
+
 /// Prefix beam search over CTC outputs.
 ///
 /// Keeps `beam` prefixes, each with the log-probability of ending in blank and in non-blank.
@@ -20,6 +24,11 @@ use crate::text::BLANK;
 pub struct PrefixBeam {
     pub beam: usize,
     pub prune_mass: f32,
+    /// Hypotheses more than this far (log score) below the best do not count against
+    /// [`Hypothesis::settled`]: such stragglers almost never win, and one of them would keep
+    /// every word of a live partial unsettled. `f32::INFINITY` counts the whole beam, which
+    /// makes the settled prefix certain rather than almost certain.
+    pub settle_margin: f32,
     pub lm: Option<LmScorer>,
     pub guides: Guides,
 }
@@ -29,6 +38,7 @@ impl PrefixBeam {
         Self {
             beam: beam.max(1),
             prune_mass: 0.999,
+            settle_margin: SETTLE_MARGIN,
             lm: None,
             guides: Guides::default(),
         }
@@ -245,6 +255,13 @@ impl Decoder for PrefixBeam {
             ranked.truncate(self.beam);
             beams = ranked;
         }
+        let floor = beams.first().map_or(ninf, |(_, e)| e.ranked()) - self.settle_margin;
+        let settled = shared_prefix(
+            beams
+                .iter()
+                .filter(|(_, e)| e.ranked() >= floor)
+                .map(|(p, _)| p.as_slice()),
+        );
         if self.lm.is_some() || !self.guides.is_empty() {
             // The sentence has to end here: add the LM's end-of-sentence score and re-rank;
             // prefixes the grammar cannot end with drop out.
@@ -269,11 +286,27 @@ impl Decoder for PrefixBeam {
         });
         Hypothesis {
             score: entry.total(),
+            settled: settled.min(tokens.len()),
             tokens,
             frames: entry.frames,
             probs: entry.probs,
         }
     }
+}
+
+/// The length of the token prefix all of `prefixes` share (0 for none).
+fn shared_prefix<'a>(mut prefixes: impl Iterator<Item = &'a [u32]>) -> usize {
+    let Some(first) = prefixes.next() else {
+        return 0;
+    };
+    prefixes.fold(first.len(), |n, p| {
+        first
+            .iter()
+            .zip(p)
+            .take(n)
+            .take_while(|(a, b)| a == b)
+            .count()
+    })
 }
 
 #[cfg(test)]
@@ -328,6 +361,68 @@ mod tests {
         let b = PrefixBeam::new(8).decode(LogProbs::new(&m, 3, 3));
         assert_eq!(b.tokens, vec![1, 1]);
         assert_eq!(b.frames, vec![0, 2]);
+    }
+
+    /// Hand-worked: 3 frames, vocab {blank, a, b}. Frame 0 is almost surely "a", frame 1
+    /// blank, frame 2 "a" or "b" at even odds: the likely hypotheses are "a" (0.098 + …), "aa"
+    /// and "ab" (0.43 each), which share "a"; the whole beam also holds "" (0.001). One beam
+    /// entry shares everything with itself.
+    #[test]
+    fn settled_tokens_are_those_the_whole_beam_shares() {
+        let m = lp(&[&[0.01, 0.98, 0.01], &[0.98, 0.01, 0.01], &[0.1, 0.45, 0.45]]);
+        let mut whole = PrefixBeam::new(4);
+        whole.settle_margin = f32::INFINITY;
+        let b = whole.decode(LogProbs::new(&m, 3, 3));
+        assert_eq!(b.tokens.len(), 2);
+        // The empty prefix (P = 0.01 × 0.98 × 0.1) is still in the beam, so nothing is certain.
+        assert_eq!(b.settled, 0);
+        // Ignoring hypotheses e^4 below the best leaves "a", "aa" and "ab".
+        let mut near = PrefixBeam::new(4);
+        near.settle_margin = 4.0;
+        assert_eq!(near.decode(LogProbs::new(&m, 3, 3)).settled, 1);
+        let one = PrefixBeam::new(1).decode(LogProbs::new(&m, 3, 3));
+        assert_eq!(one.settled, one.tokens.len());
+        let g = Greedy.decode(LogProbs::new(&m, 3, 3));
+        assert_eq!(g.settled, g.tokens.len());
+    }
+
+    /// What a live partial relies on: the settled tokens after any number of frames start
+    /// every later decode of the same frames, whatever follows.
+    #[test]
+    fn settled_tokens_never_change_as_frames_arrive() {
+        let (frames, vocab) = (40, 5);
+        let mut state = 12_345_u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            ((state >> 33) as f32 / (1u64 << 31) as f32).max(1e-3)
+        };
+        for trial in 0..20 {
+            let mut m = Vec::with_capacity(frames * vocab);
+            for _ in 0..frames {
+                let row: Vec<f32> = (0..vocab).map(|_| next().powi(3)).collect();
+                let sum: f32 = row.iter().sum();
+                m.extend(row.iter().map(|p| (p / sum).ln()));
+            }
+            let mut beam = PrefixBeam::new(4);
+            beam.settle_margin = f32::INFINITY;
+            let decodes: Vec<Hypothesis> = (1..=frames)
+                .map(|t| beam.decode(LogProbs::new(&m[..t * vocab], t, vocab)))
+                .collect();
+            for (t, early) in decodes.iter().enumerate() {
+                let settled = &early.tokens[..early.settled];
+                for later in &decodes[t + 1..] {
+                    assert!(
+                        later.tokens.starts_with(settled),
+                        "trial {trial}, frame {}: {settled:?} settled, later {:?}",
+                        t + 1,
+                        later.tokens
+                    );
+                }
+            }
+            assert!(decodes.iter().any(|h| h.settled < h.tokens.len()));
+        }
     }
 
     #[test]

@@ -17,6 +17,10 @@ pub struct Hypothesis {
     pub probs: Vec<f32>,
     /// Total log score of the hypothesis.
     pub score: f32,
+    /// Leading tokens that no later frame can change: the prefix every hypothesis still in the
+    /// beam shares (all of them for greedy decoding). Every hypothesis a longer run of the same
+    /// frames can end on extends one of those in the beam, so it starts with these tokens too.
+    pub settled: usize,
 }
 
 /// Per-frame log-probabilities of one utterance, frame-major `[frames × vocab]`.
@@ -63,6 +67,7 @@ impl Decoder for Greedy {
             frames: Vec::new(),
             probs: Vec::new(),
             score: 0.0,
+            settled: 0,
         };
         let mut prev = BLANK;
         for t in 0..lp.frames {
@@ -80,6 +85,7 @@ impl Decoder for Greedy {
             }
             prev = best;
         }
+        hyp.settled = hyp.tokens.len();
         hyp
     }
 }

@@ -158,7 +158,7 @@ impl<'a> LiveRecognizer<'a> {
     /// The current utterance decoded, words without any audible frame removed, its length,
     /// and the share of its trailing `max_trailing_silence_s` whose frames are not
     /// blank-dominated (`None` while it is shorter than that).
-    fn current(&self) -> (Transcript, f64, Option<f64>) {
+    fn current(&self) -> (Transcript, f64, Option<f64>, usize) {
         let origin = self.origin();
         let duration = match &self.stream {
             Some(s) => s.duration_s(),
@@ -168,23 +168,38 @@ impl<'a> LiveRecognizer<'a> {
         // Without an audible frame there is nothing to decode: normalisation would blow
         // near-silence up into something the model may read words into.
         if !self.vad.audible_between(origin, end) {
-            return (Transcript::default(), duration, None);
+            return (Transcript::default(), duration, None, 0);
         }
-        let (mut t, speech) = match &self.stream {
-            Some(s) => (s.transcript(), self.trailing_speech(s.log_probs())),
+        let (mut t, speech, settled) = match &self.stream {
+            Some(s) => {
+                let (t, settled) = s.transcript_settled();
+                (t, self.trailing_speech(s.log_probs()), settled)
+            }
+            // A bidirectional model rescores the whole buffer each time: nothing is settled
+            // before the final, so its partials show every word (and may revise them).
             None => match Waveform::new(self.buffer.clone(), SAMPLE_RATE) {
                 Some(wave) => {
                     let (t, lp) = self.rec.transcribe_scored(&wave);
                     let speech = self.trailing_speech(&lp);
-                    (t, speech)
+                    let n = t.words.len();
+                    (t, speech, n)
                 }
                 // Non-finite samples from the device are dropped rather than decoded.
-                None => (Transcript::default(), None),
+                None => (Transcript::default(), None, 0),
             },
         };
-        t.words.retain(|w| self.voiced(w));
+        let mut kept_settled = 0;
+        let mut index = 0;
+        t.words.retain(|w| {
+            let keep = self.voiced(w);
+            if keep && index < settled {
+                kept_settled += 1;
+            }
+            index += 1;
+            keep
+        });
         t.text = text_of(&t.words);
-        (t, duration, speech)
+        (t, duration, speech, kept_settled)
     }
 
     /// The share of the last `max_trailing_silence_s` of `log_probs` (`[frames × vocab]`)
@@ -200,7 +215,7 @@ impl<'a> LiveRecognizer<'a> {
     }
 
     fn decode_step(&mut self, flush: bool) -> Vec<Event> {
-        let (mut t, duration, trailing_speech) = self.current();
+        let (mut t, duration, trailing_speech, settled) = self.current();
         let head = self.head_silence();
         let head_end = endpoint::head_ends(head);
         // Letters the model read into what its head calls non-speech are noise once the
@@ -265,6 +280,12 @@ impl<'a> LiveRecognizer<'a> {
         // stretch grows to an endpoint the final drops them, so showing them would revise it.
         if let Some((silence, _)) = head.filter(|&(s, _)| s > 0.0) {
             keep_words_before(&mut t, duration - silence);
+        }
+        // Every word but the last is one the decoder has settled, so the words a partial has
+        // finished are the final's; the last may still change as it is being spoken.
+        if t.words.len() > settled + 1 {
+            t.words.truncate(settled + 1);
+            t.text = text_of(&t.words);
         }
         match t.words.first() {
             Some(first) if t.text != self.last_partial => {

@@ -106,8 +106,15 @@ impl<'a> ModelStream<'a> {
 
     /// The current utterance decoded; times relative to [`origin_s`](Self::origin_s).
     pub fn transcript(&self) -> Transcript {
+        self.transcript_settled().0
+    }
+
+    /// [`transcript`](Self::transcript), and how many of its leading words later audio cannot
+    /// change ([`Recognizer::decode_settled`]).
+    pub fn transcript_settled(&self) -> (Transcript, usize) {
         let duration = self.frames as f64 * self.rec.frame_seconds();
-        self.rec.decode(&self.log_probs, self.frames, duration)
+        self.rec
+            .decode_settled(&self.log_probs, self.frames, duration)
     }
 
     /// Log-probabilities of the current utterance so far, `[frames × vocab]`.

@@ -199,3 +199,65 @@ fn the_built_in_speech_head_ends_an_utterance_in_crowd_noise() {
         head.end_seconds()
     );
 }
+
+/// A live partial's finished words (all but its last) are the final's: `listen` shows the words
+/// the beam has settled and the one being spoken, never a word a later frame can replace. Two
+/// real samples (TTS voices) with a second of silence between them, in crowd noise at 10 dB.
+#[test]
+fn partials_never_revise_a_finished_word() {
+    use hark::live::{Event, LiveRecognizer};
+    use hark::model_dir::{BuiltIn, ModelSource};
+
+    let device = Device::default();
+    let loaded = ModelSource::Embedded(BuiltIn::Streaming)
+        .load(&device)
+        .unwrap();
+    let rec = Recognizer::new(loaded, device, &RecognizerConfig { beam: 16 }).unwrap();
+    let mut samples = speech();
+    samples.extend(std::iter::repeat_n(0.0, 16_000));
+    samples.extend(
+        wav::read(&sample("noisy_flite_rms_fox_crowd_snr10.wav"))
+            .unwrap()
+            .into_samples(),
+    );
+    samples.extend(std::iter::repeat_n(0.0, 16_000));
+    let mut live = LiveRecognizer::new(&rec, Default::default());
+    let (mut partials, mut finals, mut checked) = (Vec::new(), 0, 0);
+    let mut check = |partials: &mut Vec<String>, text: &str| {
+        let final_words: Vec<&str> = text.split_whitespace().collect();
+        for p in partials.drain(..) {
+            let words: Vec<&str> = p.split_whitespace().collect();
+            for (k, w) in words.iter().enumerate().take(words.len().saturating_sub(1)) {
+                assert_eq!(
+                    final_words.get(k),
+                    Some(w),
+                    "partial {p:?} revised by final {text:?}"
+                );
+                checked += 1;
+            }
+        }
+    };
+    let blocks: Vec<&[f32]> = samples.chunks(800).collect();
+    for block in blocks {
+        for e in live.push(block) {
+            match e {
+                Event::Partial { text, .. } => partials.push(text),
+                Event::Final { text, .. } => {
+                    finals += 1;
+                    check(&mut partials, &text);
+                }
+            }
+        }
+    }
+    for e in live.finish() {
+        if let Event::Final { text, .. } = e {
+            finals += 1;
+            check(&mut partials, &text);
+        }
+    }
+    assert!(finals >= 2, "{finals} finals");
+    assert!(
+        checked >= 5,
+        "only {checked} finished partial words to check"
+    );
+}
