@@ -104,13 +104,8 @@ impl<'a> ModelStream<'a> {
         self.consumed += take;
     }
 
-    /// The current utterance decoded; times relative to [`origin_s`](Self::origin_s).
-    pub fn transcript(&self) -> Transcript {
-        self.transcript_settled().0
-    }
-
-    /// [`transcript`](Self::transcript), and how many of its leading words later audio cannot
-    /// change ([`Recognizer::decode_settled`]).
+    /// The current utterance decoded, times relative to [`origin_s`](Self::origin_s), and how
+    /// many of its leading words later audio cannot change ([`Recognizer::decode_settled`]).
     pub fn transcript_settled(&self) -> (Transcript, usize) {
         let duration = self.frames as f64 * self.rec.frame_seconds();
         self.rec

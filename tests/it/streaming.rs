@@ -29,6 +29,16 @@ fn streaming_recognizer(cell: CellKind) -> Recognizer {
     random_recognizer(features, false, cell)
 }
 
+/// The built-in streaming model (with its speech head and LMs) behind a beam of `beam`.
+fn built_in_streaming(beam: usize) -> Recognizer {
+    use hark::model_dir::{BuiltIn, ModelSource};
+    let device = Device::default();
+    let loaded = ModelSource::Embedded(BuiltIn::Streaming)
+        .load(&device)
+        .unwrap();
+    Recognizer::new(loaded, device, &RecognizerConfig { beam }).unwrap()
+}
+
 /// A randomly initialised small model behind a greedy recogniser.
 fn random_recognizer(features: MfccConfig, bidirectional: bool, cell: CellKind) -> Recognizer {
     let vocab = Vocab::english();
@@ -117,13 +127,8 @@ fn live_recognizer_streams_a_unidirectional_model() {
 fn the_built_in_speech_head_ends_an_utterance_in_crowd_noise() {
     use hark::live::speech_head::{frames_of, training_stream};
     use hark::live::{EndpointConfig, Event, LiveRecognizer};
-    use hark::model_dir::{BuiltIn, ModelSource};
 
-    let device = Device::default();
-    let loaded = ModelSource::Embedded(BuiltIn::Streaming)
-        .load(&device)
-        .unwrap();
-    let rec = Recognizer::new(loaded, device, &RecognizerConfig { beam: 4 }).unwrap();
+    let rec = built_in_streaming(4);
     let head = rec
         .speech_head()
         .expect("the streaming model ships a speech head");
@@ -206,13 +211,8 @@ fn the_built_in_speech_head_ends_an_utterance_in_crowd_noise() {
 #[test]
 fn partials_never_revise_a_finished_word() {
     use hark::live::{Event, LiveRecognizer};
-    use hark::model_dir::{BuiltIn, ModelSource};
 
-    let device = Device::default();
-    let loaded = ModelSource::Embedded(BuiltIn::Streaming)
-        .load(&device)
-        .unwrap();
-    let rec = Recognizer::new(loaded, device, &RecognizerConfig { beam: 16 }).unwrap();
+    let rec = built_in_streaming(16);
     let mut samples = speech();
     samples.extend(std::iter::repeat_n(0.0, 16_000));
     samples.extend(

@@ -138,16 +138,13 @@ pub fn script_speakers(cut: &[u8], table: &ObjectTable) -> Result<Vec<Speaker>, 
             // The room fades in, then the record is Joe's.
             number = 0;
         }
-        let person = table.get(number).is_some_and(|o| o.person);
-        let speaker = match number {
-            0 if animations == 0 && from <= 0 => Speaker::Joe,
-            n if n > 0 && animations == 0 && person && from <= 0 => Speaker::Person(
-                table
-                    .get(n)
-                    .and_then(|o| o.name.clone())
-                    .unwrap_or_else(|| format!("object {n}")),
-            ),
-            -2 | -3 => Speaker::Narration,
+        let person = table.get(number).filter(|o| o.person);
+        let speaker = match (number, person) {
+            (0, _) if animations == 0 && from <= 0 => Speaker::Joe,
+            (n, Some(o)) if n > 0 && animations == 0 && from <= 0 => {
+                Speaker::Person(o.name.clone().unwrap_or_else(|| format!("object {n}")))
+            }
+            (-2 | -3, _) => Speaker::Narration,
             _ => Speaker::Silent,
         };
         let speaks = matches!(speaker, Speaker::Joe | Speaker::Person(_));
