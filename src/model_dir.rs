@@ -279,6 +279,25 @@ impl ModelSource {
     }
 }
 
+impl ModelSource {
+    /// Copy the language-model files `config` names (character and word LM, each checked
+    /// against its size and checksum) from this model into the directory `out`.
+    pub fn copy_language_models(&self, config: &ModelConfig, out: &Path) -> Result<()> {
+        std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+        if let Some(info) = &config.lm {
+            let file = (info.file.as_str(), info.bytes, info.sha256.as_str());
+            let bytes = self.read_checked("language model", file, embedded::lm)?;
+            write_atomic(&out.join(&info.file), &bytes)?;
+        }
+        if let Some(info) = &config.word_lm {
+            let file = (info.file.as_str(), info.bytes, info.sha256.as_str());
+            let bytes = self.read_checked("word language model", file, embedded::words)?;
+            write_atomic(&out.join(&info.file), &bytes)?;
+        }
+        Ok(())
+    }
+}
+
 /// Put `lm` into the model directory `dir` (as `lm.bin`) with its beam-search weights,
 /// recording it in the directory's `config.json`. Both files are replaced atomically.
 pub fn attach_lm(

@@ -1,6 +1,7 @@
 //! clap-derive CLI, one file per subcommand. Each turns its arguments into library configs in
 //! one place, makes the library calls and prints what they return.
 
+mod average;
 mod compare;
 mod corpus;
 mod devices;
@@ -66,6 +67,8 @@ enum Command {
     Tune(tune::TuneArgs),
     /// Fit a streaming model's speech-activity head, which ends live utterances in noise.
     SpeechHead(speech_head::SpeechHeadArgs),
+    /// Average the weights of models of one architecture (checkpoint averaging).
+    Average(average::AverageArgs),
 }
 
 /// Entry point: maps errors to exit code 2.
@@ -98,6 +101,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Lm(args) => lm::lm(args),
         Command::Tune(args) => tune::tune(args, device),
         Command::SpeechHead(args) => speech_head::speech_head(args, device),
+        Command::Average(args) => average::average(args, device),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The acoustic model: frame stacking, a stack of recurrent layers, a linear output layer.
 
 pub mod attack;
+pub mod average;
 pub mod loss;
 pub mod recurrence;
 mod rnn;

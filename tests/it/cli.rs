@@ -409,3 +409,62 @@ fn word_confidences_follow_the_models_calibration() {
         );
     }
 }
+
+#[test]
+fn averaging_a_model_with_itself_gives_the_same_transcripts() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("avg");
+    run_ok(
+        hark()
+            .args(["average", "builtin", "builtin", "--weights", "1,2", "--out"])
+            .arg(&out_dir),
+    );
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("config.json")).unwrap())
+            .unwrap();
+    // The language models travel with it; the calibration, fitted to one model's weights, not.
+    assert!(
+        out_dir
+            .join(config["lm"]["file"].as_str().unwrap())
+            .is_file()
+    );
+    assert!(
+        out_dir
+            .join(config["word_lm"]["file"].as_str().unwrap())
+            .is_file()
+    );
+    assert!(config.get("calibration").is_none(), "{config}");
+    assert_eq!(config["training"]["averaged"].as_array().unwrap().len(), 2);
+
+    let files = samples();
+    let text = |model: &std::path::Path| {
+        let out = run_ok(
+            hark()
+                .args(["transcribe", "--format", "json", "--model"])
+                .arg(model)
+                .args(&files),
+        );
+        json_lines(&out.stdout)
+            .iter()
+            .map(|l| l["text"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(text(&out_dir), text("builtin".as_ref()));
+
+    // Another architecture, or an output directory in use, is refused.
+    let other = dir.path().join("other");
+    let out = hark()
+        .args(["average", "builtin", "builtin:streaming", "--out"])
+        .arg(&other)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("architecture"));
+    let out = hark()
+        .args(["average", "builtin", "builtin", "--out"])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not empty"));
+}
