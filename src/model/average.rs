@@ -120,7 +120,7 @@ mod tests {
         weights_of(model)
             .0
             .into_iter()
-            .flat_map(|(_, t)| t.into_data().to_vec::<f32>().unwrap_or_default())
+            .flat_map(|(_, t)| t.into_data().iter::<f32>().collect::<Vec<_>>())
             .collect()
     }
 
