@@ -106,6 +106,9 @@ pub fn run(rec: &Recognizer) {
 
     // Finals to utterances, and the revision count per segment.
     let mut assigned: Vec<Vec<(f64, String)>> = vec![Vec::new(); placed.len()];
+    // With HARK_BENCH_VERBOSE: each utterance's finals as (span, rule that ended it, text).
+    let mut detail: Vec<Vec<String>> = vec![Vec::new(); placed.len()];
+    let mut final_index = 0;
     let (mut spurious, mut spurious_words) = (0, 0);
     let (mut revised, mut finished_words) = (0, 0);
     let mut segment_start = 0;
@@ -117,6 +120,8 @@ pub fn run(rec: &Recognizer) {
             continue;
         };
         let final_words = words(e);
+        let rule = end_rules.get(final_index).copied();
+        final_index += 1;
         for (_, p) in &events[segment_start..fi] {
             let partial = words(p);
             for (k, w) in partial
@@ -138,7 +143,10 @@ pub fn run(rec: &Recognizer) {
         let best =
             (0..placed.len()).max_by(|&a, &b| overlap(&placed[a]).total_cmp(&overlap(&placed[b])));
         match best.filter(|&u| overlap(&placed[u]) > 0.0) {
-            Some(u) => assigned[u].push((*t, text.clone())),
+            Some(u) => {
+                assigned[u].push((*t, text.clone()));
+                detail[u].push(format!("{start:.2}-{end:.2} {rule:?}: {text}"));
+            }
             None => {
                 spurious += 1;
                 spurious_words += final_words.len();
@@ -146,6 +154,23 @@ pub fn run(rec: &Recognizer) {
         }
     }
 
+    if std::env::var_os("HARK_BENCH_VERBOSE").is_some() {
+        for (u, p) in placed
+            .iter()
+            .enumerate()
+            .filter(|(u, _)| detail[*u].len() != 1)
+        {
+            println!(
+                "    utterance {u} (speech {:.2}-{:.2}): {} finals",
+                secs(p.speech.0),
+                secs(p.speech.1),
+                detail[u].len()
+            );
+            for line in &detail[u] {
+                println!("      {line}");
+            }
+        }
+    }
     let (mut one, mut none, mut split) = (0, 0, 0);
     let mut latency = Vec::new();
     let (mut live_errors, mut offline_errors, mut reference_words) = (0, 0, 0);
