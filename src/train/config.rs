@@ -154,6 +154,9 @@ pub struct TrainOptions {
     /// 0 picks: one on the CPU, where the step needs the cores, and all cores but one on a GPU,
     /// which one thread cannot keep busy. The batches are the same for any number.
     pub data_workers: usize,
+    /// Also keep each epoch's weights as a model directory `out_dir/epoch-N`, to average the
+    /// last few (`hark average`) or go back to one.
+    pub keep_epochs: bool,
 }
 
 impl TrainOptions {
@@ -172,6 +175,7 @@ impl TrainOptions {
             init_from: None,
             command: String::new(),
             data_workers: 0,
+            keep_epochs: false,
         }
     }
 

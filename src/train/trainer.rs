@@ -251,7 +251,7 @@ impl<'a> Trainer<'a> {
     }
 
     /// Close epoch `epoch` with its dev scores: keep the model if it is the best so far (by dev
-    /// CER), and checkpoint.
+    /// CER), the epoch's own weights when asked to, and checkpoint.
     pub fn end_epoch(&mut self, epoch: usize, dev: Option<(f64, f64)>) -> Result<()> {
         self.state.epoch = epoch;
         self.state.batch_in_epoch = 0;
@@ -267,6 +267,15 @@ impl<'a> Trainer<'a> {
                 self.state.best_dev_wer = Some(w);
             }
             self.save_model()?;
+        }
+        if self.opts.keep_epochs {
+            checkpoint::save_model(
+                &self.opts.out_dir.join(format!("epoch-{epoch}")),
+                self.cfg,
+                self.opts,
+                self.model(),
+                &self.vocab,
+            )?;
         }
         self.checkpoint()
     }

@@ -9,6 +9,33 @@ use hark::recognizer::{Recognizer, RecognizerConfig};
 use hark::train::{TrainOptions, TrainingConfig, run};
 
 #[test]
+fn each_epoch_can_be_kept_as_a_model_directory() {
+    let out = tempfile::tempdir().unwrap();
+    let mut cfg = TrainingConfig::english()
+        .with_batch_size(2)
+        .with_epochs(3)
+        .without_augmentation();
+    cfg.model.hidden = 16;
+    cfg.model.layers = 1;
+    let opts = TrainOptions {
+        keep_epochs: true,
+        ..TrainOptions::new(fixtures().join("overfit.jsonl"), out.path())
+    };
+    run(&cfg, &opts, |_| {}).unwrap();
+    let device = DeviceSpec::Cpu.device().unwrap();
+    let checksums: Vec<String> = (1..=3)
+        .map(|k| {
+            let dir = out.path().join(format!("epoch-{k}"));
+            let loaded = ModelSource::Dir(dir).load(&device).unwrap();
+            loaded.config.weights.sha256
+        })
+        .collect();
+    // One step per epoch: each epoch's weights are its own.
+    assert!(checksums[0] != checksums[1] && checksums[1] != checksums[2]);
+    assert!(!out.path().join("epoch-4").exists());
+}
+
+#[test]
 fn tiny_model_overfits_two_utterances() {
     let out = tempfile::tempdir().unwrap();
     let mut cfg = TrainingConfig::english()

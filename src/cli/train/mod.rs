@@ -53,6 +53,10 @@ pub struct TrainArgs {
     data_workers: Option<usize>,
     #[arg(long)]
     epochs: Option<usize>,
+    /// Also keep each epoch's weights as a model directory OUT/epoch-N, to average the last few
+    /// with `hark average` (the model in OUT is the epoch with the best dev CER).
+    #[arg(long)]
+    keep_epochs: bool,
     #[arg(long)]
     batch_size: Option<usize>,
     #[arg(long)]

@@ -164,6 +164,7 @@ pub(super) fn build(args: TrainArgs, device: DeviceSpec) -> Result<(TrainingConf
         init_from,
         command: std::env::args().collect::<Vec<_>>().join(" "),
         data_workers: args.data_workers.unwrap_or(0),
+        keep_epochs: args.keep_epochs,
     };
     Ok((cfg, opts))
 }
