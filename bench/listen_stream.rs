@@ -14,6 +14,9 @@
 //!   the final of that segment shows differently;
 //! - CPU while listening.
 //!
+//! `HARK_BENCH_VERBOSE=1` also lists each utterance not given exactly one final, with its finals'
+//! spans, the rule that ended each and their text.
+//!
 //! `HARK_BENCH_SAVE_STREAM=DIR` writes the stream as a 16-bit WAV (`DIR/stream.wav`), feeds what
 //! the file holds, and writes the bench's finals (`DIR/finals.jsonl`), to compare with
 //! `hark listen --input DIR/stream.wav --format json` on the same audio.
