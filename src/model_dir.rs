@@ -208,10 +208,16 @@ impl ModelSource {
         }
     }
 
+    /// Load and validate the acoustic model alone onto `device` (config and weights; its
+    /// language models are neither read nor attached).
+    pub fn load_acoustic(&self, device: &Device) -> Result<LoadedModel> {
+        let (config, bytes) = self.read()?;
+        build(self, config, bytes, device)
+    }
+
     /// Load and validate a model onto `device`, with its language model if it has one.
     pub fn load(&self, device: &Device) -> Result<LoadedModel> {
-        let (config, bytes) = self.read()?;
-        let mut loaded = build(self, config, bytes, device)?;
+        let mut loaded = self.load_acoustic(device)?;
         loaded.lm = self.read_lm(&loaded.config)?;
         loaded.guides.words = self.read_word_lm(&loaded.config)?;
         Ok(loaded)

@@ -38,7 +38,7 @@ pub fn average(args: AverageArgs, device: DeviceSpec) -> Result<ExitCode> {
     let mut models = Vec::new();
     for source in &sources {
         let loaded = source
-            .load(&device)
+            .load_acoustic(&device)
             .with_context(|| format!("loading {source}"))?;
         configs.push(loaded.config);
         models.push(loaded.model);

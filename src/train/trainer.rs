@@ -2,7 +2,7 @@
 //! to them: a [`step`](Trainer::step) on a batch, [`evaluate`](Trainer::evaluate) on a dev set,
 //! and [`end_epoch`](Trainer::end_epoch), which keeps the best model and checkpoints.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use burn::module::Module;
@@ -266,16 +266,10 @@ impl<'a> Trainer<'a> {
                 self.state.best_dev_cer = Some(c);
                 self.state.best_dev_wer = Some(w);
             }
-            self.save_model()?;
+            self.save_model(&self.opts.out_dir)?;
         }
         if self.opts.keep_epochs {
-            checkpoint::save_model(
-                &self.opts.out_dir.join(format!("epoch-{epoch}")),
-                self.cfg,
-                self.opts,
-                self.model(),
-                &self.vocab,
-            )?;
+            self.save_model(&self.opts.out_dir.join(format!("epoch-{epoch}")))?;
         }
         self.checkpoint()
     }
@@ -284,18 +278,13 @@ impl<'a> Trainer<'a> {
     /// `--resume`.
     pub fn stop_in_epoch(&mut self, epoch: usize) -> Result<()> {
         self.state.epoch = epoch - 1;
-        self.save_model()?;
+        self.save_model(&self.opts.out_dir)?;
         self.checkpoint()
     }
 
-    fn save_model(&self) -> Result<()> {
-        checkpoint::save_model(
-            &self.opts.out_dir,
-            self.cfg,
-            self.opts,
-            self.model(),
-            &self.vocab,
-        )
+    /// Save the current weights as a model directory `dir`.
+    fn save_model(&self, dir: &Path) -> Result<()> {
+        checkpoint::save_model(dir, self.cfg, self.opts, self.model(), &self.vocab)
     }
 
     fn checkpoint(&self) -> Result<()> {

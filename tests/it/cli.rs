@@ -452,19 +452,21 @@ fn averaging_a_model_with_itself_gives_the_same_transcripts() {
     assert_eq!(text(&out_dir), text("builtin".as_ref()));
 
     // Another architecture, or an output directory in use, is refused.
-    let other = dir.path().join("other");
-    let out = hark()
-        .args(["average", "builtin", "builtin:streaming", "--out"])
-        .arg(&other)
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("architecture"));
-    let out = hark()
-        .args(["average", "builtin", "builtin", "--out"])
-        .arg(&out_dir)
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not empty"));
+    let refused = |models: [&str; 2], out: &std::path::Path, why: &str| {
+        let run = hark()
+            .arg("average")
+            .args(models)
+            .arg("--out")
+            .arg(out)
+            .output()
+            .unwrap();
+        assert!(!run.status.success());
+        assert!(String::from_utf8_lossy(&run.stderr).contains(why), "{why}");
+    };
+    refused(
+        ["builtin", "builtin:streaming"],
+        &dir.path().join("other"),
+        "architecture",
+    );
+    refused(["builtin", "builtin"], &out_dir, "not empty");
 }
