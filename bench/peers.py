@@ -30,6 +30,16 @@ def load_manifest(path):
         e = json.loads(line)
         audio = Path(e["audio"])
         out.append({"audio": str(audio if audio.is_absolute() else base / audio), "text": e["text"]})
+    # PocketSphinx gets raw PCM read by Python's wave module: refuse other formats up front
+    # rather than fail in a worker after hark has run.
+    for e in out:
+        try:
+            with wave.open(e["audio"]) as w:
+                ok = (w.getsampwidth(), w.getnchannels(), w.getframerate()) == (2, 1, 16000)
+        except (wave.Error, EOFError, OSError) as err:
+            sys.exit(f"{path}: {e['audio']}: not a readable WAV ({err}); the peers read 16-bit mono 16 kHz WAV only (convert with e.g. `sox IN -r 16000 -c 1 -b 16 OUT.wav`)")
+        if not ok:
+            sys.exit(f"{path}: {e['audio']}: the peers read 16-bit mono 16 kHz WAV only (convert with e.g. `sox IN -r 16000 -c 1 -b 16 OUT.wav`)")
     return out
 
 
