@@ -9,7 +9,7 @@
 //! (u8), number of entries (u32), then per n-gram of every order 1..=N its packed key (u64:
 //! length in bits 40–42, symbols 5 bits each, oldest first) and count (u32), sorted by key.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 mod arpa;
 pub mod guide;
@@ -51,7 +51,7 @@ impl CharLm {
         order: usize,
     ) -> Result<Self> {
         check_shape(order, vocab.size())?;
-        let mut counts: HashMap<u64, u32> = HashMap::new();
+        let mut counts: HashMap<u64, u32> = HashMap::default();
         let mut seq = Vec::new();
         for sentence in sentences {
             let ids = vocab.encode(sentence);
@@ -76,7 +76,7 @@ impl CharLm {
     }
 
     fn from_counts(order: usize, vocab_size: usize, counts: HashMap<u64, u32>) -> Self {
-        let mut contexts: HashMap<u64, (u32, u32)> = HashMap::new();
+        let mut contexts: HashMap<u64, (u32, u32)> = HashMap::default();
         for (&k, &c) in &counts {
             let len = (k >> 40) as u32;
             let packed = k & ((1u64 << 40) - 1);
@@ -170,7 +170,7 @@ impl CharLm {
         if body.len() != n.saturating_mul(12) {
             return Err(bad("truncated or padded entry table"));
         }
-        let mut counts = HashMap::with_capacity(n);
+        let mut counts = HashMap::with_capacity_and_hasher(n, Default::default());
         for e in body.chunks_exact(12) {
             let mut k = [0u8; 8];
             k.copy_from_slice(&e[..8]);
