@@ -71,7 +71,8 @@ pub struct WordLm {
 
 /// Every word's spelling, sorted, in one buffer: the beam search asks whether some word starts
 /// with a string for nearly every letter it tries, and a binary search over one contiguous
-/// buffer is several times cheaper than one that follows each word to its own allocation.
+/// buffer is cheaper than one that follows each word to its own allocation (its share of the
+/// decoding time fell from 12 % to 7.5 %, session 17).
 #[derive(Debug, Clone, PartialEq)]
 struct SortedSpellings {
     text: String,
