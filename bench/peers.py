@@ -35,11 +35,12 @@ def load_manifest(path):
     for e in out:
         try:
             with wave.open(e["audio"]) as w:
-                ok = (w.getsampwidth(), w.getnchannels(), w.getframerate()) == (2, 1, 16000)
+                shape = (w.getsampwidth(), w.getnchannels(), w.getframerate())
+                problem = None if shape == (2, 1, 16000) else f"{shape[0] * 8}-bit, {shape[1]} channel(s), {shape[2]} Hz"
         except (wave.Error, EOFError, OSError) as err:
-            sys.exit(f"{path}: {e['audio']}: not a readable WAV ({err}); the peers read 16-bit mono 16 kHz WAV only (convert with e.g. `sox IN -r 16000 -c 1 -b 16 OUT.wav`)")
-        if not ok:
-            sys.exit(f"{path}: {e['audio']}: the peers read 16-bit mono 16 kHz WAV only (convert with e.g. `sox IN -r 16000 -c 1 -b 16 OUT.wav`)")
+            problem = f"not a readable WAV: {err}"
+        if problem:
+            sys.exit(f"{path}: {e['audio']}: {problem}; the peers read 16-bit mono 16 kHz WAV only (convert with e.g. `sox IN -r 16000 -c 1 -b 16 OUT.wav`)")
     return out
 
 
