@@ -1,6 +1,8 @@
 //! CTC prefix beam search.
 
-use std::collections::HashMap;
+use std::rc::Rc;
+
+use rustc_hash::FxHashMap;
 
 use super::{Decoder, Hypothesis, LogProbs};
 use crate::lm::LmScorer;
@@ -81,48 +83,67 @@ impl PrefixBeam {
     }
 }
 
-#[derive(Debug, Clone)]
+/// The path that gave an entry its strongest contribution, one emitted token per link, newest
+/// first: shared between entries, so that following a path costs one allocation per token
+/// rather than a copy of the whole history.
+struct Emission {
+    frame: usize,
+    prob: f32,
+    earlier: Option<Rc<Emission>>,
+}
+
+impl Drop for Emission {
+    /// Unlinks the chain one link at a time: the default recursive drop of a long utterance's
+    /// chain could overflow the stack.
+    fn drop(&mut self) {
+        let mut next = self.earlier.take();
+        while let Some(link) = next {
+            next = match Rc::try_unwrap(link) {
+                Ok(mut e) => e.earlier.take(),
+                Err(_) => None,
+            };
+        }
+    }
+}
+
+/// The frames and probabilities of a path's tokens, oldest first.
+fn unroll(timing: &Option<Rc<Emission>>) -> (Vec<usize>, Vec<f32>) {
+    let mut frames = Vec::new();
+    let mut probs = Vec::new();
+    let mut link = timing.as_deref();
+    while let Some(e) = link {
+        frames.push(e.frame);
+        probs.push(e.prob);
+        link = e.earlier.as_deref();
+    }
+    frames.reverse();
+    probs.reverse();
+    (frames, probs)
+}
+
+#[derive(Clone)]
 struct Entry {
     blank: f32,
     non_blank: f32,
-    frames: Vec<usize>,
-    probs: Vec<f32>,
-    /// Log-probability of the strongest single contribution, whose timing `frames` holds.
+    /// Timing and probability of the tokens along the strongest single contribution.
+    timing: Option<Rc<Emission>>,
+    /// Log-probability of the strongest single contribution, whose path `timing` holds.
     best: f32,
     /// Weighted LM score of the prefix (0 without a language model).
     lm: f32,
 }
 
-/// Add `logp` to the entry for `prefix` (its blank or non-blank part). Timing and token
-/// probabilities follow the strongest contribution.
-fn merge(
-    next: &mut HashMap<Vec<u32>, Entry>,
-    prefix: Vec<u32>,
-    logp: f32,
-    blank: bool,
-    lm: impl FnOnce() -> f32,
-    timing: impl FnOnce() -> (Vec<usize>, Vec<f32>),
-) {
-    let e = next.entry(prefix).or_insert_with(|| Entry {
-        blank: f32::NEG_INFINITY,
-        non_blank: f32::NEG_INFINITY,
-        frames: Vec::new(),
-        probs: Vec::new(),
-        best: f32::NEG_INFINITY,
-        lm: lm(),
-    });
-    if blank {
-        e.blank = log_add(e.blank, logp);
-    } else {
-        e.non_blank = log_add(e.non_blank, logp);
-    }
-    if logp > e.best {
-        e.best = logp;
-        (e.frames, e.probs) = timing();
-    }
-}
-
 impl Entry {
+    fn new(lm: f32) -> Self {
+        Self {
+            blank: f32::NEG_INFINITY,
+            non_blank: f32::NEG_INFINITY,
+            timing: None,
+            best: f32::NEG_INFINITY,
+            lm,
+        }
+    }
+
     fn total(&self) -> f32 {
         log_add(self.blank, self.non_blank)
     }
@@ -131,15 +152,145 @@ impl Entry {
     fn ranked(&self) -> f32 {
         self.total() + self.lm
     }
+
+    /// Add `logp` to the blank or non-blank part; the timing follows the strongest
+    /// contribution.
+    fn add(&mut self, logp: f32, blank: bool, timing: impl FnOnce() -> Option<Rc<Emission>>) {
+        if blank {
+            self.blank = log_add(self.blank, logp);
+        } else {
+            self.non_blank = log_add(self.non_blank, logp);
+        }
+        if logp > self.best {
+            self.best = logp;
+            self.timing = timing();
+        }
+    }
 }
 
-/// Best first; ties broken by the prefix so the order never depends on hashing.
-fn sort_by_rank(beams: &mut [(Vec<u32>, Entry)]) {
-    beams.sort_unstable_by(|a, b| {
-        b.1.ranked()
-            .total_cmp(&a.1.ranked())
-            .then_with(|| a.0.cmp(&b.0))
-    });
+/// A hypothesis kept from one frame to the next.
+struct Kept {
+    prefix: Vec<u32>,
+    entry: Entry,
+    /// The language models' score for each token following `prefix` (NaN: not yet asked):
+    /// a prefix stays in the beam for many frames, and the same extensions are scored at each.
+    next_lm: Vec<f32>,
+}
+
+/// Where a frame's contribution lands: on a prefix already kept, or on a kept prefix plus one
+/// token that is not itself kept. Prefixes are told apart without hashing them: two kept
+/// prefixes differ, so two (kept, token) pairs name different prefixes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Kept(usize),
+    Extended(usize, u32),
+}
+
+/// The candidates of one frame, before ranking.
+struct Frame {
+    kept: Vec<Option<Entry>>,
+    extended: Vec<(usize, u32, Entry)>,
+    /// (kept prefix, token) → the kept prefix that is their concatenation.
+    joins: FxHashMap<(usize, u32), usize>,
+}
+
+impl Frame {
+    fn new(beams: &[Kept], any_token: bool) -> Self {
+        let mut joins = FxHashMap::default();
+        if any_token && beams.len() > 1 {
+            let index: FxHashMap<&[u32], usize> = beams
+                .iter()
+                .enumerate()
+                .map(|(i, b)| (b.prefix.as_slice(), i))
+                .collect();
+            for (j, b) in beams.iter().enumerate() {
+                if let Some((&last, head)) = b.prefix.split_last()
+                    && let Some(&i) = index.get(head)
+                {
+                    joins.insert((i, last), j);
+                }
+            }
+        }
+        Self {
+            kept: vec![None; beams.len()],
+            extended: Vec::new(),
+            joins,
+        }
+    }
+
+    fn slot(&self, from: usize, c: u32) -> Slot {
+        match self.joins.get(&(from, c)) {
+            Some(&j) => Slot::Kept(j),
+            None => Slot::Extended(from, c),
+        }
+    }
+
+    /// The entry for `slot`, created with LM score `lm()` on its first contribution.
+    fn entry(&mut self, slot: Slot, lm: impl FnOnce() -> f32) -> &mut Entry {
+        match slot {
+            Slot::Kept(j) => self.kept[j].get_or_insert_with(|| Entry::new(lm())),
+            Slot::Extended(i, c) => {
+                // Each (prefix, token) pair is extended once per frame.
+                self.extended.push((i, c, Entry::new(lm())));
+                &mut self.extended.last_mut().expect("just pushed").2
+            }
+        }
+    }
+
+    /// The best `beam` candidates as the next frame's kept hypotheses.
+    fn keep_best(self, mut beams: Vec<Kept>, beam: usize, vocab: usize) -> Vec<Kept> {
+        let mut ranked: Vec<(Slot, Entry)> = self
+            .kept
+            .into_iter()
+            .enumerate()
+            .filter_map(|(j, e)| e.map(|e| (Slot::Kept(j), e)))
+            .chain(
+                self.extended
+                    .into_iter()
+                    .map(|(i, c, e)| (Slot::Extended(i, c), e)),
+            )
+            .collect();
+        let prefix = |slot: Slot| match slot {
+            Slot::Kept(j) => (beams[j].prefix.as_slice(), None),
+            Slot::Extended(i, c) => (beams[i].prefix.as_slice(), Some(c)),
+        };
+        // Best first; ties broken by the prefix so the order never depends on the slots.
+        ranked.sort_unstable_by(|a, b| {
+            b.1.ranked().total_cmp(&a.1.ranked()).then_with(|| {
+                let (pa, ca) = prefix(a.0);
+                let (pb, cb) = prefix(b.0);
+                pa.iter().chain(&ca).cmp(pb.iter().chain(&cb))
+            })
+        });
+        ranked.truncate(beam);
+        // New prefixes copy their parents before the kept ones move on.
+        let mut next: Vec<Option<Kept>> = ranked
+            .iter()
+            .map(|(slot, entry)| match *slot {
+                Slot::Extended(i, c) => {
+                    let mut p = Vec::with_capacity(beams[i].prefix.len() + 1);
+                    p.extend_from_slice(&beams[i].prefix);
+                    p.push(c);
+                    Some(Kept {
+                        prefix: p,
+                        entry: entry.clone(),
+                        next_lm: vec![f32::NAN; vocab],
+                    })
+                }
+                Slot::Kept(_) => None,
+            })
+            .collect();
+        for ((slot, entry), out) in ranked.into_iter().zip(next.iter_mut()) {
+            if let Slot::Kept(j) = slot {
+                *out = Some(Kept {
+                    prefix: std::mem::take(&mut beams[j].prefix),
+                    entry,
+                    next_lm: std::mem::take(&mut beams[j].next_lm),
+                });
+            }
+        }
+        next.into_iter().flatten().collect()
+    }
 }
 
 fn log_add(a: f32, b: f32) -> f32 {
@@ -153,143 +304,143 @@ fn log_add(a: f32, b: f32) -> f32 {
     hi + (lo - hi).exp().ln_1p()
 }
 
+impl PrefixBeam {
+    /// The tokens worth expanding at a frame: the most likely ones up to `prune_mass` of the
+    /// probability or `beam` of them, and always blank.
+    fn candidates(&self, row: &[f32], out: &mut Vec<usize>) {
+        out.clear();
+        out.extend(0..row.len());
+        out.sort_unstable_by(|&a, &b| row[b].total_cmp(&row[a]));
+        let mut mass = 0.0;
+        let mut keep = 0;
+        for &c in out.iter() {
+            mass += row[c].exp();
+            keep += 1;
+            if mass >= self.prune_mass || keep >= self.beam {
+                break;
+            }
+        }
+        out.truncate(keep);
+        if !out.contains(&(BLANK as usize)) {
+            out.push(BLANK as usize);
+        }
+    }
+
+    /// The language models' step for `c` after kept hypothesis `b`, asked once per prefix.
+    fn cached_lm_step(&self, b: &mut Kept, c: u32) -> f32 {
+        let slot = &mut b.next_lm[c as usize];
+        if slot.is_nan() {
+            *slot = self.lm_step(&b.prefix, c);
+        }
+        *slot
+    }
+}
+
 impl Decoder for PrefixBeam {
     fn decode(&self, lp: LogProbs<'_>) -> Hypothesis {
-        let ninf = f32::NEG_INFINITY;
-        let mut beams: Vec<(Vec<u32>, Entry)> = vec![(
-            Vec::new(),
-            Entry {
-                blank: 0.0,
-                non_blank: ninf,
-                frames: Vec::new(),
-                probs: Vec::new(),
-                best: 0.0,
-                lm: 0.0,
-            },
-        )];
+        let mut root = Entry::new(0.0);
+        root.blank = 0.0;
+        root.best = 0.0;
+        let mut beams = vec![Kept {
+            prefix: Vec::new(),
+            entry: root,
+            next_lm: vec![f32::NAN; lp.vocab],
+        }];
         let mut candidates: Vec<usize> = Vec::with_capacity(lp.vocab);
         for t in 0..lp.frames {
             let row = lp.frame(t);
-            candidates.clear();
-            candidates.extend(0..lp.vocab);
-            candidates.sort_unstable_by(|&a, &b| row[b].total_cmp(&row[a]));
-            let mut mass = 0.0;
-            let mut keep = 0;
-            for &c in candidates.iter() {
-                mass += row[c].exp();
-                keep += 1;
-                if mass >= self.prune_mass || keep >= self.beam {
-                    break;
-                }
-            }
-            candidates.truncate(keep);
-            if !candidates.contains(&(BLANK as usize)) {
-                candidates.push(BLANK as usize);
-            }
-
-            let mut next: HashMap<Vec<u32>, Entry> = HashMap::with_capacity(beams.len() * 4);
-            for (prefix, entry) in &beams {
+            self.candidates(row, &mut candidates);
+            let mut frame = Frame::new(&beams, candidates.len() > 1);
+            for (i, kept) in beams.iter_mut().enumerate() {
+                let entry = kept.entry.clone();
                 let total = entry.total();
-                let grammar = self.grammar_state(prefix);
+                let grammar = self.grammar_state(&kept.prefix);
+                let last = kept.prefix.last().copied();
                 for &c in &candidates {
                     let p = row[c];
                     let c = c as u32;
                     if c == BLANK {
-                        merge(
-                            &mut next,
-                            prefix.clone(),
-                            total + p,
-                            true,
-                            || entry.lm,
-                            || (entry.frames.clone(), entry.probs.clone()),
-                        );
+                        frame
+                            .entry(Slot::Kept(i), || entry.lm)
+                            .add(total + p, true, || entry.timing.clone());
                         continue;
                     }
-                    let last = prefix.last().copied();
                     if !self.allowed(grammar.as_ref(), c) {
                         continue;
                     }
-                    let mut extended = prefix.clone();
-                    extended.push(c);
                     // A repeat needs a blank in between to be a new token.
                     let from = if last == Some(c) {
                         entry.blank + p
                     } else {
                         total + p
                     };
-                    merge(
-                        &mut next,
-                        extended,
-                        from,
-                        false,
-                        || entry.lm + self.lm_step(prefix, c),
-                        || {
-                            let mut frames = entry.frames.clone();
-                            frames.push(t);
-                            let mut probs = entry.probs.clone();
-                            probs.push(p.exp());
-                            (frames, probs)
-                        },
-                    );
+                    let slot = frame.slot(i, c);
+                    frame
+                        .entry(slot, || entry.lm + self.cached_lm_step(kept, c))
+                        .add(from, false, || {
+                            Some(Rc::new(Emission {
+                                frame: t,
+                                prob: p.exp(),
+                                earlier: entry.timing.clone(),
+                            }))
+                        });
                     if last == Some(c) {
                         // Staying on the same token without a blank keeps the prefix.
-                        merge(
-                            &mut next,
-                            prefix.clone(),
+                        frame.entry(Slot::Kept(i), || entry.lm).add(
                             entry.non_blank + p,
                             false,
-                            || entry.lm,
                             || {
-                                let mut probs = entry.probs.clone();
-                                if let Some(q) = probs.last_mut() {
-                                    *q = q.max(p.exp());
-                                }
-                                (entry.frames.clone(), probs)
+                                entry.timing.as_ref().map(|e| {
+                                    Rc::new(Emission {
+                                        frame: e.frame,
+                                        prob: e.prob.max(p.exp()),
+                                        earlier: e.earlier.clone(),
+                                    })
+                                })
                             },
                         );
                     }
                 }
             }
-            let mut ranked: Vec<(Vec<u32>, Entry)> = next.into_iter().collect();
-            sort_by_rank(&mut ranked);
-            ranked.truncate(self.beam);
-            beams = ranked;
+            beams = frame.keep_best(beams, self.beam, lp.vocab);
         }
-        let floor = beams.first().map_or(ninf, |(_, e)| e.ranked()) - self.settle_margin;
+        let floor = beams
+            .first()
+            .map_or(f32::NEG_INFINITY, |b| b.entry.ranked())
+            - self.settle_margin;
         let settled = shared_prefix(
             beams
                 .iter()
-                .filter(|(_, e)| e.ranked() >= floor)
-                .map(|(p, _)| p.as_slice()),
+                .filter(|b| b.entry.ranked() >= floor)
+                .map(|b| b.prefix.as_slice()),
         );
+        let mut finals: Vec<(Vec<u32>, Entry)> =
+            beams.into_iter().map(|b| (b.prefix, b.entry)).collect();
         if self.lm.is_some() || !self.guides.is_empty() {
             // The sentence has to end here: add the LM's end-of-sentence score and re-rank;
             // prefixes the grammar cannot end with drop out.
-            for (prefix, entry) in beams.iter_mut() {
+            for (prefix, entry) in finals.iter_mut() {
                 entry.lm += self.lm_step(prefix, BLANK);
             }
-            beams.retain(|(_, e)| e.lm > f32::NEG_INFINITY);
-            sort_by_rank(&mut beams);
+            finals.retain(|(_, e)| e.lm > f32::NEG_INFINITY);
+            finals.sort_unstable_by(|a, b| {
+                b.1.ranked()
+                    .total_cmp(&a.1.ranked())
+                    .then_with(|| a.0.cmp(&b.0))
+            });
         }
-        let (tokens, entry) = beams.into_iter().next().unwrap_or_else(|| {
-            (
-                Vec::new(),
-                Entry {
-                    blank: 0.0,
-                    non_blank: ninf,
-                    frames: Vec::new(),
-                    probs: Vec::new(),
-                    best: 0.0,
-                    lm: 0.0,
-                },
-            )
+        let (tokens, entry) = finals.into_iter().next().unwrap_or_else(|| {
+            let mut empty = Entry::new(0.0);
+            empty.blank = 0.0;
+            (Vec::new(), empty)
         });
+        let (frames, probs) = unroll(&entry.timing);
         Hypothesis {
             score: entry.total(),
             settled: settled.min(tokens.len()),
             tokens,
-            frames: entry.frames,
-            probs: entry.probs,
+            frames,
+            probs,
         }
     }
 }
@@ -423,6 +574,26 @@ mod tests {
             }
             assert!(decodes.iter().any(|h| h.settled < h.tokens.len()));
         }
+    }
+
+    /// A path of a million tokens (an hour of speech is about 60,000) is dropped link by link;
+    /// the default recursive drop would overflow the stack.
+    #[test]
+    fn a_long_path_drops_without_recursion() {
+        let mut path = None;
+        for frame in 0..1_000_000 {
+            path = Some(Rc::new(Emission {
+                frame,
+                prob: 0.5,
+                earlier: path,
+            }));
+        }
+        let shared = path.clone();
+        drop(path);
+        let (frames, _) = unroll(&shared);
+        assert_eq!(frames.len(), 1_000_000);
+        assert_eq!(frames[999_999], 999_999);
+        drop(shared);
     }
 
     #[test]
