@@ -46,6 +46,11 @@ pub fn millisecond<S: serde::Serializer>(
     s.serialize_f64((seconds * 1000.0).round() / 1000.0)
 }
 
+/// The beam width `transcribe`, `eval` and `tune` use unless told otherwise: the built-in
+/// model's LM weights are tuned at it. Wider beams stopped paying on real-dev (64: no better
+/// than 32, at twice the search's cost; docs/performance.md).
+pub const DEFAULT_BEAM: usize = 32;
+
 /// Recogniser settings.
 #[derive(Debug, Clone)]
 pub struct RecognizerConfig {
@@ -55,7 +60,7 @@ pub struct RecognizerConfig {
 
 impl Default for RecognizerConfig {
     fn default() -> Self {
-        Self { beam: 8 }
+        Self { beam: DEFAULT_BEAM }
     }
 }
 

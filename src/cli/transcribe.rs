@@ -40,7 +40,7 @@ pub struct TranscribeArgs {
     #[arg(long, value_enum, default_value = "text")]
     format: OutputFormat,
     /// Beam width (1 = greedy).
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = hark::recognizer::DEFAULT_BEAM)]
     beam: usize,
     #[command(flatten)]
     lm: lm::LmFlags,

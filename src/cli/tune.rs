@@ -36,7 +36,7 @@ pub struct TuneArgs {
     #[arg(long, default_value_os_t = hark::noise::default_bank_dir())]
     noise_bank: PathBuf,
     /// Beam width.
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = hark::recognizer::DEFAULT_BEAM)]
     beam: usize,
     #[command(flatten)]
     lm: super::lm::LmFlags,

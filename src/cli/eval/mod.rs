@@ -45,7 +45,7 @@ pub struct EvalArgs {
     #[arg(long, default_value_t = 3)]
     attack_steps: usize,
     /// Beam width (1 = greedy).
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = hark::recognizer::DEFAULT_BEAM)]
     beam: usize,
     #[command(flatten)]
     lm: super::lm::LmFlags,
