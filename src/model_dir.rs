@@ -65,6 +65,10 @@ pub struct CalibrationInfo {
     /// Where it was fitted, with the dev set's ECE before and after (free-form).
     #[serde(default)]
     pub source: String,
+    /// Offline transcripts leave out words whose calibrated confidence is below this (chosen
+    /// by `hark tune` on the dev set; absent: every word is kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_confidence: Option<f32>,
 }
 
 /// The word language model file of a model directory and the beam search's weights for it.

@@ -80,6 +80,9 @@ pub struct Recognizer {
     pause_splits_words: bool,
     /// Platt scaling of word confidences, from the model's config.
     calibration: Option<Platt>,
+    /// Offline transcripts leave out words whose confidence is below this (the model's
+    /// config: [`CalibrationInfo::min_confidence`](crate::model_dir::CalibrationInfo)).
+    min_confidence: Option<f32>,
     /// The speech-activity head of a streaming model, from its config.
     speech_head: Option<SpeechHead>,
 }
@@ -114,6 +117,11 @@ impl Recognizer {
             config,
         )?;
         rec.calibration = loaded.config.calibration.as_ref().map(|c| c.platt);
+        rec.min_confidence = loaded
+            .config
+            .calibration
+            .as_ref()
+            .and_then(|c| c.min_confidence);
         if let Some(head) = loaded.config.speech_head {
             if !rec.can_stream() {
                 return Err(Error::Config(
@@ -163,6 +171,7 @@ impl Recognizer {
             mc: None,
             pause_splits_words: true,
             calibration: None,
+            min_confidence: None,
             speech_head: None,
         })
     }
@@ -200,6 +209,16 @@ impl Recognizer {
     /// calibration.
     pub fn without_calibration(mut self) -> Self {
         self.calibration = None;
+        self.min_confidence = None;
+        self
+    }
+
+    /// Leave words whose confidence is below `min` out of offline transcripts (`None` or 0:
+    /// keep every word), in place of the model's own threshold. Live partials and finals keep
+    /// every word; with Monte Carlo dropout, whose confidences are agreement rates, no word is
+    /// left out.
+    pub fn with_min_confidence(mut self, min: Option<f32>) -> Self {
+        self.min_confidence = min.filter(|&m| m > 0.0);
         self
     }
 
@@ -364,6 +383,11 @@ impl Recognizer {
             .zip(waves)
             .map(|(mut t, wave)| {
                 drop_inaudible_words(&mut t, wave);
+                if self.mc.is_none()
+                    && let Some(min) = self.min_confidence
+                {
+                    drop_unsure_words(&mut t, min);
+                }
                 t
             })
             .collect()
@@ -542,6 +566,17 @@ fn drop_inaudible_words(t: &mut Transcript, wave: &Waveform) {
     }
 }
 
+/// Leave out the words whose confidence is below `min`: where the model is that unsure, a word
+/// is more often an insertion than a word heard right (the threshold is chosen on dev by
+/// `hark tune`, which drops a word only where that lowers the errors).
+pub fn drop_unsure_words(t: &mut Transcript, min: f32) {
+    let before = t.words.len();
+    t.words.retain(|w| w.confidence >= min);
+    if t.words.len() != before {
+        t.text = text_of(&t.words);
+    }
+}
+
 /// The words joined by single spaces.
 pub fn text_of(words: &[Word]) -> String {
     words
@@ -554,6 +589,32 @@ pub fn text_of(words: &[Word]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Words below the threshold leave the text as well as the word list; a word at it stays.
+    #[test]
+    fn unsure_words_leave_the_transcript() {
+        let word = |w: &str, confidence: f32| Word {
+            word: w.into(),
+            start: 0.0,
+            end: 0.1,
+            confidence,
+        };
+        let mut t = Transcript {
+            text: "a cat dog sat".into(),
+            duration_s: 1.0,
+            words: vec![
+                word("a", 0.9),
+                word("cat", 0.2),
+                word("dog", 0.1),
+                word("sat", 0.6),
+            ],
+        };
+        drop_unsure_words(&mut t, 0.2);
+        assert_eq!(t.text, "a cat sat");
+        assert_eq!(t.words.len(), 3);
+        drop_unsure_words(&mut t, 0.0);
+        assert_eq!(t.text, "a cat sat");
+    }
 
     /// "one" with its "e" a second after its "n": a long pause splits it into "on" and "e",
     /// except under a grammar, whose search spelled "one" as one word.

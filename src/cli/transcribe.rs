@@ -44,6 +44,11 @@ pub struct TranscribeArgs {
     beam: usize,
     #[command(flatten)]
     lm: lm::LmFlags,
+    /// Leave out words whose (calibrated) confidence is below X, in place of the model's own
+    /// threshold (`calibration.min_confidence` in its config.json, chosen by `hark tune`); 0
+    /// keeps every word.
+    #[arg(long, value_name = "X")]
+    min_confidence: Option<f32>,
     /// Monte Carlo dropout: decode the mean of N dropout samples; each word's confidence is
     /// the share of samples that agree on it (0: off; costs N forward passes).
     #[arg(long, default_value_t = 0)]
@@ -64,6 +69,9 @@ pub fn transcribe(args: TranscribeArgs, device: DeviceSpec) -> Result<ExitCode> 
         super::load_recognizer(super::model_source(args.model), device, args.beam, &args.lm)?;
     if args.mc_samples > 0 {
         rec = rec.with_mc_dropout(args.mc_samples, 0)?;
+    }
+    if let Some(min) = args.min_confidence {
+        rec = rec.with_min_confidence(Some(min));
     }
     let chunks = ChunkConfig {
         window_s: args.window,

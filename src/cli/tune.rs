@@ -58,6 +58,11 @@ pub struct TuneArgs {
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true,
           default_values_t = Grid::default().word_oov)]
     oov_penalties: Vec<f32>,
+    /// Confidence thresholds to try, after the weights and the calibration: transcripts leave
+    /// out words whose calibrated confidence is below the one with the fewest word errors
+    /// (recorded with the calibration); 0 keeps every word.
+    #[arg(long, value_delimiter = ',', default_values_t = [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3])]
+    min_confidences: Vec<f32>,
     /// Rounds of coordinate descent (each tries every grid value of every weight).
     #[arg(long, default_value_t = 2)]
     rounds: usize,
@@ -131,7 +136,9 @@ pub fn tune(args: TuneArgs, device: DeviceSpec) -> Result<ExitCode> {
         let text = serde_json::to_string_pretty(&trials)?;
         std::fs::write(path, text).with_context(|| path.display().to_string())?;
     }
-    let calibration = fit_calibration(&set, &best.weights.apply(&beam), &rec, &args)?;
+    let best_beam = best.weights.apply(&beam);
+    let calibration = fit_calibration(&set, &best_beam, &rec, &args)?
+        .map(|c| choose_min_confidence(&set, &best_beam, &rec, c, &args.min_confidences));
     if args.write {
         let dir = args.model.as_ref().context("--write needs --model")?;
         if let Some(c) = calibration {
@@ -174,6 +181,7 @@ fn fit_calibration(
         pairs.len()
     );
     Ok(Some(CalibrationInfo {
+        min_confidence: None,
         platt,
         source: format!(
             "hark tune on {} ({} words, snr {}; ECE {before:.3} -> {after:.3} in-sample)",
@@ -182,6 +190,41 @@ fn fit_calibration(
             args.snr
         ),
     }))
+}
+
+/// The confidence threshold (of `thresholds`) below which leaving words out of the transcripts
+/// gives the fewest word errors on the dev set, at the chosen weights and calibration.
+fn choose_min_confidence(
+    set: &DevSet,
+    beam: &PrefixBeam,
+    rec: &Recognizer,
+    mut calibration: CalibrationInfo,
+    thresholds: &[f32],
+) -> CalibrationInfo {
+    let platt = calibration.platt;
+    let words = |hyp: &hark::ctc::Hypothesis| {
+        let mut words = rec.to_transcript(hyp, f64::INFINITY).words;
+        for w in &mut words {
+            w.confidence = platt.apply(w.confidence);
+        }
+        words
+    };
+    let counts = tune::unsure_word_errors(set, beam, words, thresholds);
+    for (t, c) in thresholds.iter().zip(&counts) {
+        println!(
+            "words below confidence {t}: left out: WER {:.2}% ({} substitutions, {} deletions, {} insertions)",
+            c.rate(),
+            c.substitutions,
+            c.deletions,
+            c.insertions
+        );
+    }
+    calibration.min_confidence = tune::best_threshold(thresholds, &counts).filter(|&t| t > 0.0);
+    match calibration.min_confidence {
+        Some(t) => println!("transcripts leave out words below confidence {t}"),
+        None => println!("transcripts keep every word"),
+    }
+    calibration
 }
 
 fn describe(w: &LmWeights, beam: &PrefixBeam) -> String {

@@ -307,6 +307,55 @@ pub fn word_confidences(
         .collect()
 }
 
+/// The word errors on `set`, decoded by `beam`, when the words whose confidence is below each
+/// of `thresholds` are left out: one count per threshold, in order. `words` turns a hypothesis
+/// into words with the confidences the threshold applies to (calibrated ones, as transcripts
+/// show them). Each utterance is decoded once.
+pub fn unsure_word_errors(
+    set: &DevSet,
+    beam: &PrefixBeam,
+    words: impl Fn(&Hypothesis) -> Vec<Word> + Sync,
+    thresholds: &[f32],
+) -> Vec<ErrorCounts> {
+    let vocab = set.vocab.size();
+    set.items
+        .par_iter()
+        .map(|item| {
+            let hyp = beam.decode(LogProbs::new(&item.log_probs, item.frames, vocab));
+            let words = words(&hyp);
+            thresholds
+                .iter()
+                .map(|&min| {
+                    let kept: Vec<&str> = words
+                        .iter()
+                        .filter(|w| w.confidence >= min)
+                        .map(|w| w.word.as_str())
+                        .collect();
+                    word_errors(&item.reference, &kept.join(" "))
+                })
+                .collect::<Vec<_>>()
+        })
+        .reduce(
+            || vec![ErrorCounts::default(); thresholds.len()],
+            |mut a, b| {
+                for (x, y) in a.iter_mut().zip(b) {
+                    *x += y;
+                }
+                a
+            },
+        )
+}
+
+/// The threshold of `thresholds` with the fewest errors in `counts` (as
+/// [`unsure_word_errors`] gives them); on a tie the lowest, which keeps the most words.
+pub fn best_threshold(thresholds: &[f32], counts: &[ErrorCounts]) -> Option<f32> {
+    thresholds
+        .iter()
+        .zip(counts)
+        .min_by(|(ta, ca), (tb, cb)| ca.errors().cmp(&cb.errors()).then(ta.total_cmp(tb)))
+        .map(|(&t, _)| t)
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -335,6 +384,47 @@ mod tests {
         (0..v as u32)
             .map(|k| if k == id { p.ln() } else { rest.ln() })
             .collect()
+    }
+
+    /// Item 1 hears "a cat dog" for "a cat": "dog" (confidence 0.3) is an insertion. Item 2
+    /// hears "the hat" right, "hat" at 0.4. Keeping all: 1 error; leaving out words below 0.35
+    /// drops only "dog": 0 errors; below 0.5 drops "hat" too: 1 error (a deletion).
+    #[test]
+    fn unsure_words_are_left_out_only_where_that_lowers_errors() {
+        let vocab = Vocab::english();
+        let mut set = DevSet::new(vocab.clone());
+        let (lp, frames) = frames_for(&vocab, "a cat dog");
+        set.push(lp, frames, "a cat".into());
+        let (lp, frames) = frames_for(&vocab, "the hat");
+        set.push(lp, frames, "the hat".into());
+        let words = |hyp: &Hypothesis| -> Vec<Word> {
+            vocab
+                .decode(&hyp.tokens)
+                .split_whitespace()
+                .map(|w| Word {
+                    word: w.to_string(),
+                    start: 0.0,
+                    end: 0.0,
+                    confidence: match w {
+                        "dog" => 0.3,
+                        "hat" => 0.4,
+                        _ => 0.9,
+                    },
+                })
+                .collect()
+        };
+        let thresholds = [0.0, 0.35, 0.5];
+        let counts = unsure_word_errors(&set, &PrefixBeam::new(4), words, &thresholds);
+        let errors: Vec<usize> = counts.iter().map(ErrorCounts::errors).collect();
+        assert_eq!(errors, vec![1, 0, 1]);
+        assert_eq!(counts[0].insertions, 1);
+        assert_eq!(counts[2].deletions, 1);
+        assert_eq!(best_threshold(&thresholds, &counts), Some(0.35));
+        // A tie goes to the lower threshold.
+        assert_eq!(
+            best_threshold(&[0.5, 0.0], &[counts[2], counts[0]]),
+            Some(0.0)
+        );
     }
 
     #[test]

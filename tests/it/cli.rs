@@ -361,6 +361,16 @@ fn tune_records_the_best_weights_it_measured() {
     );
     assert!(calibration["a"].as_f64().is_some_and(f64::is_finite));
     assert!(calibration["b"].as_f64().is_some_and(f64::is_finite));
+    // So was the confidence threshold with the fewest word errors, or none where keeping
+    // every word was best.
+    assert!(stdout.contains("words below confidence 0.1: left out: WER"), "{stdout}");
+    match calibration.get("min_confidence") {
+        Some(t) => assert!(
+            stdout.contains(&format!("leave out words below confidence {t}")),
+            "{stdout}"
+        ),
+        None => assert!(stdout.contains("transcripts keep every word"), "{stdout}"),
+    }
     // The tuned model still loads (its LM checksum was left alone).
     run_ok(
         hark()
@@ -408,6 +418,24 @@ fn word_confidences_follow_the_models_calibration() {
             "raw {r} -> {c}, expected {expected}"
         );
     }
+    // A threshold in the calibration leaves the words below it out, text and word list alike;
+    // one between the least and the most sure word keeps some and drops some.
+    let (lo, hi) = calibrated
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(lo, hi), &c| (lo.min(c), hi.max(c)));
+    assert!(lo < hi, "the sample's words all have confidence {lo}");
+    let min = (lo + hi) / 2.0;
+    config["calibration"]["min_confidence"] = serde_json::json!(min);
+    let kept = confidences(&config);
+    assert_eq!(
+        kept,
+        calibrated
+            .iter()
+            .copied()
+            .filter(|&c| c >= min as f32 as f64)
+            .collect::<Vec<_>>()
+    );
+    assert!(!kept.is_empty() && kept.len() < calibrated.len());
 }
 
 #[test]
@@ -437,10 +465,14 @@ fn averaging_a_model_with_itself_gives_the_same_transcripts() {
     assert_eq!(config["training"]["averaged"].as_array().unwrap().len(), 2);
 
     let files = samples();
-    let text = |model: &std::path::Path| {
+    // Without the calibration the average has no confidence threshold either, so it is
+    // compared with the built-in model keeping every word.
+    let text = |model: &std::path::Path, min_confidence: &str| {
         let out = run_ok(
             hark()
-                .args(["transcribe", "--format", "json", "--model"])
+                .args(["transcribe", "--format", "json", "--min-confidence"])
+                .arg(min_confidence)
+                .arg("--model")
                 .arg(model)
                 .args(&files),
         );
@@ -449,7 +481,7 @@ fn averaging_a_model_with_itself_gives_the_same_transcripts() {
             .map(|l| l["text"].as_str().unwrap().to_string())
             .collect::<Vec<_>>()
     };
-    assert_eq!(text(&out_dir), text("builtin".as_ref()));
+    assert_eq!(text(&out_dir, "0"), text("builtin".as_ref(), "0"));
 
     // Another architecture, or an output directory in use, is refused.
     let refused = |models: [&str; 2], out: &std::path::Path, why: &str| {

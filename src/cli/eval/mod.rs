@@ -49,12 +49,18 @@ pub struct EvalArgs {
     beam: usize,
     #[command(flatten)]
     lm: super::lm::LmFlags,
+    /// Leave out words whose (calibrated) confidence is below X, in place of the model's own
+    /// threshold (`calibration.min_confidence` in its config.json, chosen by `hark tune`); 0
+    /// keeps every word.
+    #[arg(long, value_name = "X")]
+    min_confidence: Option<f32>,
     /// Monte Carlo dropout: decode the mean of N dropout samples and take word confidences
     /// from their agreement (0: off).
     #[arg(long, default_value_t = 0)]
     mc_samples: usize,
     /// Report the raw word confidences (the mean posterior of each word's letters), not the
-    /// model's calibrated ones.
+    /// model's calibrated ones (and keep every word, as the confidence threshold applies to
+    /// calibrated ones).
     #[arg(long)]
     raw_confidence: bool,
     /// Evaluate only the first N utterances of the manifest.
@@ -94,6 +100,9 @@ pub fn eval(args: EvalArgs, device: DeviceSpec) -> Result<ExitCode> {
     )?;
     if args.raw_confidence {
         rec = rec.without_calibration();
+    }
+    if let Some(min) = args.min_confidence {
+        rec = rec.with_min_confidence(Some(min));
     }
     if args.mc_samples > 0 {
         rec = rec.with_mc_dropout(args.mc_samples, args.seed)?;
