@@ -55,6 +55,15 @@ impl DevSet {
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
+
+    /// `item`'s hypothesis under `beam`.
+    fn decode(&self, item: &DevItem, beam: &PrefixBeam) -> Hypothesis {
+        beam.decode(LogProbs::new(
+            &item.log_probs,
+            item.frames,
+            self.vocab.size(),
+        ))
+    }
 }
 
 /// The weights the search tunes; a language model the beam does not have keeps its zeros.
@@ -203,12 +212,11 @@ impl Trial {
 /// Decode `set` with `beam` at `weights` and count the errors.
 pub fn score(set: &DevSet, beam: &PrefixBeam, weights: LmWeights) -> Trial {
     let beam = weights.apply(beam);
-    let vocab = set.vocab.size();
     let (words, chars) = set
         .items
         .par_iter()
         .map(|item| {
-            let hyp = beam.decode(LogProbs::new(&item.log_probs, item.frames, vocab));
+            let hyp = set.decode(item, &beam);
             let text = set.vocab.decode(&hyp.tokens);
             (
                 word_errors(&item.reference, &text),
@@ -290,12 +298,10 @@ pub fn word_confidences(
     beam: &PrefixBeam,
     words: impl Fn(&Hypothesis) -> Vec<Word> + Sync,
 ) -> Vec<(f32, bool)> {
-    let vocab = set.vocab.size();
     set.items
         .par_iter()
         .flat_map_iter(|item| {
-            let hyp = beam.decode(LogProbs::new(&item.log_probs, item.frames, vocab));
-            let words = words(&hyp);
+            let words = words(&set.decode(item, beam));
             let spelled: Vec<&str> = words.iter().map(|w| w.word.as_str()).collect();
             let hits = word_hits(&item.reference, &spelled);
             words
@@ -317,12 +323,10 @@ pub fn unsure_word_errors(
     words: impl Fn(&Hypothesis) -> Vec<Word> + Sync,
     thresholds: &[f32],
 ) -> Vec<ErrorCounts> {
-    let vocab = set.vocab.size();
     set.items
         .par_iter()
         .map(|item| {
-            let hyp = beam.decode(LogProbs::new(&item.log_probs, item.frames, vocab));
-            let words = words(&hyp);
+            let words = words(&set.decode(item, beam));
             thresholds
                 .iter()
                 .map(|&min| {

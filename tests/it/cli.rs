@@ -363,7 +363,10 @@ fn tune_records_the_best_weights_it_measured() {
     assert!(calibration["b"].as_f64().is_some_and(f64::is_finite));
     // So was the confidence threshold with the fewest word errors, or none where keeping
     // every word was best.
-    assert!(stdout.contains("words below confidence 0.1: left out: WER"), "{stdout}");
+    assert!(
+        stdout.contains("words below confidence 0.1: left out: WER"),
+        "{stdout}"
+    );
     match calibration.get("min_confidence") {
         Some(t) => assert!(
             stdout.contains(&format!("leave out words below confidence {t}")),
