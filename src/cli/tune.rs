@@ -14,7 +14,7 @@ use hark::ctc::PrefixBeam;
 use hark::eval::calibration::expected_error;
 use hark::eval::tune::{self, DevSet, Grid, LmWeights, Trial};
 use hark::model_dir::CalibrationInfo;
-use hark::recognizer::{Recognizer, RecognizerConfig};
+use hark::recognizer::{Recognizer, RecognizerConfig, Word};
 
 #[derive(Args, Debug)]
 pub struct TuneArgs {
@@ -136,9 +136,11 @@ pub fn tune(args: TuneArgs, device: DeviceSpec) -> Result<ExitCode> {
         let text = serde_json::to_string_pretty(&trials)?;
         std::fs::write(path, text).with_context(|| path.display().to_string())?;
     }
-    let best_beam = best.weights.apply(&beam);
-    let calibration = fit_calibration(&set, &best_beam, &rec, &args)?
-        .map(|c| choose_min_confidence(&set, &best_beam, &rec, c, &args.min_confidences));
+    let words = tune::hypothesis_words(&set, &best.weights.apply(&beam), |hyp| {
+        rec.to_transcript(hyp, f64::INFINITY).words
+    });
+    let calibration = fit_calibration(&set, &words, &args)?
+        .map(|c| choose_min_confidence(&set, &words, c, &args.min_confidences));
     if args.write {
         let dir = args.model.as_ref().context("--write needs --model")?;
         if let Some(c) = calibration {
@@ -158,16 +160,15 @@ pub fn tune(args: TuneArgs, device: DeviceSpec) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Platt scaling of the word confidences of the best setting, with the dev set's ECE before
-/// and after (in-sample: `hark eval` on a test set gives the honest number).
+/// Platt scaling of the raw word confidences of the best setting (`words`, per dev utterance),
+/// with the dev set's ECE before and after (in-sample: `hark eval` on a test set gives the
+/// honest number).
 fn fit_calibration(
     set: &DevSet,
-    beam: &PrefixBeam,
-    rec: &Recognizer,
+    words: &[Vec<Word>],
     args: &TuneArgs,
 ) -> Result<Option<CalibrationInfo>> {
-    let pairs =
-        tune::word_confidences(set, beam, |hyp| rec.to_transcript(hyp, f64::INFINITY).words);
+    let pairs = tune::word_confidences(set, words);
     let Some(platt) = Platt::fit(&pairs) else {
         println!("confidence calibration: no hypothesis words to fit it on");
         return Ok(None);
@@ -196,20 +197,12 @@ fn fit_calibration(
 /// gives the fewest word errors on the dev set, at the chosen weights and calibration.
 fn choose_min_confidence(
     set: &DevSet,
-    beam: &PrefixBeam,
-    rec: &Recognizer,
+    words: &[Vec<Word>],
     mut calibration: CalibrationInfo,
     thresholds: &[f32],
 ) -> CalibrationInfo {
     let platt = calibration.platt;
-    let words = |hyp: &hark::ctc::Hypothesis| {
-        let mut words = rec.to_transcript(hyp, f64::INFINITY).words;
-        for w in &mut words {
-            w.confidence = platt.apply(w.confidence);
-        }
-        words
-    };
-    let counts = tune::unsure_word_errors(set, beam, words, thresholds);
+    let counts = tune::unsure_word_errors(set, words, |c| platt.apply(c), thresholds);
     for (t, c) in thresholds.iter().zip(&counts) {
         println!(
             "words below confidence {t}: left out: WER {:.2}% ({} substitutions, {} deletions, {} insertions)",

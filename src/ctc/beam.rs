@@ -144,6 +144,15 @@ impl Entry {
         }
     }
 
+    /// The empty prefix before the first frame: certain, with no tokens and no LM score.
+    fn start() -> Self {
+        Self {
+            blank: 0.0,
+            best: 0.0,
+            ..Self::new(0.0)
+        }
+    }
+
     fn total(&self) -> f32 {
         log_add(self.blank, self.non_blank)
     }
@@ -180,7 +189,7 @@ struct Kept {
 /// Where a frame's contribution lands: on a prefix already kept, or on a kept prefix plus one
 /// token that is not itself kept. Prefixes are told apart without hashing them: two kept
 /// prefixes differ, so two (kept, token) pairs name different prefixes.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 enum Slot {
     Kept(usize),
     Extended(usize, u32),
@@ -338,12 +347,9 @@ impl PrefixBeam {
 
 impl Decoder for PrefixBeam {
     fn decode(&self, lp: LogProbs<'_>) -> Hypothesis {
-        let mut root = Entry::new(0.0);
-        root.blank = 0.0;
-        root.best = 0.0;
         let mut beams = vec![Kept {
             prefix: Vec::new(),
-            entry: root,
+            entry: Entry::start(),
             next_lm: vec![f32::NAN; lp.vocab],
         }];
         let mut candidates: Vec<usize> = Vec::with_capacity(lp.vocab);
@@ -429,11 +435,10 @@ impl Decoder for PrefixBeam {
                     .then_with(|| a.0.cmp(&b.0))
             });
         }
-        let (tokens, entry) = finals.into_iter().next().unwrap_or_else(|| {
-            let mut empty = Entry::new(0.0);
-            empty.blank = 0.0;
-            (Vec::new(), empty)
-        });
+        let (tokens, entry) = finals
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| (Vec::new(), Entry::start()));
         let (frames, probs) = unroll(&entry.timing);
         Hypothesis {
             score: entry.total(),

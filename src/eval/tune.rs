@@ -290,49 +290,54 @@ pub fn search(
     trials
 }
 
-/// Every hypothesis word of `set` decoded with `beam`, as (confidence, whether an alignment
-/// with the reference matches it): what a confidence calibration is fitted on. `words` turns a
-/// hypothesis into its words (the recogniser's own word splitting and confidences).
-pub fn word_confidences(
+/// Each dev utterance's words under `beam`, in the set's order: `words` turns a hypothesis into
+/// its words (the recogniser's own word splitting and confidences). The calibration fit and the
+/// threshold search both read these, so the set is decoded once for the two.
+pub fn hypothesis_words(
     set: &DevSet,
     beam: &PrefixBeam,
     words: impl Fn(&Hypothesis) -> Vec<Word> + Sync,
-) -> Vec<(f32, bool)> {
+) -> Vec<Vec<Word>> {
     set.items
         .par_iter()
-        .flat_map_iter(|item| {
-            let words = words(&set.decode(item, beam));
+        .map(|item| words(&set.decode(item, beam)))
+        .collect()
+}
+
+/// Every word of `words` (one list per dev utterance, as [`hypothesis_words`] gives them) as
+/// (confidence, whether an alignment with the reference matches it): what a confidence
+/// calibration is fitted on.
+pub fn word_confidences(set: &DevSet, words: &[Vec<Word>]) -> Vec<(f32, bool)> {
+    set.items
+        .iter()
+        .zip(words)
+        .flat_map(|(item, words)| {
             let spelled: Vec<&str> = words.iter().map(|w| w.word.as_str()).collect();
             let hits = word_hits(&item.reference, &spelled);
-            words
-                .iter()
-                .zip(hits)
-                .map(|(w, hit)| (w.confidence, hit))
-                .collect::<Vec<_>>()
+            words.iter().zip(hits).map(|(w, hit)| (w.confidence, hit))
         })
         .collect()
 }
 
-/// The word errors on `set`, decoded by `beam`, when the words whose confidence is below each
-/// of `thresholds` are left out: one count per threshold, in order. `words` turns a hypothesis
-/// into words with the confidences the threshold applies to (calibrated ones, as transcripts
-/// show them). Each utterance is decoded once.
+/// The word errors of `words` (one list per dev utterance, as [`hypothesis_words`] gives them)
+/// when the words whose confidence, mapped by `confidence` (the calibration transcripts show),
+/// is below each of `thresholds` are left out: one count per threshold, in order.
 pub fn unsure_word_errors(
     set: &DevSet,
-    beam: &PrefixBeam,
-    words: impl Fn(&Hypothesis) -> Vec<Word> + Sync,
+    words: &[Vec<Word>],
+    confidence: impl Fn(f32) -> f32 + Sync,
     thresholds: &[f32],
 ) -> Vec<ErrorCounts> {
     set.items
         .par_iter()
-        .map(|item| {
-            let words = words(&set.decode(item, beam));
+        .zip(words)
+        .map(|(item, words)| {
             thresholds
                 .iter()
                 .map(|&min| {
                     let kept: Vec<&str> = words
                         .iter()
-                        .filter(|w| w.confidence >= min)
+                        .filter(|w| confidence(w.confidence) >= min)
                         .map(|w| w.word.as_str())
                         .collect();
                     word_errors(&item.reference, &kept.join(" "))
@@ -418,7 +423,8 @@ mod tests {
                 .collect()
         };
         let thresholds = [0.0, 0.35, 0.5];
-        let counts = unsure_word_errors(&set, &PrefixBeam::new(4), words, &thresholds);
+        let words = hypothesis_words(&set, &PrefixBeam::new(4), words);
+        let counts = unsure_word_errors(&set, &words, |c| c, &thresholds);
         let errors: Vec<usize> = counts.iter().map(ErrorCounts::errors).collect();
         assert_eq!(errors, vec![1, 0, 1]);
         assert_eq!(counts[0].insertions, 1);
