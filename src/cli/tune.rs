@@ -1,6 +1,8 @@
 //! `hark tune`: choose the beam search's language-model weights on a dev manifest, fit the
 //! calibration of word confidences at the chosen weights, and record both in the model
-//! directory.
+//! directory. A model without language models (the digits model) can be tuned under
+//! `--grammar`: then only the calibration and the confidence threshold are chosen, for the
+//! grammar it will be used with.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -96,8 +98,20 @@ pub fn tune(args: TuneArgs, device: DeviceSpec) -> Result<ExitCode> {
     let device = device.device()?;
     let mut loaded = super::model_source(args.model.clone()).load(&device)?;
     args.lm.apply(&mut loaded)?;
-    if loaded.lm.is_none() && loaded.guides.words.is_none() {
-        bail!("the model has no language model to tune; add one with --lm FILE");
+    if loaded.lm.is_none() && loaded.guides.words.is_none() && loaded.guides.grammar.is_none() {
+        bail!(
+            "the model has no language model to tune; add one with --lm FILE, or give the \
+             --grammar it is used with to fit its confidence calibration and threshold"
+        );
+    }
+    if args.write
+        && loaded.guides.grammar.is_some()
+        && (loaded.lm.is_some() || loaded.guides.words.is_some())
+    {
+        bail!(
+            "--write with --grammar is for a model without language models (a digits model): \
+             weights tuned under a grammar would be recorded for decoding without one"
+        );
     }
     let mut beam = PrefixBeam::new(args.beam).with_guides(std::mem::take(&mut loaded.guides));
     beam.lm = loaded.lm.take();
@@ -185,10 +199,15 @@ fn fit_calibration(
         min_confidence: None,
         platt,
         source: format!(
-            "hark tune on {} ({} words, snr {}; ECE {before:.3} -> {after:.3} in-sample)",
+            "hark tune on {} ({} words, snr {}{}; ECE {before:.3} -> {after:.3} in-sample)",
             args.manifest.display(),
             pairs.len(),
-            args.snr
+            args.snr,
+            args.lm
+                .grammar
+                .as_ref()
+                .map(|g| format!(", grammar {}", g.display()))
+                .unwrap_or_default()
         ),
     }))
 }

@@ -1,6 +1,6 @@
 //! The `hark` binary with its built-in model, as a user runs it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::common::{default_model_copy, hark, json_lines, root, run_ok};
 
@@ -382,6 +382,65 @@ fn tune_records_the_best_weights_it_measured() {
             .arg(&model)
             .arg(&samples()[0]),
     );
+}
+
+#[test]
+fn tune_fits_a_grammar_models_calibration_under_its_grammar() {
+    let dir = tempfile::tempdir().unwrap();
+    let with_lms = default_model_copy(dir.path());
+    // A model without language models, as the digits model ships: the same weights, no LMs,
+    // no calibration.
+    let model = dir.path().join("bare");
+    std::fs::create_dir(&model).unwrap();
+    std::fs::copy(with_lms.join("model.bpk"), model.join("model.bpk")).unwrap();
+    let mut config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(with_lms.join("config.json")).unwrap())
+            .unwrap();
+    for key in ["lm", "word_lm", "calibration"] {
+        config.as_object_mut().unwrap().remove(key);
+    }
+    std::fs::write(model.join("config.json"), config.to_string()).unwrap();
+    let grammar = dir.path().join("phrases.txt");
+    std::fs::write(&grammar, "open the door\nseven green apples\n").unwrap();
+    let manifest = root().join("tests/fixtures/overfit.jsonl");
+    let tune = |model: &Path, grammar: Option<&Path>| {
+        let mut cmd = hark();
+        cmd.args(["tune", "--quiet", "--write", "--beam", "4", "--manifest"])
+            .arg(&manifest)
+            .arg("--model")
+            .arg(model);
+        if let Some(g) = grammar {
+            cmd.arg("--grammar").arg(g);
+        }
+        cmd.output().unwrap()
+    };
+    // Without the grammar there is nothing to decode it with: refused, naming --grammar.
+    let out = tune(&model, None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--grammar"));
+    // Under the grammar, the calibration (and threshold) is fitted and recorded, and says so.
+    let out = tune(&model, Some(&grammar));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("confidence calibration: Platt"), "{stdout}");
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(model.join("config.json")).unwrap()).unwrap();
+    let source = config["calibration"]["source"].as_str().unwrap_or_default();
+    assert!(
+        source.contains("grammar") && source.contains("phrases.txt"),
+        "{source}"
+    );
+    assert!(config.get("lm").is_none() && config.get("word_lm").is_none());
+    // A model with LMs is not written from a decode under a grammar.
+    let before = std::fs::read(with_lms.join("config.json")).unwrap();
+    let out = tune(&with_lms, Some(&grammar));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--grammar"));
+    assert_eq!(std::fs::read(with_lms.join("config.json")).unwrap(), before);
 }
 
 #[test]
