@@ -98,16 +98,14 @@ pub fn tune(args: TuneArgs, device: DeviceSpec) -> Result<ExitCode> {
     let device = device.device()?;
     let mut loaded = super::model_source(args.model.clone()).load(&device)?;
     args.lm.apply(&mut loaded)?;
-    if loaded.lm.is_none() && loaded.guides.words.is_none() && loaded.guides.grammar.is_none() {
+    let has_lm = loaded.lm.is_some() || loaded.guides.words.is_some();
+    if !has_lm && loaded.guides.grammar.is_none() {
         bail!(
             "the model has no language model to tune; add one with --lm FILE, or give the \
              --grammar it is used with to fit its confidence calibration and threshold"
         );
     }
-    if args.write
-        && loaded.guides.grammar.is_some()
-        && (loaded.lm.is_some() || loaded.guides.words.is_some())
-    {
+    if args.write && has_lm && loaded.guides.grammar.is_some() {
         bail!(
             "--write with --grammar is for a model without language models (a digits model): \
              weights tuned under a grammar would be recorded for decoding without one"
