@@ -24,7 +24,9 @@
 //! blank-share rule off, leaving the word-gap rule alone), `HARK_BENCH_TRAILING_SILENCE=S` its
 //! `max_trailing_silence_s`, `HARK_BENCH_VAD_SILENCE=S` its `vad_silence_s`,
 //! `HARK_BENCH_SPEECH_END=S` its `head_silence_s` (`--speech-end`), `HARK_BENCH_MODEL_END_HEAD=S`
-//! its `model_end_head_s` (`--model-end-head`); `HARK_BENCH_NO_HEAD=1`
+//! its `model_end_head_s` (`--model-end-head`), `HARK_BENCH_SENTENCE_END=S` and
+//! `HARK_BENCH_SENTENCE_PROB=P` its `sentence_end_s` and `sentence_end_prob` (`--sentence-end`,
+//! `--sentence-end-prob`); `HARK_BENCH_NO_HEAD=1`
 //! drops the model's speech head, leaving the other rules.
 //!
 //! `HARK_BENCH_PACE=fast` feeds as fast as recognition goes and times events by the
@@ -277,9 +279,10 @@ fn words_of(e: &Event) -> Vec<&str> {
 }
 
 /// The endpoint defaults, with `HARK_BENCH_VAD_SILENCE`, `HARK_BENCH_TRAILING_SILENCE`,
-/// `HARK_BENCH_TRAILING_SPEECH`, `HARK_BENCH_SPEECH_END` and `HARK_BENCH_MODEL_END_HEAD` in
-/// place of `--vad-silence`, `--max-trailing-silence`, `--max-trailing-speech`, `--speech-end`
-/// and `--model-end-head` where set.
+/// `HARK_BENCH_TRAILING_SPEECH`, `HARK_BENCH_SPEECH_END`, `HARK_BENCH_MODEL_END_HEAD`,
+/// `HARK_BENCH_SENTENCE_END` and `HARK_BENCH_SENTENCE_PROB` in place of `--vad-silence`,
+/// `--max-trailing-silence`, `--max-trailing-speech`, `--speech-end`, `--model-end-head`,
+/// `--sentence-end` and `--sentence-end-prob` where set.
 fn bench_endpoint() -> EndpointConfig {
     let mut cfg = EndpointConfig::default();
     let var = |name: &str| std::env::var(name).ok().and_then(|v| v.parse().ok());
@@ -297,6 +300,12 @@ fn bench_endpoint() -> EndpointConfig {
     }
     if let Some(v) = var("HARK_BENCH_MODEL_END_HEAD") {
         cfg.model_end_head_s = v;
+    }
+    if let Some(v) = var("HARK_BENCH_SENTENCE_END") {
+        cfg.sentence_end_s = Some(v);
+    }
+    if let Some(v) = var("HARK_BENCH_SENTENCE_PROB") {
+        cfg.sentence_end_prob = v;
     }
     cfg
 }

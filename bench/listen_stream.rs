@@ -218,7 +218,16 @@ pub fn run(rec: &Recognizer) {
         cfg.max_trailing_silence_s,
         cfg.max_trailing_speech_fraction,
         match rec.speech_head() {
-            Some(head) => format!("on, speech end {} s", cfg.head_end_s(head)),
+            Some(head) => format!(
+                "on, speech end {} s{}",
+                cfg.head_end_s(head),
+                cfg.sentence_end_s
+                    .map(|s| format!(
+                        ", sentence end {s} s at p(</s>) >= {}",
+                        cfg.sentence_end_prob
+                    ))
+                    .unwrap_or_default()
+            ),
             None => "off".into(),
         }
     );
@@ -227,8 +236,9 @@ pub fn run(rec: &Recognizer) {
     );
     let count = |rule: EndRule| end_rules.iter().filter(|&&r| r == rule).count();
     println!(
-        "  finals ended by: speech head {}, energy {}, model silence {}, length {}, end of stream {}",
+        "  finals ended by: speech head {}, sentence end {}, energy {}, model silence {}, length {}, end of stream {}",
         count(EndRule::Head),
+        count(EndRule::Sentence),
         count(EndRule::Energy),
         count(EndRule::ModelSilence),
         count(EndRule::Length),

@@ -4,6 +4,7 @@
 use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 use serde::Serialize;
+use std::sync::Arc;
 
 use crate::audio::Waveform;
 use crate::confidence::Platt;
@@ -11,6 +12,7 @@ use crate::ctc::{Decoder, Greedy, Hypothesis, LogProbs, PrefixBeam};
 use crate::error::{Error, Result};
 use crate::features::{Features, Mfcc, MfccConfig};
 use crate::live::speech_head::SpeechHead;
+use crate::lm::word::WordLm;
 use crate::model::{AcousticModel, LayerState};
 use crate::model_dir::LoadedModel;
 use crate::text::Vocab;
@@ -85,6 +87,9 @@ pub struct Recognizer {
     min_confidence: Option<f32>,
     /// The speech-activity head of a streaming model, from its config.
     speech_head: Option<SpeechHead>,
+    /// The word LM, for live endpointing to ask whether the words so far end a sentence
+    /// (none under a grammar, whose phrases may end anywhere).
+    sentence_lm: Option<Arc<WordLm>>,
 }
 
 /// Monte Carlo dropout (Gal & Ghahramani, 2016): the model with its dropout left on, run
@@ -133,6 +138,9 @@ impl Recognizer {
         }
         if config.beam > 1 && (loaded.lm.is_some() || !loaded.guides.is_empty()) {
             rec.pause_splits_words = loaded.guides.grammar.is_none();
+            if loaded.guides.grammar.is_none() {
+                rec.sentence_lm = loaded.guides.words.as_ref().map(|w| Arc::clone(&w.lm));
+            }
             let mut beam = PrefixBeam::new(config.beam).with_guides(loaded.guides);
             beam.lm = loaded.lm;
             rec.decoder = Box::new(beam);
@@ -173,6 +181,7 @@ impl Recognizer {
             calibration: None,
             min_confidence: None,
             speech_head: None,
+            sentence_lm: None,
         })
     }
 
@@ -302,6 +311,14 @@ impl Recognizer {
     /// The speech-activity head, when the model has one.
     pub fn speech_head(&self) -> Option<&SpeechHead> {
         self.speech_head.as_ref()
+    }
+
+    /// How likely the word LM finds a sentence to end after `words` (a probability), when
+    /// the beam search has a word LM.
+    pub fn sentence_end_prob(&self, words: &[Word]) -> Option<f64> {
+        let lm = self.sentence_lm.as_ref()?;
+        let words: Vec<&str> = words.iter().map(|w| w.word.as_str()).collect();
+        Some(f64::from(lm.end_ln_prob(&words)).exp())
     }
 
     /// Replace the speech-activity head (e.g. while fitting one).

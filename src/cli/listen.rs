@@ -68,6 +68,23 @@ pub struct ListenArgs {
     /// (`--max-trailing-silence`, `--max-trailing-speech`) counts.
     #[arg(long, default_value_t = EndpointConfig::default().model_end_head_s)]
     model_end_head: f64,
+    /// With a speech head and a word LM: seconds of non-speech that end an utterance whose
+    /// words the LM expects a sentence to end with (`--sentence-end-prob`), sooner than
+    /// `--speech-end` (default: off).
+    #[arg(long, value_parser = super::speech_head::end_seconds)]
+    sentence_end: Option<f64>,
+    /// The word LM's p(</s>) after the words so far at or above which `--sentence-end` applies.
+    #[arg(long, default_value_t = EndpointConfig::default().sentence_end_prob,
+          value_parser = probability)]
+    sentence_end_prob: f64,
+}
+
+/// A probability from 0 to 1.
+fn probability(s: &str) -> std::result::Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err(format!("must be a probability from 0 to 1, not {s:?}")),
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -91,6 +108,8 @@ pub fn listen(args: ListenArgs, device: DeviceSpec) -> Result<ExitCode> {
             max_utterance_s: args.max_utterance,
             head_silence_s: args.speech_end,
             model_end_head_s: args.model_end_head,
+            sentence_end_s: args.sentence_end,
+            sentence_end_prob: args.sentence_end_prob,
             vad: hark::live::vad::VadConfig {
                 threshold_db: args.vad_threshold,
                 ..Default::default()

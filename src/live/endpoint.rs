@@ -36,6 +36,12 @@ pub struct EndpointConfig {
     /// With a model's speech head: a model-silence end counts only once the head has heard no
     /// speech for this long (an energy end needs only its latest frame).
     pub model_end_head_s: f64,
+    /// With a speech head and a word LM: an utterance whose words the LM expects a sentence
+    /// to end after (p(`</s>`) at least `sentence_end_prob`) ends once the head has heard no
+    /// speech for this long, sooner than the head's own end (`None`: off). How final the best
+    /// path looks, as Kaldi's endpointer weighs it, from the LM rather than the lattice.
+    pub sentence_end_s: Option<f64>,
+    pub sentence_end_prob: f64,
     pub vad: VadConfig,
 }
 
@@ -50,6 +56,8 @@ impl Default for EndpointConfig {
             max_utterance_s: 15.0,
             head_silence_s: None,
             model_end_head_s: 0.3,
+            sentence_end_s: None,
+            sentence_end_prob: 0.1,
             vad: VadConfig::default(),
         }
     }
@@ -68,6 +76,9 @@ impl EndpointConfig {
 pub enum EndRule {
     /// The speech head heard no speech for its end time.
     Head,
+    /// The speech head heard no speech for `sentence_end_s` after words that the word LM
+    /// expects a sentence to end with.
+    Sentence,
     /// The energy detector heard silence (and the head, if any, no speech).
     Energy,
     /// The model emitted no new word, or almost only blanks, for `max_trailing_silence_s`
@@ -92,6 +103,9 @@ pub struct EndSignals {
     /// With a speech head: seconds of trailing non-speech it hears, and the seconds that end
     /// an utterance.
     pub head: Option<(f64, f64)>,
+    /// The word LM's p(`</s>`) after the words so far (`None` without a word LM, or when the
+    /// sentence rule is off).
+    pub sentence_end: Option<f64>,
 }
 
 /// Whether a speech head's (trailing non-speech, end time) ends the utterance by itself.
@@ -105,6 +119,13 @@ impl EndSignals {
     pub fn rule(&self, cfg: &EndpointConfig) -> Option<EndRule> {
         if head_ends(self.head) {
             return Some(EndRule::Head);
+        }
+        if let (Some(wait), Some((silence, _)), Some(p)) =
+            (cfg.sentence_end_s, self.head, self.sentence_end)
+            && silence >= wait
+            && p >= cfg.sentence_end_prob
+        {
+            return Some(EndRule::Sentence);
         }
         let head_quiet = self.head.is_none_or(|(silence, _)| silence > 0.0);
         if !head_quiet {
@@ -177,6 +198,7 @@ mod tests {
             trailing_s: 0.1,
             trailing_speech: Some(0.5),
             head: None,
+            sentence_end: None,
         }
     }
 
@@ -261,5 +283,55 @@ mod tests {
             ..talking()
         };
         assert_eq!(model.rule(&cfg), None, "a brief pause in babble");
+    }
+
+    #[test]
+    fn words_that_end_a_sentence_end_the_utterance_sooner() {
+        let cfg = EndpointConfig {
+            sentence_end_s: Some(0.25),
+            sentence_end_prob: 0.1,
+            ..EndpointConfig::default()
+        };
+        // 0.25 s of head non-speech, its own end 0.5 s away; p(</s>) 0.2 after the words.
+        let ending = EndSignals {
+            head: Some((0.25, 0.5)),
+            sentence_end: Some(0.2),
+            ..talking()
+        };
+        assert_eq!(ending.rule(&cfg), Some(EndRule::Sentence));
+        // Words that seldom end a sentence ("... of the") wait for the head's own end.
+        let mid = EndSignals {
+            sentence_end: Some(0.01),
+            ..ending
+        };
+        assert_eq!(mid.rule(&cfg), None);
+        assert_eq!(
+            EndSignals {
+                head: Some((0.5, 0.5)),
+                ..mid
+            }
+            .rule(&cfg),
+            Some(EndRule::Head)
+        );
+        // Too short a pause, no head, or the rule off: no sentence end.
+        for (signals, cfg) in [
+            (
+                EndSignals {
+                    head: Some((0.2, 0.5)),
+                    ..ending
+                },
+                cfg.clone(),
+            ),
+            (
+                EndSignals {
+                    head: None,
+                    ..ending
+                },
+                cfg.clone(),
+            ),
+            (ending, EndpointConfig::default()),
+        ] {
+            assert_ne!(signals.rule(&cfg), Some(EndRule::Sentence), "{signals:?}");
+        }
     }
 }

@@ -239,14 +239,27 @@ impl<'a> LiveRecognizer<'a> {
             }
             return Vec::new();
         };
-        let trailing = duration - last.end;
+        let last_end = last.end;
+        let trailing = duration - last_end;
         let all = self.buffer.len();
         let quiet = self.vad.reliable() && self.vad.silence_s() >= self.cfg.vad_silence_s;
+        // Only asked once the head has heard non-speech for the rule's time, of the words
+        // before it (the final would drop those after).
+        let sentence_end = match (self.cfg.sentence_end_s, head) {
+            (Some(wait), Some((silence, _))) if silence >= wait => {
+                let spoken = t.words.partition_point(|w| w.start < duration - silence);
+                (spoken > 0)
+                    .then(|| self.rec.sentence_end_prob(&t.words[..spoken]))
+                    .flatten()
+            }
+            _ => None,
+        };
         let signals = EndSignals {
             quiet,
             trailing_s: trailing,
             trailing_speech,
             head,
+            sentence_end,
         };
         let rule = if flush {
             Some(EndRule::Flush)
@@ -254,13 +267,16 @@ impl<'a> LiveRecognizer<'a> {
             signals.rule(&self.cfg)
         };
         if let Some(rule) = rule {
+            if let (EndRule::Sentence, Some((silence, _))) = (rule, head) {
+                keep_words_before(&mut t, duration - silence);
+            }
             let words = t.words.clone();
             // After a quiet ending all of the buffer is spent (its tail would only decode into
             // fragments); otherwise keep what follows the last word, a new word may be starting.
             let cut = if quiet {
                 all
             } else {
-                (last.end * SAMPLE_RATE as f64) as usize
+                (last_end * SAMPLE_RATE as f64) as usize
             };
             return vec![self.finalize(words, cut, rule)];
         }

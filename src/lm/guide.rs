@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use super::word::{BOS, EOS, WordLm};
+use super::word::{EOS, WordLm};
 use crate::error::{Error, Result};
 use crate::text::{BLANK, Vocab};
 
@@ -50,21 +50,7 @@ impl WordScorer {
 
     /// The score of `word` after `history` (the words before it), weighted, with the bonus.
     fn score_word(&self, history: &[String], word: Option<&str>) -> f32 {
-        let mut ids: Vec<u32> = Vec::with_capacity(self.lm.order());
-        let keep = self.lm.order().saturating_sub(1);
-        if history.len() < keep
-            && let Some(bos) = self.lm.id(BOS)
-        {
-            ids.push(bos);
-        }
-        for w in &history[history.len().saturating_sub(keep)..] {
-            ids.push(
-                self.lm
-                    .id(w)
-                    .or_else(|| self.lm.id(super::word::UNK))
-                    .unwrap_or(0),
-            );
-        }
+        let ids = self.lm.history_ids(history);
         let id = match word {
             Some(w) => self.lm.id(w),
             None => self.lm.id(EOS),

@@ -251,6 +251,28 @@ impl WordLm {
         backoff + UNSEEN_LOG10
     }
 
+    /// The ids of the last `order - 1` of `words` (oldest first) as an n-gram history: `<s>`
+    /// first when there are fewer, an unknown word as `<unk>` (or id 0 without one).
+    pub fn history_ids<S: AsRef<str>>(&self, words: &[S]) -> Vec<u32> {
+        let keep = self.order.saturating_sub(1);
+        let mut ids = Vec::with_capacity(keep + 1);
+        if words.len() < keep
+            && let Some(bos) = self.id(BOS)
+        {
+            ids.push(bos);
+        }
+        for w in &words[words.len().saturating_sub(keep)..] {
+            ids.push(self.id(w.as_ref()).or_else(|| self.id(UNK)).unwrap_or(0));
+        }
+        ids
+    }
+
+    /// Natural-log p(`</s>` | `words`): how likely the model finds a sentence to end after
+    /// `words` (oldest first).
+    pub fn end_ln_prob<S: AsRef<str>>(&self, words: &[S]) -> f32 {
+        self.ln_prob(&self.history_ids(words), self.id(EOS))
+    }
+
     /// Natural-log p(`word` | `history`): what the beam search adds.
     pub fn ln_prob(&self, history: &[u32], word: Option<u32>) -> f32 {
         self.log10_prob(history, word) * std::f32::consts::LN_10
@@ -527,6 +549,19 @@ ngram 2=3
             lm.ln_prob(&s, Some(a)),
             -0.2 * std::f32::consts::LN_10
         ));
+    }
+
+    #[test]
+    fn sentence_end_reads_the_last_words_or_the_sentence_start() {
+        let lm = toy();
+        let close = |x: f32, log10: f32| (x - log10 * std::f32::consts::LN_10).abs() < 1e-5;
+        // "a </s>" is listed: -0.3.
+        assert!(close(lm.end_ln_prob(&["b", "a"]), -0.3));
+        // "b </s>" is not, and b has no back-off: p(</s>) = -1.0.
+        assert!(close(lm.end_ln_prob(&["a", "b"]), -1.0));
+        // No words: the history is <s>, not listed with </s>: bo(<s>) + p(</s>) = -1.5.
+        assert!(close(lm.end_ln_prob::<&str>(&[]), -1.5));
+        assert_eq!(lm.history_ids(&["a", "b"]), vec![lm.id("b").unwrap()]);
     }
 
     #[test]
