@@ -26,6 +26,7 @@ use burn::backend::{Autodiff, DispatchKindConversion, DispatchTensor, Flex};
 use burn::prelude::*;
 use burn::tensor::DType;
 
+use super::row_product::row_times_matrix;
 use super::{CellKind, FusedKernel, run_fused};
 
 /// Shapes and time order of one fused recurrence.
@@ -378,16 +379,20 @@ fn forward_direction(
         let h_prev = &prev[s * nh..];
         let h_next = &mut next[..nh];
         // rec = h_prev · W_d
-        matmul(
-            (n, gh, h),
-            &mut rec,
-            (gh, 1),
-            false,
-            h_prev,
-            (h, 1),
-            wd,
-            (gh, 1),
-        );
+        if n == 1 {
+            row_times_matrix(h_prev, wd, &mut rec);
+        } else {
+            matmul(
+                (n, gh, h),
+                &mut rec,
+                (gh, 1),
+                false,
+                h_prev,
+                (h, 1),
+                wd,
+                (gh, 1),
+            );
+        }
         let acts_s = &mut acts[s * n * 4 * h..(s + 1) * n * 4 * h];
         for i in 0..n {
             let tau = spec.time(d, i, s);

@@ -11,6 +11,7 @@
 //! the path (no autodiff, or autodiff under the device's checkpointing strategy) for both.
 
 pub(crate) mod flex;
+pub mod row_product;
 pub(crate) mod stepwise;
 #[cfg(feature = "tch")]
 pub(crate) mod tch;
