@@ -47,8 +47,9 @@ fn portable(x: &[f32], w: &[f32], out: &mut [f32]) {
     let n = out.len();
     out.fill(0.0);
     let mut blocks = x.chunks_exact(ROWS);
-    let mut rows = w.chunks_exact(ROWS * n);
-    for (xs, block) in (&mut blocks).zip(&mut rows) {
+    let rows = w.chunks_exact(ROWS * n);
+    let rest = rows.remainder().chunks_exact(n);
+    for (xs, block) in (&mut blocks).zip(rows) {
         let r: [&[f32]; ROWS] = std::array::from_fn(|i| &block[i * n..(i + 1) * n]);
         for (j, o) in out.iter_mut().enumerate() {
             *o += xs[0] * r[0][j]
@@ -61,7 +62,6 @@ fn portable(x: &[f32], w: &[f32], out: &mut [f32]) {
                 + xs[7] * r[7][j];
         }
     }
-    let rest = w[x.len() / ROWS * ROWS * n..].chunks_exact(n);
     for (&xk, row) in blocks.remainder().iter().zip(rest) {
         for (o, &v) in out.iter_mut().zip(row) {
             *o += xk * v;
