@@ -61,7 +61,7 @@ enum Command {
     Devices(devices::DevicesArgs),
     /// Build, mix and import speech corpora.
     Corpus(corpus::CorpusArgs),
-    /// Build a character n-gram language model for the beam search.
+    /// Build a character or word (--words, Kneser-Ney, ARPA out) n-gram LM for the beam search.
     Lm(lm::LmArgs),
     /// Tune the language-model weights of the beam search on a dev manifest.
     Tune(tune::TuneArgs),

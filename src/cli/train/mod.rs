@@ -131,9 +131,14 @@ pub struct TrainArgs {
     /// Standard deviation of Gaussian weight noise, drawn anew per batch.
     #[arg(long)]
     weight_noise: Option<f32>,
-    /// Group DRO over noise kind × SNR bucket.
+    /// Group DRO over noise kind × SNR bucket (groups compared by their mean CTC loss per
+    /// transcript character, so long utterances do not make a group look hard).
     #[arg(long)]
     dro: bool,
+    /// With --dro: the exponentiated-gradient step η of the group weights (0.01): each batch
+    /// multiplies a group's weight by exp(η × its loss per character).
+    #[arg(long, requires = "dro")]
+    dro_step: Option<f64>,
     /// With --dro: CTC-DRO's smoothing α, dividing each group's weight update by its weight
     /// plus α so no single group takes over (0: plain group DRO).
     #[arg(long, requires = "dro")]

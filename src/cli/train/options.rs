@@ -64,6 +64,10 @@ pub(super) fn build(args: TrainArgs, device: DeviceSpec) -> Result<(TrainingConf
     set!(cfg.adversarial_ratio, args.adv_ratio);
     set!(cfg.weight_noise, args.weight_noise);
     set!(cfg.dro_smoothing, args.dro_smoothing);
+    set!(cfg.dro_step, args.dro_step);
+    if !(cfg.dro_step.is_finite() && cfg.dro_step > 0.0) {
+        bail!("--dro-step must be above 0, not {}", cfg.dro_step);
+    }
     if cfg.dro_smoothing.is_nan() || cfg.dro_smoothing < 0.0 {
         bail!(
             "--dro-smoothing must be at least 0, not {}",
