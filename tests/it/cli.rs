@@ -83,6 +83,20 @@ fn usage_errors_exit_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/model"));
+    // A DRO step that cannot move the group weights is refused before any data is read.
+    let out = hark()
+        .args([
+            "train",
+            "--train",
+            "/nonexistent.jsonl",
+            "--out",
+            "/nonexistent/out",
+        ])
+        .args(["--dro", "--dro-step", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--dro-step must be above 0"));
 }
 
 #[test]
