@@ -60,7 +60,9 @@ pub enum AudioError {
     PermissionDenied,
     #[error("not a WAV file ({0})")]
     NotWav(String),
-    #[error("unsupported encoding: {0} (hark reads PCM integer and IEEE float WAV)")]
+    #[error(
+        "unsupported encoding: {0} (hark reads WAV as PCM, float, A-law, µ-law or ADPCM; FLAC, MP3, Ogg Vorbis)"
+    )]
     UnsupportedEncoding(String),
     #[error("invalid header: {0}")]
     InvalidHeader(String),

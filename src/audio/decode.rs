@@ -1,4 +1,5 @@
-//! Compressed audio (FLAC, MP3, Ogg Vorbis) through symphonia; WAV goes through [`super::wav`].
+//! Compressed audio (FLAC, MP3, Ogg Vorbis, and WAV in A-law, µ-law or ADPCM) through
+//! symphonia; PCM and float WAV go through [`super::wav`], which streams them from disk.
 
 use std::fs::File;
 use std::path::Path;
@@ -16,10 +17,10 @@ use crate::error::{AudioError, Error, Result};
 
 /// Read any supported audio file as 16 kHz mono: WAV by its header, others by symphonia.
 pub fn read_any(path: &Path) -> Result<Waveform> {
-    if is_wav(path) {
+    if is_plain_wav(path) {
         return wav::read(path);
     }
-    let native = decode(path)?;
+    let native = decode_native(path)?;
     wav::to_16k(native, path)
 }
 
@@ -33,7 +34,7 @@ pub enum AudioBlocks {
 impl AudioBlocks {
     /// Open `path` (checking its header) without reading the audio.
     pub fn open(path: &Path) -> Result<Self> {
-        if is_wav(path) {
+        if is_plain_wav(path) {
             Ok(Self::Wav(Box::new(wav::WavStream::open(path)?)))
         } else {
             Ok(Self::Whole(Some(read_any(path)?)))
@@ -49,16 +50,43 @@ impl AudioBlocks {
     }
 }
 
-fn is_wav(path: &Path) -> bool {
+/// Any supported audio file at its own sample rate, downmixed to mono (what `listen --input`
+/// feeds through its streaming resampler).
+pub fn read_native_any(path: &Path) -> Result<Waveform> {
+    if is_plain_wav(path) {
+        wav::read_native(path)
+    } else {
+        decode_native(path)
+    }
+}
+
+fn is_named_wav(path: &Path) -> bool {
     path.extension()
         .is_none_or(|e| e.eq_ignore_ascii_case("wav") || e.eq_ignore_ascii_case("wave"))
+}
+
+/// A WAV file for hound: by its name, unless its header names a codec symphonia decodes.
+fn is_plain_wav(path: &Path) -> bool {
+    is_named_wav(path) && !wav::is_coded(path)
+}
+
+/// Decode through symphonia at the file's own rate. A WAV in A-law or µ-law is read whole
+/// first, so that a `fmt ` chunk without its extension size can be completed.
+fn decode_native(path: &Path) -> Result<Waveform> {
+    if !is_named_wav(path) {
+        return decode(path);
+    }
+    let mut bytes = std::fs::read(path).map_err(|e| Error::audio(path, AudioError::Io(e)))?;
+    wav::complete_g711_fmt(&mut bytes);
+    decode_bytes(bytes, path)
 }
 
 fn bad(path: &Path, what: String) -> Error {
     Error::audio(path, AudioError::InvalidHeader(what))
 }
 
-/// Decode a compressed file at its own rate, downmixed to mono.
+/// Decode a compressed file (or a WAV in a codec hound does not read) at its own rate,
+/// downmixed to mono.
 fn decode(path: &Path) -> Result<Waveform> {
     if path.is_dir() {
         return Err(Error::audio(path, AudioError::IsDirectory));
@@ -148,4 +176,77 @@ fn decode_source(
         return Err(Error::audio(path, AudioError::bad_sample(index, value)));
     }
     Waveform::new(mono, rate).ok_or_else(|| Error::audio(path, AudioError::Empty))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A mono WAV file of one byte per sample in the codec of `tag` (6: A-law, 7: µ-law).
+    fn g711_wav(tag: u16, codes: &[u8], rate: u32) -> Vec<u8> {
+        let mut fmt = Vec::new();
+        fmt.extend(tag.to_le_bytes());
+        fmt.extend(1u16.to_le_bytes()); // channels
+        fmt.extend(rate.to_le_bytes());
+        fmt.extend(rate.to_le_bytes()); // bytes per second
+        fmt.extend(1u16.to_le_bytes()); // block align
+        fmt.extend(8u16.to_le_bytes()); // bits per sample
+        fmt.extend(0u16.to_le_bytes()); // no extension
+        let mut out = b"RIFF".to_vec();
+        out.extend(((4 + 8 + fmt.len() + 8 + 4 + 8 + codes.len()) as u32).to_le_bytes());
+        out.extend(b"WAVEfmt ");
+        out.extend((fmt.len() as u32).to_le_bytes());
+        out.extend(&fmt);
+        out.extend(b"fact");
+        out.extend(4u32.to_le_bytes());
+        out.extend((codes.len() as u32).to_le_bytes());
+        out.extend(b"data");
+        out.extend((codes.len() as u32).to_le_bytes());
+        out.extend(codes);
+        out
+    }
+
+    #[test]
+    fn telephone_wav_in_a_law_and_mu_law_is_decoded() {
+        let dir = tempfile::tempdir().unwrap();
+        // G.711's extreme codes: µ-law 0x80 / 0x00 are ±32124, A-law 0xAA / 0x2A are ±32256
+        // (of 32768), so each file is a square wave at about ±0.98.
+        for (tag, pos, neg, peak) in [(7u16, 0x80u8, 0x00u8, 32124.0), (6, 0xAA, 0x2A, 32256.0)] {
+            let codes: Vec<u8> = (0..800)
+                .map(|i| if i % 2 == 0 { pos } else { neg })
+                .collect();
+            let path = dir.path().join(format!("tag{tag}.wav"));
+            std::fs::write(&path, g711_wav(tag, &codes, 8000)).unwrap();
+            assert!(wav::is_coded(&path));
+            let native = read_native_any(&path).unwrap();
+            assert_eq!(native.sample_rate(), 8000);
+            assert_eq!(native.samples().len(), 800);
+            let expected = peak / 32768.0;
+            for (i, &v) in native.samples().iter().enumerate() {
+                let want = if i % 2 == 0 { expected } else { -expected };
+                assert!(
+                    (v - want).abs() < 1e-3,
+                    "tag {tag}, sample {i}: {v} against {want}"
+                );
+            }
+            let at_16k = read_any(&path).unwrap();
+            assert_eq!(at_16k.sample_rate(), crate::audio::SAMPLE_RATE);
+            assert!((at_16k.samples().len() as i64 - 1600).abs() <= 2);
+            let blocks = AudioBlocks::open(&path).unwrap();
+            assert!(matches!(blocks, AudioBlocks::Whole(_)));
+        }
+    }
+
+    #[test]
+    fn pcm_wav_still_goes_through_the_wav_reader() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let sample = root.join("audio/samples/clean_flite_rms_fox.wav");
+        assert!(!wav::is_coded(&sample));
+        assert!(matches!(
+            AudioBlocks::open(&sample).unwrap(),
+            AudioBlocks::Wav(_)
+        ));
+        // A missing file is not "coded": the WAV reader names what is wrong.
+        assert!(!wav::is_coded(&root.join("no-such-file.wav")));
+    }
 }

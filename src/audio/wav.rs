@@ -229,6 +229,24 @@ fn map_hound(path: &Path, err: hound::Error) -> Error {
     Error::audio(path, kind)
 }
 
+/// Format tags of the WAV codecs that [`super::decode`] hands to symphonia instead of hound:
+/// Microsoft ADPCM, A-law, µ-law (G.711, telephone audio) and IMA ADPCM.
+const SYMPHONIA_CODECS: [u16; 4] = [0x0002, 0x0006, 0x0007, 0x0011];
+
+/// Whether `path` is a WAV file in one of the codecs symphonia decodes for hark (A-law, µ-law,
+/// ADPCM: [`SYMPHONIA_CODECS`]). A file that cannot be read answers false, so that the WAV
+/// reader reports what is wrong with it.
+pub fn is_coded(path: &Path) -> bool {
+    let Ok(file) = File::open(path) else {
+        return false;
+    };
+    let mut head = Vec::with_capacity(4096);
+    if file.take(4096).read_to_end(&mut head).is_err() {
+        return false;
+    }
+    sniff_format_tag(&head).is_some_and(|tag| SYMPHONIA_CODECS.contains(&tag))
+}
+
 /// The `fmt ` chunk's format tag, found by walking the RIFF chunks in the first bytes.
 fn sniff_format_tag(head: &[u8]) -> Option<u16> {
     let pos = fmt_chunk(head)?;
@@ -249,6 +267,25 @@ fn repair_byte_rate(head: &mut [u8]) {
     if let Some(bytes_per_s) = rate.checked_mul(align) {
         fmt[8..12].copy_from_slice(&bytes_per_s.to_le_bytes());
     }
+}
+
+/// Give an A-law or µ-law file's 16-byte `fmt ` chunk the two-byte extension size (0) that the
+/// format requires of every non-PCM codec and symphonia insists on; many telephony writers leave
+/// it out. The RIFF size grows with it. Other files are left as they are.
+pub(super) fn complete_g711_fmt(bytes: &mut Vec<u8>) {
+    let Some(pos) = fmt_chunk(bytes) else { return };
+    let (Some(tag), Some(size)) = (bytes.get(pos..pos + 2), bytes.get(pos - 4..pos)) else {
+        return;
+    };
+    let tag = u16::from_le_bytes([tag[0], tag[1]]);
+    let size = u32::from_le_bytes([size[0], size[1], size[2], size[3]]);
+    if !matches!(tag, 0x0006 | 0x0007) || size != 16 || bytes.len() < pos + 16 {
+        return;
+    }
+    bytes[pos - 4..pos].copy_from_slice(&18u32.to_le_bytes());
+    bytes.splice(pos + 16..pos + 16, [0u8, 0u8]);
+    let riff = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
+    bytes[4..8].copy_from_slice(&riff.saturating_add(2).to_le_bytes());
 }
 
 /// Offset of the `fmt ` chunk's body in `head`.

@@ -21,7 +21,8 @@ pub struct ListenArgs {
     /// Input device id from `hark devices` (default: the system's default input).
     #[arg(long)]
     input_device: Option<String>,
-    /// Read this WAV file instead of a device, through the same pipeline.
+    /// Read this audio file (any format `transcribe` reads) instead of a device, through the
+    /// same pipeline.
     #[arg(long, conflicts_with = "input_device")]
     input: Option<PathBuf>,
     /// With --input: deliver the file at real-time pace instead of as fast as possible.

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use super::{EndpointConfig, Event, LiveRecognizer};
 use crate::audio::capture::{BLOCK_SECONDS, Capture};
 use crate::audio::stream::StreamResampler;
-use crate::audio::{SAMPLE_RATE, wav};
+use crate::audio::{SAMPLE_RATE, decode};
 use crate::error::Error;
 use crate::recognizer::Recognizer;
 
@@ -78,7 +78,7 @@ pub fn run<E: From<Error>>(
     let stopped = || stop.load(Ordering::SeqCst);
     match source {
         Source::File { path, realtime } => {
-            let wave = wav::read_native(path)?;
+            let wave = decode::read_native_any(path)?;
             let rate = wave.sample_rate();
             let mut resampler =
                 StreamResampler::new(rate).map_err(|kind| Error::audio(path, kind))?;
