@@ -15,13 +15,13 @@ use symphonia::core::probe::Hint;
 use super::{Waveform, wav};
 use crate::error::{AudioError, Error, Result};
 
-/// Read any supported audio file as 16 kHz mono: WAV by its header, others by symphonia.
+/// Read any supported audio file as 16 kHz mono: WAV by its header (hound, or symphonia for the
+/// codecs hound refuses), others by symphonia.
 pub fn read_any(path: &Path) -> Result<Waveform> {
-    if is_plain_wav(path) {
-        return wav::read(path);
+    if !is_named_wav(path) {
+        return wav::to_16k(decode(path)?, path);
     }
-    let native = decode_native(path)?;
-    wav::to_16k(native, path)
+    wav::read(path).or_else(|refusal| wav::to_16k(coded_wav(path, refusal)?, path))
 }
 
 /// Audio from any supported file, a block at a time: WAV is streamed from disk; compressed
@@ -34,10 +34,15 @@ pub enum AudioBlocks {
 impl AudioBlocks {
     /// Open `path` (checking its header) without reading the audio.
     pub fn open(path: &Path) -> Result<Self> {
-        if is_plain_wav(path) {
-            Ok(Self::Wav(Box::new(wav::WavStream::open(path)?)))
-        } else {
-            Ok(Self::Whole(Some(read_any(path)?)))
+        if !is_named_wav(path) {
+            return Ok(Self::Whole(Some(read_any(path)?)));
+        }
+        match wav::WavStream::open(path) {
+            Ok(stream) => Ok(Self::Wav(Box::new(stream))),
+            Err(refusal) => {
+                let wave = wav::to_16k(coded_wav(path, refusal)?, path)?;
+                Ok(Self::Whole(Some(wave)))
+            }
         }
     }
 
@@ -53,11 +58,10 @@ impl AudioBlocks {
 /// Any supported audio file at its own sample rate, downmixed to mono (what `listen --input`
 /// feeds through its streaming resampler).
 pub fn read_native_any(path: &Path) -> Result<Waveform> {
-    if is_plain_wav(path) {
-        wav::read_native(path)
-    } else {
-        decode_native(path)
+    if !is_named_wav(path) {
+        return decode(path);
     }
+    wav::read_native(path).or_else(|refusal| coded_wav(path, refusal))
 }
 
 fn is_named_wav(path: &Path) -> bool {
@@ -65,16 +69,13 @@ fn is_named_wav(path: &Path) -> bool {
         .is_none_or(|e| e.eq_ignore_ascii_case("wav") || e.eq_ignore_ascii_case("wave"))
 }
 
-/// A WAV file for hound: by its name, unless its header names a codec symphonia decodes.
-fn is_plain_wav(path: &Path) -> bool {
-    is_named_wav(path) && !wav::is_coded(path)
-}
-
-/// Decode through symphonia at the file's own rate. A WAV in A-law or µ-law is read whole
-/// first, so that a `fmt ` chunk without its extension size can be completed.
-fn decode_native(path: &Path) -> Result<Waveform> {
-    if !is_named_wav(path) {
-        return decode(path);
+/// After hound refused the WAV file `path` with `refusal`: the file decoded through symphonia
+/// at its own rate when its header names a codec symphonia reads (A-law, µ-law, ADPCM), else
+/// `refusal`. The file is read whole, so that a G.711 `fmt ` chunk without its extension size
+/// can be completed first. Only refused files are sniffed: PCM WAV is opened once.
+fn coded_wav(path: &Path, refusal: Error) -> Result<Waveform> {
+    if !wav::is_coded(path) {
+        return Err(refusal);
     }
     let mut bytes = std::fs::read(path).map_err(|e| Error::audio(path, AudioError::Io(e)))?;
     wav::complete_g711_fmt(&mut bytes);
@@ -85,8 +86,7 @@ fn bad(path: &Path, what: String) -> Error {
     Error::audio(path, AudioError::InvalidHeader(what))
 }
 
-/// Decode a compressed file (or a WAV in a codec hound does not read) at its own rate,
-/// downmixed to mono.
+/// Decode a compressed file at its own rate, downmixed to mono.
 fn decode(path: &Path) -> Result<Waveform> {
     if path.is_dir() {
         return Err(Error::audio(path, AudioError::IsDirectory));
