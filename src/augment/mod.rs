@@ -3,6 +3,7 @@
 //!
 //! Domain: signal (operates on 16 kHz samples).
 
+pub mod bursts;
 pub mod channel;
 pub mod reverb;
 pub mod specaug;

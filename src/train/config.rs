@@ -65,6 +65,11 @@ pub struct TrainingConfig {
     /// first half of training.
     #[config(default = false)]
     pub snr_curriculum: bool,
+    /// Probability of a short non-speech burst (static, clicks, a cut of a bank clip) set
+    /// before and/or after an utterance ([`crate::augment::bursts`]). 0 by default, and then no
+    /// random number is drawn for it, so older recipes see the batches they always saw.
+    #[config(default = 0.0)]
+    pub burst_prob: f64,
     /// Probability of reverberation with a synthetic room impulse response.
     #[config(default = 0.3)]
     pub reverb_prob: f64,

@@ -6,7 +6,7 @@ use rand::RngExt;
 
 use super::TrainingConfig;
 use super::dro::{NoiseKind, group_of};
-use crate::augment::{self, NoiseColor, Rng, channel, reverb, specaug};
+use crate::augment::{self, NoiseColor, Rng, bursts, channel, reverb, specaug};
 use crate::data::Batch;
 use crate::features::Mfcc;
 use crate::noise::Noise;
@@ -30,7 +30,7 @@ pub fn snr_floor(cfg: &TrainingConfig, clock: f64) -> f32 {
     cfg.snr_max_db - (cfg.snr_max_db - cfg.snr_min_db) * open
 }
 
-/// Corrupt one utterance: speed, reverberation, additive noise, channel (each by its
+/// Corrupt one utterance: speed, reverberation, bursts beside it, additive noise, channel (each by its
 /// probability). Returns the samples and the DRO group they fall in.
 pub fn corrupt(
     original: &[f32],
@@ -48,6 +48,9 @@ pub fn corrupt(
     if rng.random::<f64>() < cfg.reverb_prob {
         let h = reverb::room_impulse_response(cfg.room, rng);
         x = reverb::reverberate(&x, &h);
+    }
+    if cfg.burst_prob > 0.0 && rng.random::<f64>() < cfg.burst_prob {
+        x = bursts::add_bursts(&x, bank, &bursts::BurstRanges::default(), rng);
     }
     let mut group = group_of(NoiseKind::Clean, f32::INFINITY);
     if rng.random::<f64>() < cfg.noise_prob {

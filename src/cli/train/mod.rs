@@ -88,6 +88,11 @@ pub struct TrainArgs {
     /// Probability of speed perturbation (factor 0.9–1.1) per utterance and epoch.
     #[arg(long)]
     speed_prob: Option<f64>,
+    /// Probability of a short non-speech burst (radio static, clicks, a cut of a noise clip)
+    /// set before and/or after an utterance, its transcript unchanged, so that the model does
+    /// not read such sounds as words (default 0).
+    #[arg(long)]
+    burst_prob: Option<f64>,
     /// Mix in the train clips of this noise bank besides generated noise (default: the bank
     /// shipped in audio/noise, when it is there).
     #[arg(long, conflicts_with = "no_noise_bank")]

@@ -41,6 +41,7 @@ pub(super) fn build(args: TrainArgs, device: DeviceSpec) -> Result<(TrainingConf
     set!(cfg.max_steps, args.max_steps);
     set!(cfg.noise_prob, args.noise_prob);
     set!(cfg.speed_prob, args.speed_prob);
+    set!(cfg.burst_prob, args.burst_prob);
     let default_bank = hark::noise::default_bank_dir();
     let bank = match (&args.noise_bank, args.no_noise_bank) {
         (Some(b), _) => Some(b.clone()),
