@@ -126,3 +126,33 @@ pub fn prepare(
         waves,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn speech() -> Vec<f32> {
+        (0..16_000).map(|i| 0.3 * (i as f32 * 0.07).sin()).collect()
+    }
+
+    #[test]
+    fn bursts_come_only_when_asked_and_leave_other_recipes_alone() {
+        let plain = TrainingConfig::english().without_augmentation();
+        let x = speech();
+        let mut rng = augment::rng(3);
+        let (same, _) = corrupt(&x, &plain, &[], 0.5, &mut rng);
+        assert_eq!(same, x);
+        // Bursts off: one draw each for speed, reverberation, noise and channel and none for
+        // bursts, so a recipe saved before the option sees the random numbers it always saw.
+        let mut reference = augment::rng(3);
+        for _ in 0..4 {
+            let _: f64 = reference.random();
+        }
+        assert_eq!(rng.random::<u64>(), reference.random::<u64>());
+        let bursty = plain.with_burst_prob(1.0);
+        for seed in 0..5 {
+            let (y, _) = corrupt(&x, &bursty, &[], 0.5, &mut augment::rng(seed));
+            assert!(y.len() > x.len(), "seed {seed}: no burst added");
+        }
+    }
+}
