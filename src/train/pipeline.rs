@@ -30,8 +30,8 @@ pub fn snr_floor(cfg: &TrainingConfig, clock: f64) -> f32 {
     cfg.snr_max_db - (cfg.snr_max_db - cfg.snr_min_db) * open
 }
 
-/// Corrupt one utterance: speed, reverberation, bursts beside it, additive noise, channel (each by its
-/// probability). Returns the samples and the DRO group they fall in.
+/// Corrupt one utterance: speed, reverberation, bursts beside it, additive noise, channel
+/// (each by its probability). Returns the samples and the DRO group they fall in.
 pub fn corrupt(
     original: &[f32],
     cfg: &TrainingConfig,
