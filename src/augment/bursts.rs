@@ -46,6 +46,8 @@ fn seconds(s: f32) -> usize {
     (s * SAMPLE_RATE as f32).round() as usize
 }
 
+/// A value drawn uniformly from `[lo, hi]`. Inclusive of `hi`, unlike [`super::uniform`]: kept
+/// so that the recipes trained with bursts (models/digits) draw the values they drew.
 fn draw(range: (f32, f32), rng: &mut Rng) -> f32 {
     if range.1 > range.0 {
         rng.random_range(range.0..=range.1)

@@ -6,7 +6,7 @@ use rand::RngExt;
 use rustfft::FftPlanner;
 use rustfft::num_complex::Complex32;
 
-use super::Rng;
+use super::{Rng, uniform};
 use crate::audio::SAMPLE_RATE;
 use crate::audio::resample::resample;
 
@@ -302,26 +302,18 @@ impl Default for ChannelConfig {
     }
 }
 
-fn uniform(rng: &mut Rng, (lo, hi): (f32, f32)) -> f32 {
-    if hi > lo {
-        rng.random_range(lo..hi)
-    } else {
-        lo
-    }
-}
-
 /// One random channel: equalisation, telephone band or a band limit, a lossy codec, companding
 /// or linear 8-bit PCM, clipping (each by its probability), then a gain from the range.
 pub fn random_channel(x: &[f32], cfg: &ChannelConfig, rng: &mut Rng) -> Vec<f32> {
     let mut y = x.to_vec();
     if rng.random::<f64>() < cfg.eq_prob {
-        let tilt = uniform(rng, (-cfg.eq_tilt_db_per_octave, cfg.eq_tilt_db_per_octave));
+        let tilt = uniform((-cfg.eq_tilt_db_per_octave, cfg.eq_tilt_db_per_octave), rng);
         let peaks: Vec<(f32, f32, f32)> = (0..2)
             .map(|_| {
                 (
-                    200f32 * 2f32.powf(uniform(rng, (0.0, 5.0))),
-                    uniform(rng, (-cfg.eq_peak_db, cfg.eq_peak_db)),
-                    uniform(rng, (0.5, 2.0)),
+                    200f32 * 2f32.powf(uniform((0.0, 5.0), rng)),
+                    uniform((-cfg.eq_peak_db, cfg.eq_peak_db), rng),
+                    uniform((0.5, 2.0), rng),
                 )
             })
             .collect();
@@ -332,11 +324,11 @@ pub fn random_channel(x: &[f32], cfg: &ChannelConfig, rng: &mut Rng) -> Vec<f32>
         y = telephone_band(&y);
         cutoff = 3400.0;
     } else if rng.random::<f64>() < cfg.band_limit_prob {
-        cutoff = uniform(rng, cfg.band_limit_hz);
+        cutoff = uniform(cfg.band_limit_hz, rng);
         y = low_pass(&y, cutoff);
     }
     if rng.random::<f64>() < cfg.codec_prob {
-        y = lossy_codec(&y, uniform(rng, cfg.codec_snr_db), cutoff);
+        y = lossy_codec(&y, uniform(cfg.codec_snr_db, rng), cutoff);
     }
     if rng.random::<f64>() < cfg.companding_prob {
         let law = if rng.random::<bool>() {
@@ -349,9 +341,9 @@ pub fn random_channel(x: &[f32], cfg: &ChannelConfig, rng: &mut Rng) -> Vec<f32>
         y = quantise_linear(&y, 8);
     }
     if rng.random::<f64>() < cfg.clip_prob {
-        y = clip(&y, uniform(rng, cfg.clip_fraction));
+        y = clip(&y, uniform(cfg.clip_fraction, rng));
     }
-    gain(&y, uniform(rng, cfg.gain_db))
+    gain(&y, uniform(cfg.gain_db, rng))
 }
 
 #[cfg(test)]

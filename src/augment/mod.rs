@@ -46,6 +46,15 @@ impl NoiseColor {
     }
 }
 
+/// A value drawn uniformly from `[lo, hi)`; `lo` when the range is empty.
+pub(crate) fn uniform((lo, hi): (f32, f32), rng: &mut Rng) -> f32 {
+    if hi > lo {
+        rng.random_range(lo..hi)
+    } else {
+        lo
+    }
+}
+
 /// One standard-normal sample (Box–Muller).
 pub fn gaussian(rng: &mut Rng) -> f32 {
     let u1: f64 = rng.random::<f64>().max(1e-300);

@@ -7,7 +7,7 @@ use rand::RngExt;
 use rustfft::FftPlanner;
 use rustfft::num_complex::Complex32;
 
-use super::{Rng, gaussian};
+use super::{Rng, gaussian, uniform};
 use crate::audio::SAMPLE_RATE;
 
 /// Ranges a room is drawn from.
@@ -32,8 +32,8 @@ const SPEED_OF_SOUND: f32 = 343.0;
 
 /// A random room impulse response (16 kHz), peak-normalised so the direct path is 1.
 pub fn room_impulse_response(ranges: RoomRanges, rng: &mut Rng) -> Vec<f32> {
-    let rt60 = draw(ranges.rt60_s, rng).max(0.05);
-    let size = draw(ranges.size_m, rng).max(1.0);
+    let rt60 = uniform(ranges.rt60_s, rng).max(0.05);
+    let size = uniform(ranges.size_m, rng).max(1.0);
     let rate = SAMPLE_RATE as f32;
     let len = ((rt60 * rate) as usize).max(64);
     // Amplitude decays by 60 dB over rt60: exp(-6.91 t / rt60).
@@ -55,14 +55,6 @@ pub fn room_impulse_response(ranges: RoomRanges, rng: &mut Rng) -> Vec<f32> {
         *v += 0.3 * gaussian(rng) * decay(i as f32 / rate);
     }
     h
-}
-
-fn draw((lo, hi): (f32, f32), rng: &mut Rng) -> f32 {
-    if hi > lo {
-        rng.random_range(lo..hi)
-    } else {
-        lo
-    }
 }
 
 /// `x` convolved with `h`, cut to the length of `x` and scaled back to `x`'s RMS level.
