@@ -55,6 +55,20 @@ pub struct ModelConfig {
     /// A speech-activity head over the top layer (streaming models), for live endpointing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub speech_head: Option<crate::live::speech_head::SpeechHead>,
+    /// How the beam search weighs a `--grammar`'s phrases for this model (chosen by
+    /// `hark tune --grammar`); a phrase bonus of 0 when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grammar: Option<GrammarInfo>,
+}
+
+/// The beam search's weight for grammars, tuned on a dev set under one grammar.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GrammarInfo {
+    /// Added for each listed phrase the output completes (`--grammar-bonus`).
+    pub bonus: f32,
+    /// Where it was tuned (free-form).
+    #[serde(default)]
+    pub source: String,
 }
 
 /// Platt scaling of word confidences, fitted by `hark tune` on a dev set.
@@ -389,6 +403,17 @@ pub fn record_lm_weights(
 pub fn record_calibration(dir: &Path, calibration: CalibrationInfo) -> Result<()> {
     edit_config(dir, |config| {
         config.calibration = Some(calibration);
+        Ok(())
+    })
+}
+
+/// Record the phrase bonus for grammars in the model directory `dir`'s `config.json`.
+pub fn record_grammar(dir: &Path, grammar: GrammarInfo) -> Result<()> {
+    if !grammar.bonus.is_finite() {
+        return Err(Error::Config("a grammar bonus must be finite".into()));
+    }
+    edit_config(dir, |config| {
+        config.grammar = Some(grammar);
         Ok(())
     })
 }

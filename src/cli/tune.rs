@@ -1,8 +1,8 @@
 //! `hark tune`: choose the beam search's language-model weights on a dev manifest, fit the
 //! calibration of word confidences at the chosen weights, and record both in the model
 //! directory. A model without language models (the digits model) can be tuned under
-//! `--grammar`: then only the calibration and the confidence threshold are chosen, for the
-//! grammar it will be used with.
+//! `--grammar`: then the grammar's phrase bonus, the calibration and the confidence threshold
+//! are chosen, for the grammar it will be used with.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -15,7 +15,7 @@ use hark::confidence::Platt;
 use hark::ctc::PrefixBeam;
 use hark::eval::calibration::expected_error;
 use hark::eval::tune::{self, DevSet, Grid, LmWeights, Trial};
-use hark::model_dir::CalibrationInfo;
+use hark::model_dir::{CalibrationInfo, GrammarInfo};
 use hark::recognizer::{Recognizer, RecognizerConfig, Word};
 
 #[derive(Args, Debug)]
@@ -31,7 +31,8 @@ pub struct TuneArgs {
     /// are added up.
     #[arg(long, default_value = "clean")]
     snr: String,
-    /// Noise mixed in at the SNRs: a name from the noise bank, white/pink/brown, or a WAV file.
+    /// Comma-separated noises mixed in at each SNR (clean is decoded once): names from the
+    /// noise bank, white/pink/brown, or WAV files.
     #[arg(long, default_value = "babble")]
     noise: String,
     /// Noise bank directory.
@@ -60,6 +61,10 @@ pub struct TuneArgs {
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true,
           default_values_t = Grid::default().word_oov)]
     oov_penalties: Vec<f32>,
+    /// Phrase bonuses to try under --grammar.
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true,
+          default_values_t = Grid::default().grammar_bonus)]
+    grammar_bonuses: Vec<f32>,
     /// Confidence thresholds to try, after the weights and the calibration: transcripts leave
     /// out words whose calibrated confidence is below the one with the fewest word errors
     /// (recorded with the calibration); 0 keeps every word.
@@ -102,7 +107,8 @@ pub fn tune(args: TuneArgs, device: DeviceSpec) -> Result<ExitCode> {
     if !has_lm && loaded.guides.grammar.is_none() {
         bail!(
             "the model has no language model to tune; add one with --lm FILE, or give the \
-             --grammar it is used with to fit its confidence calibration and threshold"
+             --grammar it is used with to tune its phrase bonus and fit its confidence calibration \
+             and threshold"
         );
     }
     if args.write && has_lm && loaded.guides.grammar.is_some() {
@@ -123,10 +129,11 @@ pub fn tune(args: TuneArgs, device: DeviceSpec) -> Result<ExitCode> {
         word_weight: args.word_weights.clone(),
         word_bonus: args.word_bonuses.clone(),
         word_oov: args.oov_penalties.clone(),
+        grammar_bonus: args.grammar_bonuses.clone(),
     };
     println!(
-        "{:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7}",
-        "c.wt", "c.bonus", "w.wt", "w.bonus", "w.oov", "WER%", "CER%"
+        "{:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7}",
+        "c.wt", "c.bonus", "w.wt", "w.bonus", "w.oov", "g.bonus", "WER%", "CER%"
     );
     let trials = tune::search(&set, &beam, &grid, args.rounds, print_trial);
     let best = trials.first().context("no trials were run")?;
@@ -167,6 +174,21 @@ pub fn tune(args: TuneArgs, device: DeviceSpec) -> Result<ExitCode> {
                 .as_ref()
                 .map(|_| (w.word_weight, w.word_bonus, w.word_oov)),
         )?;
+        if let Some(grammar) = &args.lm.grammar {
+            hark::model_dir::record_grammar(
+                dir,
+                GrammarInfo {
+                    bonus: w.grammar_bonus,
+                    source: format!(
+                        "hark tune on {} (snr {}, noise {}, grammar {})",
+                        args.manifest.display(),
+                        args.snr,
+                        args.noise,
+                        grammar.display()
+                    ),
+                },
+            )?;
+        }
         println!("recorded in {}", dir.join("config.json").display());
     }
     Ok(ExitCode::SUCCESS)
@@ -251,18 +273,22 @@ fn describe(w: &LmWeights, beam: &PrefixBeam) -> String {
             w.word_weight, w.word_bonus, w.word_oov
         ));
     }
+    if beam.guides.grammar.is_some() {
+        parts.push(format!("--grammar-bonus {}", w.grammar_bonus));
+    }
     parts.join(" ")
 }
 
 fn print_trial(t: &Trial) {
     let w = t.weights;
     println!(
-        "{:>7} {:>7} {:>7} {:>7} {:>7} {:>7.2} {:>7.2}",
+        "{:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7.2} {:>7.2}",
         w.char_weight,
         w.char_bonus,
         w.word_weight,
         w.word_bonus,
         w.word_oov,
+        w.grammar_bonus,
         t.wer(),
         t.cer()
     );
@@ -271,11 +297,22 @@ fn print_trial(t: &Trial) {
 /// The dev utterances (each at each SNR asked for) through the acoustic model.
 fn dev_set(args: &TuneArgs, rec: &Recognizer) -> Result<DevSet> {
     let bank = hark::noise::NoiseBank::open(&args.noise_bank).ok();
-    let noise = hark::noise::resolve(args.noise.trim(), bank.as_ref())?;
+    let noises = super::eval::noise_list(&args.noise, bank.as_ref())?;
     let snrs = super::eval::snr_list(&args.snr)?;
     if snrs.is_empty() {
         bail!("--snr names no condition");
     }
+    if noises.is_empty() && snrs.iter().any(Option::is_some) {
+        bail!("--noise names no noise to mix in at the SNRs");
+    }
+    // Each condition: clean once, every noise at every SNR.
+    let conditions: Vec<_> = snrs
+        .iter()
+        .flat_map(|snr| match snr {
+            None => vec![None],
+            Some(db) => noises.iter().map(|n| Some((n, *db))).collect(),
+        })
+        .collect();
     let manifest = hark::data::Manifest::load(&args.manifest)?;
     for e in &manifest.errors {
         eprintln!("error: {e}");
@@ -287,7 +324,7 @@ fn dev_set(args: &TuneArgs, rec: &Recognizer) -> Result<DevSet> {
         .collect();
     let bar = super::progress::bar(
         !args.quiet,
-        (entries.len() * snrs.len()) as u64,
+        (entries.len() * conditions.len()) as u64,
         "acoustic model [{bar:30}] {pos}/{len} utterances, ETA {eta}",
     );
     let mut set = DevSet::new(rec.vocab().clone());
@@ -300,10 +337,10 @@ fn dev_set(args: &TuneArgs, rec: &Recognizer) -> Result<DevSet> {
                 continue;
             }
         };
-        for snr in &snrs {
-            let wave = match snr {
+        for condition in &conditions {
+            let wave = match condition {
                 None => wave.clone(),
-                Some(db) => {
+                Some((noise, db)) => {
                     let mixed = noise.mix(wave.samples(), *db, &mut rng);
                     Waveform::new(mixed, wave.sample_rate())
                         .context("mixing gave non-finite samples")?

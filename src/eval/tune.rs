@@ -8,6 +8,7 @@
 //! CTC decoders with an external LM (DeepSpeech's `lm_optimizer`, Kaldi's LM-weight sweep).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -75,6 +76,8 @@ pub struct LmWeights {
     pub word_bonus: f32,
     /// Added for each word the word LM does not know.
     pub word_oov: f32,
+    /// Added for each phrase of the grammar the output completes.
+    pub grammar_bonus: f32,
 }
 
 impl LmWeights {
@@ -87,12 +90,14 @@ impl LmWeights {
             .words
             .as_ref()
             .map_or((0.0, 0.0, 0.0), |w| (w.weight, w.bonus, w.oov_penalty));
+        let grammar_bonus = beam.guides.grammar.as_ref().map_or(0.0, |g| g.phrase_bonus);
         Self {
             char_weight,
             char_bonus,
             word_weight,
             word_bonus,
             word_oov,
+            grammar_bonus,
         }
     }
 
@@ -108,6 +113,9 @@ impl LmWeights {
             words.bonus = self.word_bonus;
             words.oov_penalty = self.word_oov;
         }
+        if let Some(grammar) = &mut beam.guides.grammar {
+            Arc::make_mut(grammar).phrase_bonus = self.grammar_bonus;
+        }
         beam
     }
 
@@ -118,6 +126,7 @@ impl LmWeights {
             Knob::WordWeight => self.word_weight,
             Knob::WordBonus => self.word_bonus,
             Knob::WordOov => self.word_oov,
+            Knob::GrammarBonus => self.grammar_bonus,
         }
     }
 
@@ -128,18 +137,20 @@ impl LmWeights {
             Knob::WordWeight => self.word_weight = value,
             Knob::WordBonus => self.word_bonus = value,
             Knob::WordOov => self.word_oov = value,
+            Knob::GrammarBonus => self.grammar_bonus = value,
         }
         self
     }
 
     /// A hashable key (the bit patterns of the weights).
-    fn key(&self) -> [u32; 5] {
+    fn key(&self) -> [u32; 6] {
         [
             self.char_weight.to_bits(),
             self.char_bonus.to_bits(),
             self.word_weight.to_bits(),
             self.word_bonus.to_bits(),
             self.word_oov.to_bits(),
+            self.grammar_bonus.to_bits(),
         ]
     }
 }
@@ -151,6 +162,7 @@ enum Knob {
     WordWeight,
     WordBonus,
     WordOov,
+    GrammarBonus,
 }
 
 /// The values each weight may take.
@@ -161,6 +173,7 @@ pub struct Grid {
     pub word_weight: Vec<f32>,
     pub word_bonus: Vec<f32>,
     pub word_oov: Vec<f32>,
+    pub grammar_bonus: Vec<f32>,
 }
 
 impl Default for Grid {
@@ -171,6 +184,7 @@ impl Default for Grid {
             word_weight: vec![0.0, 0.2, 0.35, 0.5, 0.7, 1.0],
             word_bonus: vec![-1.0, 0.0, 1.0, 2.0, 3.0, 4.0],
             word_oov: vec![0.0, -1.0, -2.0, -3.0, -5.0, -8.0],
+            grammar_bonus: vec![0.0, 1.0, 2.0, 3.0, 4.0, 6.0],
         }
     }
 }
@@ -183,6 +197,7 @@ impl Grid {
             Knob::WordWeight => &self.word_weight,
             Knob::WordBonus => &self.word_bonus,
             Knob::WordOov => &self.word_oov,
+            Knob::GrammarBonus => &self.grammar_bonus,
         }
     }
 }
@@ -255,8 +270,11 @@ pub fn search(
     if beam.guides.words.is_some() {
         knobs.extend([Knob::WordWeight, Knob::WordBonus, Knob::WordOov]);
     }
+    if beam.guides.grammar.is_some() {
+        knobs.push(Knob::GrammarBonus);
+    }
     // Every setting is decoded once; `trials` keeps them in the order they were scored.
-    let mut seen: HashMap<[u32; 5], usize> = HashMap::new();
+    let mut seen: HashMap<[u32; 6], usize> = HashMap::new();
     let mut trials: Vec<Trial> = Vec::new();
     let mut run = |weights: LmWeights, trials: &mut Vec<Trial>| -> Trial {
         let i = *seen.entry(weights.key()).or_insert_with(|| {
@@ -452,6 +470,58 @@ mod tests {
         assert!((trial.wer() - 100.0 / 6.0).abs() < 1e-9);
     }
 
+    /// "one two" where "two" is faint: its four frames (space, t, w, o) give the letter 0.3
+    /// and blank 0.6. Dropping it scores about 4·ln 0.6 against 4·ln 0.3 for keeping it, a
+    /// gap of 4·ln 2 ≈ 2.8, so without a phrase bonus the beam deletes "two" (1 error of 2);
+    /// a bonus of 4 for the extra phrase outweighs the gap and the search must take it.
+    #[test]
+    fn search_tunes_the_grammar_bonus_when_a_grammar_steers_the_beam() {
+        let vocab = Vocab::english();
+        let v = vocab.size();
+        let mut lp = Vec::new();
+        for id in vocab.encode("one") {
+            lp.extend(row(v, id, 0.9));
+        }
+        let faint = std::iter::once(vocab.space()).chain(vocab.encode("two"));
+        for id in faint {
+            let rest = (0.1 / (v - 2) as f32).ln();
+            lp.extend((0..v as u32).map(|k| match k {
+                k if k == id => 0.3f32.ln(),
+                k if k == crate::text::BLANK => 0.6f32.ln(),
+                _ => rest,
+            }));
+        }
+        let frames = lp.len() / v;
+        let mut set = DevSet::new(vocab.clone());
+        set.push(lp, frames, "one two".into());
+        let grammar = crate::lm::guide::Grammar::parse("one\ntwo").expect("grammar parses");
+        let beam = PrefixBeam::new(8).with_guides(crate::lm::guide::Guides {
+            grammar: Some(Arc::new(grammar)),
+            ..Default::default()
+        });
+        let grid = Grid {
+            char_weight: vec![0.5],
+            char_bonus: vec![1.0],
+            word_weight: vec![0.5],
+            word_bonus: vec![1.0],
+            word_oov: vec![-2.0],
+            grammar_bonus: vec![0.0, 4.0],
+        };
+        let trials = search(&set, &beam, &grid, 2, |_| {});
+        let start = trials
+            .iter()
+            .find(|t| t.weights.grammar_bonus == 0.0)
+            .expect("the start is scored");
+        assert_eq!(start.words.deletions, 1);
+        assert_eq!(trials[0].weights.grammar_bonus, 4.0);
+        assert_eq!(trials[0].words.errors(), 0);
+        // Only the grammar's knob moved: the beam has no LM for the others.
+        assert_eq!(trials.len(), 2);
+        let tuned = trials[0].weights.apply(&beam);
+        let g = tuned.guides.grammar.as_ref().expect("the grammar stays");
+        assert_eq!(g.phrase_bonus, 4.0);
+    }
+
     #[test]
     fn search_moves_a_weight_only_when_it_lowers_errors() {
         let vocab = Vocab::english();
@@ -471,6 +541,7 @@ mod tests {
             word_weight: vec![],
             word_bonus: vec![],
             word_oov: vec![],
+            grammar_bonus: vec![],
         };
         let mut calls = 0;
         let trials = search(&set, &beam, &grid, 3, |_| calls += 1);

@@ -143,6 +143,7 @@ pub(crate) fn save_model(
         word_lm: None,
         calibration: None,
         speech_head: None,
+        grammar: None,
     };
     model_dir::save(out, config, model.valid())?;
     Ok(())

@@ -449,6 +449,33 @@ fn tune_fits_a_grammar_models_calibration_under_its_grammar() {
         "{source}"
     );
     assert!(config.get("lm").is_none() && config.get("word_lm").is_none());
+    // The phrase bonus was chosen from tune's grid and recorded, with where it was tuned.
+    let bonus = config["grammar"]["bonus"]
+        .as_f64()
+        .expect("a recorded grammar bonus");
+    assert!([0.0, 1.0, 2.0, 3.0, 4.0, 6.0].contains(&bonus), "{bonus}");
+    let source = config["grammar"]["source"].as_str().unwrap_or_default();
+    assert!(source.contains("phrases.txt"), "{source}");
+    // Decoding under a grammar takes the model's bonus unless --grammar-bonus is given: at
+    // -1000 per phrase, saying nothing outscores the acoustics of any phrase.
+    let mut config = config;
+    config["grammar"]["bonus"] = serde_json::json!(-1000.0);
+    std::fs::write(model.join("config.json"), config.to_string()).unwrap();
+    let wav = root().join("tests/fixtures/overfit-1.wav");
+    let said = |extra: &[&str]| {
+        let out = run_ok(
+            hark()
+                .args(["transcribe", "--model"])
+                .arg(&model)
+                .arg("--grammar")
+                .arg(&grammar)
+                .args(extra)
+                .arg(&wav),
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert_eq!(said(&[]), "");
+    assert!(!said(&["--grammar-bonus", "0", "--min-confidence", "0"]).is_empty());
     // A model with LMs is not written from a decode under a grammar.
     let before = std::fs::read(with_lms.join("config.json")).unwrap();
     let out = tune(&with_lms, Some(&grammar));

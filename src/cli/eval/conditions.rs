@@ -37,6 +37,20 @@ pub(crate) fn snr_list(list: &str) -> Result<Vec<Option<f32>>> {
         .collect()
 }
 
+/// A comma-separated `--noise` list in the order given: generated noises, names from `bank`, or
+/// WAV files.
+pub(crate) fn noise_list(
+    list: &str,
+    bank: Option<&hark::noise::NoiseBank>,
+) -> Result<Vec<hark::noise::Noise>> {
+    Ok(list
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|n| hark::noise::resolve(n, bank))
+        .collect::<hark::Result<_>>()?)
+}
+
 /// The conditions the flags ask for, in report order.
 pub(super) fn conditions(args: &EvalArgs, noises: usize) -> Result<Vec<Condition>> {
     let listed = snr_list(&args.snr)?;

@@ -2,7 +2,7 @@
 
 mod conditions;
 
-pub(crate) use conditions::snr_list;
+pub(crate) use conditions::{noise_list, snr_list};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -84,13 +84,7 @@ pub struct EvalArgs {
 
 pub fn eval(args: EvalArgs, device: DeviceSpec) -> Result<ExitCode> {
     let bank = hark::noise::NoiseBank::open(&args.noise_bank).ok();
-    let noises: Vec<hark::noise::Noise> = args
-        .noise
-        .split(',')
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .map(|n| hark::noise::resolve(n, bank.as_ref()))
-        .collect::<hark::Result<_>>()?;
+    let noises = conditions::noise_list(&args.noise, bank.as_ref())?;
     let conditions = conditions::conditions(&args, noises.len())?;
     let mut rec = super::load_recognizer(
         super::model_source(args.model.clone()),

@@ -60,9 +60,9 @@ pub struct LmFlags {
     #[arg(long, default_value_t = -5.0, allow_negative_numbers = true)]
     pub unk_penalty: f32,
     /// Score added for each listed phrase the output completes under --grammar (raise it when
-    /// words go missing in noise).
-    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
-    pub grammar_bonus: f32,
+    /// words go missing in noise; default: the model's, chosen by `hark tune --grammar`, or 0).
+    #[arg(long, allow_negative_numbers = true)]
+    pub grammar_bonus: Option<f32>,
     /// Favour words or phrases: "word:boost,phrase of words:boost" (natural-log units; a
     /// missing boost is 2), or a file with one "phrase:boost" per line.
     #[arg(long, value_name = "SPEC|FILE")]
@@ -123,10 +123,14 @@ impl LmFlags {
             let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
             let mut grammar = Grammar::parse(&text).with_context(|| path.display().to_string())?;
             grammar.unknown_penalty = self.unk_penalty;
-            if !(self.unk_penalty.is_finite() && self.grammar_bonus.is_finite()) {
+            let bonus = self
+                .grammar_bonus
+                .or(loaded.config.grammar.as_ref().map(|g| g.bonus))
+                .unwrap_or(0.0);
+            if !(self.unk_penalty.is_finite() && bonus.is_finite()) {
                 bail!("--unk-penalty and --grammar-bonus must be finite");
             }
-            grammar.phrase_bonus = self.grammar_bonus;
+            grammar.phrase_bonus = bonus;
             loaded.guides.grammar = Some(Arc::new(grammar));
         }
         if let Some(spec) = &self.hotwords {
