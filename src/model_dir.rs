@@ -56,7 +56,9 @@ pub struct ModelConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub speech_head: Option<crate::live::speech_head::SpeechHead>,
     /// How the beam search weighs a `--grammar`'s phrases for this model (chosen by
-    /// `hark tune --grammar`); a phrase bonus of 0 when absent.
+    /// `hark tune --grammar`); a phrase bonus of 0 when absent. The CLI's `--grammar` applies
+    /// it; a library caller building its own [`Grammar`](crate::lm::guide::Grammar) sets
+    /// `phrase_bonus` from it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grammar: Option<GrammarInfo>,
 }

@@ -62,7 +62,8 @@ pub struct TuneArgs {
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true,
           default_values_t = Grid::default().word_oov)]
     oov_penalties: Vec<f32>,
-    /// Phrase bonuses to try under --grammar.
+    /// Phrase bonuses to try under --grammar (the starting one, the model's or
+    /// --grammar-bonus, is always scored too).
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true,
           default_values_t = Grid::default().grammar_bonus)]
     grammar_bonuses: Vec<f32>,
@@ -79,8 +80,8 @@ pub struct TuneArgs {
     limit: Option<usize>,
     #[arg(long, default_value_t = 1234)]
     seed: u64,
-    /// Record the best weights and the confidence calibration in the model directory's
-    /// config.json.
+    /// Record the best weights (with --grammar: the phrase bonus) and the confidence
+    /// calibration in the model directory's config.json.
     #[arg(long, requires = "model")]
     write: bool,
     /// Also write every trial as JSON here.
@@ -123,7 +124,6 @@ pub fn tune(args: TuneArgs, device: DeviceSpec) -> Result<ExitCode> {
     // Raw confidences: the calibration is fitted on them.
     let rec = Recognizer::new(loaded, device, &RecognizerConfig { beam: 1 })?.without_calibration();
 
-    let set = dev_set(&args, &rec)?;
     let grid = Grid {
         char_weight: args.char_weights.clone(),
         char_bonus: args.char_bonuses.clone(),
@@ -132,6 +132,18 @@ pub fn tune(args: TuneArgs, device: DeviceSpec) -> Result<ExitCode> {
         word_oov: args.oov_penalties.clone(),
         grammar_bonus: args.grammar_bonuses.clone(),
     };
+    let grids = [
+        &grid.char_weight,
+        &grid.char_bonus,
+        &grid.word_weight,
+        &grid.word_bonus,
+        &grid.word_oov,
+        &grid.grammar_bonus,
+    ];
+    if grids.iter().any(|g| g.iter().any(|v| !v.is_finite())) {
+        bail!("every value of the weight grids must be a finite number");
+    }
+    let set = dev_set(&args, &rec)?;
     println!(
         "{:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7}",
         "c.wt", "c.bonus", "w.wt", "w.bonus", "w.oov", "g.bonus", "WER%", "CER%"
@@ -181,10 +193,14 @@ pub fn tune(args: TuneArgs, device: DeviceSpec) -> Result<ExitCode> {
                 GrammarInfo {
                     bonus: w.grammar_bonus,
                     source: format!(
-                        "hark tune on {} (snr {}, noise {}, grammar {})",
+                        "hark tune on {} (snr {}{}, grammar {})",
                         args.manifest.display(),
                         args.snr,
-                        args.noise,
+                        if args.snr.split(',').all(|s| s.trim() == "clean") {
+                            String::new()
+                        } else {
+                            format!(", noise {}", args.noise)
+                        },
                         grammar.display()
                     ),
                 },
@@ -297,13 +313,19 @@ fn print_trial(t: &Trial) {
 
 /// The dev utterances (each at each SNR asked for) through the acoustic model.
 fn dev_set(args: &TuneArgs, rec: &Recognizer) -> Result<DevSet> {
-    let bank = hark::noise::NoiseBank::open(&args.noise_bank).ok();
-    let noises = super::eval::noise_list(&args.noise, bank.as_ref())?;
     let snrs = super::eval::snr_list(&args.snr)?;
     if snrs.is_empty() {
         bail!("--snr names no condition");
     }
-    if noises.is_empty() && snrs.iter().any(Option::is_some) {
+    let noisy = snrs.iter().any(Option::is_some);
+    // The noises are looked up only when something is mixed in.
+    let noises = if noisy {
+        let bank = hark::noise::NoiseBank::open(&args.noise_bank).ok();
+        super::eval::noise_list(&args.noise, bank.as_ref())?
+    } else {
+        Vec::new()
+    };
+    if noisy && noises.is_empty() {
         bail!("--noise names no noise to mix in at the SNRs");
     }
     // Each condition: clean once, every noise at every SNR.

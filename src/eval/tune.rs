@@ -520,6 +520,9 @@ mod tests {
         let tuned = trials[0].weights.apply(&beam);
         let g = tuned.guides.grammar.as_ref().expect("the grammar stays");
         assert_eq!(g.phrase_bonus, 4.0);
+        // The beam it was applied to keeps its own grammar untouched.
+        let own = beam.guides.grammar.as_ref().expect("the grammar is there");
+        assert_eq!(own.phrase_bonus, 0.0);
     }
 
     #[test]

@@ -441,6 +441,13 @@ fn tune_fits_a_grammar_models_calibration_under_its_grammar() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("confidence calibration: Platt"), "{stdout}");
+    // The phrase bonus was searched: the best setting names it.
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("best:") && l.contains("--grammar-bonus")),
+        "{stdout}"
+    );
     let config: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(model.join("config.json")).unwrap()).unwrap();
     let source = config["calibration"]["source"].as_str().unwrap_or_default();
@@ -474,7 +481,7 @@ fn tune_fits_a_grammar_models_calibration_under_its_grammar() {
         );
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     };
-    assert_eq!(said(&[]), "");
+    assert_eq!(said(&["--min-confidence", "0"]), "");
     assert!(!said(&["--grammar-bonus", "0", "--min-confidence", "0"]).is_empty());
     // A model with LMs is not written from a decode under a grammar.
     let before = std::fs::read(with_lms.join("config.json")).unwrap();
@@ -482,6 +489,61 @@ fn tune_fits_a_grammar_models_calibration_under_its_grammar() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--grammar"));
     assert_eq!(std::fs::read(with_lms.join("config.json")).unwrap(), before);
+}
+
+#[test]
+fn tune_decodes_clean_once_and_each_noise_at_each_snr() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = default_model_copy(dir.path());
+    let manifest = root().join("tests/fixtures/overfit.jsonl");
+    let tune = |snr: &str, noise: &str| {
+        hark()
+            .args([
+                "tune",
+                "--quiet",
+                "--beam",
+                "4",
+                "--rounds",
+                "1",
+                "--char-weights",
+                "0.5",
+            ])
+            .args([
+                "--char-bonuses",
+                "1",
+                "--word-weights",
+                "0.5",
+                "--word-bonuses",
+                "1",
+            ])
+            .args([
+                "--oov-penalties=-2",
+                "--snr",
+                snr,
+                "--noise",
+                noise,
+                "--manifest",
+            ])
+            .arg(&manifest)
+            .arg("--model")
+            .arg(&model)
+            .output()
+            .unwrap()
+    };
+    // Two utterances: clean once, then white and pink at 10 dB: six decodes.
+    let out = tune("clean,10", "white,pink");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("over 6 utterances"), "{stdout}");
+    // Clean alone never looks the noise up; a noisy SNR with an unknown noise is refused.
+    assert!(tune("clean", "no-such-noise").status.success());
+    let out = tune("clean,10", "no-such-noise");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-noise"));
 }
 
 #[test]

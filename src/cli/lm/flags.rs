@@ -123,11 +123,12 @@ impl LmFlags {
             let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
             let mut grammar = Grammar::parse(&text).with_context(|| path.display().to_string())?;
             grammar.unknown_penalty = self.unk_penalty;
-            let bonus = self
-                .grammar_bonus
-                .or(loaded.config.grammar.as_ref().map(|g| g.bonus))
-                .unwrap_or(0.0);
+            let recorded = loaded.config.grammar.as_ref().map(|g| g.bonus);
+            let bonus = self.grammar_bonus.or(recorded).unwrap_or(0.0);
             if !(self.unk_penalty.is_finite() && bonus.is_finite()) {
+                if self.grammar_bonus.is_none() {
+                    bail!("the model's config.json records a grammar bonus that is not finite");
+                }
                 bail!("--unk-penalty and --grammar-bonus must be finite");
             }
             grammar.phrase_bonus = bonus;
