@@ -55,23 +55,31 @@ pub struct ModelConfig {
     /// A speech-activity head over the top layer (streaming models), for live endpointing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub speech_head: Option<crate::live::speech_head::SpeechHead>,
-    /// How the beam search weighs a `--grammar`'s phrases for this model (chosen by
-    /// `hark tune --grammar`); a phrase bonus of 0 when absent. The CLI's `--grammar` applies
-    /// it; a library caller building its own [`Grammar`](crate::lm::guide::Grammar) sets
-    /// `phrase_bonus` from it.
+    /// The grammar the model is meant to be decoded with, if it ships one, and the phrase
+    /// bonus chosen for it by `hark tune --grammar` (0 when absent). The CLI attaches it
+    /// (`--grammar` replaces it, `--no-grammar` drops it); a library caller reads it with
+    /// [`ModelSource::read_grammar`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grammar: Option<GrammarInfo>,
 }
 
-/// The beam search's weight for grammars, tuned on a dev set under one grammar.
+/// The beam search's weight for grammars, tuned on a dev set under one grammar, and that
+/// grammar's phrase file when the model ships it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GrammarInfo {
     /// Added for each listed phrase the output completes (`--grammar-bonus`).
     pub bonus: f32,
+    /// The grammar file in the model directory (as `--grammar` takes it), with its size and
+    /// checksum; absent: the model ships only the bonus.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phrases: Option<WeightsInfo>,
     /// Where it was tuned (free-form).
     #[serde(default)]
     pub source: String,
 }
+
+/// Grammar file name inside a model directory.
+pub const GRAMMAR_FILE: &str = "grammar.txt";
 
 /// Platt scaling of word confidences, fitted by `hark tune` on a dev set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -243,6 +251,29 @@ impl ModelSource {
         Ok(loaded)
     }
 
+    /// The grammar `config` ships (checked against its size and checksum), with its phrase
+    /// bonus; `None` when it ships none.
+    pub fn read_grammar(&self, config: &ModelConfig) -> Result<Option<crate::lm::guide::Grammar>> {
+        let Some(info) = &config.grammar else {
+            return Ok(None);
+        };
+        let Some(phrases) = &info.phrases else {
+            return Ok(None);
+        };
+        let file = (
+            phrases.file.as_str(),
+            phrases.bytes,
+            phrases.sha256.as_str(),
+        );
+        let bytes = self.read_checked("grammar", file, || None)?;
+        let err = |m: String| Error::model(self.to_string(), m);
+        let text = String::from_utf8(bytes).map_err(|_| err("its grammar is not UTF-8".into()))?;
+        let mut grammar = crate::lm::guide::Grammar::parse(&text)
+            .map_err(|e| err(format!("its grammar: {e}")))?;
+        grammar.phrase_bonus = info.bonus;
+        Ok(Some(grammar))
+    }
+
     /// The word language model named by `config`, checked against its size and checksum.
     fn read_word_lm(&self, config: &ModelConfig) -> Result<Option<crate::lm::guide::WordScorer>> {
         let Some(info) = &config.word_lm else {
@@ -306,8 +337,9 @@ impl ModelSource {
 }
 
 impl ModelSource {
-    /// Copy the language-model files `config` names (character and word LM, each checked
-    /// against its size and checksum) from this model into the directory `out`.
+    /// Copy the language-model files `config` names (character and word LM, and a grammar the
+    /// model ships, each checked against its size and checksum) from this model into the
+    /// directory `out`.
     pub fn copy_language_models(&self, config: &ModelConfig, out: &Path) -> Result<()> {
         std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
         if let Some(info) = &config.lm {
@@ -318,6 +350,11 @@ impl ModelSource {
         if let Some(info) = &config.word_lm {
             let file = (info.file.as_str(), info.bytes, info.sha256.as_str());
             let bytes = self.read_checked("word language model", file, embedded::words)?;
+            write_atomic(&out.join(&info.file), &bytes)?;
+        }
+        if let Some(info) = config.grammar.as_ref().and_then(|g| g.phrases.as_ref()) {
+            let file = (info.file.as_str(), info.bytes, info.sha256.as_str());
+            let bytes = self.read_checked("grammar", file, || None)?;
             write_atomic(&out.join(&info.file), &bytes)?;
         }
         Ok(())
@@ -409,15 +446,41 @@ pub fn record_calibration(dir: &Path, calibration: CalibrationInfo) -> Result<()
     })
 }
 
-/// Record the phrase bonus for grammars in the model directory `dir`'s `config.json`.
-pub fn record_grammar(dir: &Path, grammar: GrammarInfo) -> Result<()> {
-    if !grammar.bonus.is_finite() {
+/// Record the phrase bonus for grammars in the model directory `dir`'s `config.json`, and
+/// with `phrases` (a grammar file's text, checked to parse) ship that grammar with the model as
+/// `grammar.txt`; without it, a grammar file the model already ships is kept.
+pub fn record_grammar(dir: &Path, bonus: f32, phrases: Option<&str>, source: String) -> Result<()> {
+    if !bonus.is_finite() {
         return Err(Error::Config("a grammar bonus must be finite".into()));
     }
-    edit_config(dir, |config| {
-        config.grammar = Some(grammar);
-        Ok(())
-    })
+    let Some(text) = phrases else {
+        return edit_config(dir, |config| {
+            let phrases = config.grammar.take().and_then(|g| g.phrases);
+            config.grammar = Some(GrammarInfo {
+                bonus,
+                phrases,
+                source,
+            });
+            Ok(())
+        });
+    };
+    crate::lm::guide::Grammar::parse(text)?;
+    attach(
+        dir,
+        GRAMMAR_FILE,
+        text.as_bytes(),
+        |config, bytes, sha256| {
+            config.grammar = Some(GrammarInfo {
+                bonus,
+                phrases: Some(WeightsInfo {
+                    file: GRAMMAR_FILE.into(),
+                    bytes,
+                    sha256,
+                }),
+                source,
+            });
+        },
+    )
 }
 
 /// Record a speech-activity head in the model directory `dir`'s `config.json`.

@@ -118,6 +118,11 @@ pub(crate) fn load_recognizer(
 ) -> Result<Recognizer> {
     let device = device.device()?;
     let mut loaded = source.load(&device)?;
-    lm.apply(&mut loaded)?;
+    lm.apply(&source, &mut loaded)?;
+    if beam <= 1 && lm.grammar.is_none() {
+        // Greedy decoding ignores what the model ships for the beam search, its grammar as
+        // its LMs; a --grammar given with it is an error (Recognizer::new).
+        loaded.guides.grammar = None;
+    }
     Ok(Recognizer::new(loaded, device, &RecognizerConfig { beam })?)
 }

@@ -15,7 +15,7 @@ use hark::confidence::Platt;
 use hark::ctc::PrefixBeam;
 use hark::eval::calibration::expected_error;
 use hark::eval::tune::{self, DevSet, Grid, LmWeights, Trial};
-use hark::model_dir::{CalibrationInfo, GrammarInfo};
+use hark::model_dir::CalibrationInfo;
 use hark::recognizer::{Recognizer, RecognizerConfig, Word};
 
 #[derive(Args, Debug)]
@@ -80,8 +80,9 @@ pub struct TuneArgs {
     limit: Option<usize>,
     #[arg(long, default_value_t = 1234)]
     seed: u64,
-    /// Record the best weights (with --grammar: the phrase bonus) and the confidence
-    /// calibration in the model directory's config.json.
+    /// Record the best weights (under a grammar: the phrase bonus, and a --grammar file, which
+    /// the model then ships) and the confidence calibration in the model directory's
+    /// config.json.
     #[arg(long, requires = "model")]
     write: bool,
     /// Also write every trial as JSON here.
@@ -103,8 +104,9 @@ pub fn tune(args: TuneArgs, device: DeviceSpec) -> Result<ExitCode> {
         );
     }
     let device = device.device()?;
-    let mut loaded = super::model_source(args.model.clone()).load(&device)?;
-    args.lm.apply(&mut loaded)?;
+    let source = super::model_source(args.model.clone());
+    let mut loaded = source.load(&device)?;
+    args.lm.apply(&source, &mut loaded)?;
     let has_lm = loaded.lm.is_some() || loaded.guides.words.is_some();
     if !has_lm && loaded.guides.grammar.is_none() {
         bail!(
@@ -119,6 +121,12 @@ pub fn tune(args: TuneArgs, device: DeviceSpec) -> Result<ExitCode> {
              weights tuned under a grammar would be recorded for decoding without one"
         );
     }
+    // The grammar decoded with: a --grammar file, or the one the model ships.
+    let grammar_label = match (&args.lm.grammar, &loaded.guides.grammar) {
+        (Some(path), _) => Some(path.display().to_string()),
+        (None, Some(_)) => Some(format!("{} (the model's)", hark::model_dir::GRAMMAR_FILE)),
+        (None, None) => None,
+    };
     let mut beam = PrefixBeam::new(args.beam).with_guides(std::mem::take(&mut loaded.guides));
     beam.lm = loaded.lm.take();
     // Raw confidences: the calibration is fitted on them.
@@ -171,7 +179,7 @@ pub fn tune(args: TuneArgs, device: DeviceSpec) -> Result<ExitCode> {
     let words = tune::hypothesis_words(&set, &best.weights.apply(&beam), |hyp| {
         rec.to_transcript(hyp, f64::INFINITY).words
     });
-    let calibration = fit_calibration(&set, &words, &args)?
+    let calibration = fit_calibration(&set, &words, &args, grammar_label.as_deref())?
         .map(|c| choose_min_confidence(&set, &words, c, &args.min_confidences));
     if args.write {
         let dir = args.model.as_ref().context("--write needs --model")?;
@@ -187,24 +195,25 @@ pub fn tune(args: TuneArgs, device: DeviceSpec) -> Result<ExitCode> {
                 .as_ref()
                 .map(|_| (w.word_weight, w.word_bonus, w.word_oov)),
         )?;
-        if let Some(grammar) = &args.lm.grammar {
-            hark::model_dir::record_grammar(
-                dir,
-                GrammarInfo {
-                    bonus: w.grammar_bonus,
-                    source: format!(
-                        "hark tune on {} (snr {}{}, grammar {})",
-                        args.manifest.display(),
-                        args.snr,
-                        if args.snr.split(',').all(|s| s.trim() == "clean") {
-                            String::new()
-                        } else {
-                            format!(", noise {}", args.noise)
-                        },
-                        grammar.display()
-                    ),
+        if let Some(grammar) = &grammar_label {
+            // A --grammar file ships with the model; the model's own grammar stays as it is.
+            let phrases = match &args.lm.grammar {
+                Some(path) => Some(
+                    std::fs::read_to_string(path).with_context(|| path.display().to_string())?,
+                ),
+                None => None,
+            };
+            let source = format!(
+                "hark tune on {} (snr {}{}, grammar {grammar})",
+                args.manifest.display(),
+                args.snr,
+                if args.snr.split(',').all(|s| s.trim() == "clean") {
+                    String::new()
+                } else {
+                    format!(", noise {}", args.noise)
                 },
-            )?;
+            );
+            hark::model_dir::record_grammar(dir, w.grammar_bonus, phrases.as_deref(), source)?;
         }
         println!("recorded in {}", dir.join("config.json").display());
     }
@@ -218,6 +227,7 @@ fn fit_calibration(
     set: &DevSet,
     words: &[Vec<Word>],
     args: &TuneArgs,
+    grammar: Option<&str>,
 ) -> Result<Option<CalibrationInfo>> {
     let pairs = tune::word_confidences(set, words);
     let Some(platt) = Platt::fit(&pairs) else {
@@ -240,10 +250,8 @@ fn fit_calibration(
             args.manifest.display(),
             pairs.len(),
             args.snr,
-            args.lm
-                .grammar
-                .as_ref()
-                .map(|g| format!(", grammar {}", g.display()))
+            grammar
+                .map(|g| format!(", grammar {g}"))
                 .unwrap_or_default()
         ),
     }))

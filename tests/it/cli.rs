@@ -463,26 +463,69 @@ fn tune_fits_a_grammar_models_calibration_under_its_grammar() {
     assert!([0.0, 1.0, 2.0, 3.0, 4.0, 6.0].contains(&bonus), "{bonus}");
     let source = config["grammar"]["source"].as_str().unwrap_or_default();
     assert!(source.contains("phrases.txt"), "{source}");
-    // Decoding under a grammar takes the model's bonus unless --grammar-bonus is given: at
-    // -1000 per phrase, saying nothing outscores the acoustics of any phrase.
+    // The grammar file now ships with the model, checked by size and checksum.
+    assert_eq!(
+        std::fs::read(model.join("grammar.txt")).unwrap(),
+        std::fs::read(&grammar).unwrap()
+    );
+    assert_eq!(config["grammar"]["phrases"]["file"], "grammar.txt");
+    // Decoding takes the model's grammar and bonus unless told otherwise: at -1000 per phrase,
+    // saying nothing outscores the acoustics of any phrase.
     let mut config = config;
     config["grammar"]["bonus"] = serde_json::json!(-1000.0);
     std::fs::write(model.join("config.json"), config.to_string()).unwrap();
     let wav = root().join("tests/fixtures/overfit-1.wav");
+    let transcribe = |extra: &[&str]| {
+        hark()
+            .args(["transcribe", "--min-confidence", "0", "--model"])
+            .arg(&model)
+            .args(extra)
+            .arg(&wav)
+            .output()
+            .unwrap()
+    };
     let said = |extra: &[&str]| {
-        let out = run_ok(
-            hark()
-                .args(["transcribe", "--model"])
-                .arg(&model)
-                .arg("--grammar")
-                .arg(&grammar)
-                .args(extra)
-                .arg(&wav),
+        let out = transcribe(extra);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
         );
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     };
-    assert_eq!(said(&["--min-confidence", "0"]), "");
-    assert!(!said(&["--grammar-bonus", "0", "--min-confidence", "0"]).is_empty());
+    assert_eq!(said(&[]), "");
+    let grammar_arg = grammar.to_str().unwrap();
+    assert_eq!(said(&["--grammar", grammar_arg]), "");
+    // --grammar-bonus overrides the bonus; under the grammar only its phrases come out.
+    let phrase = said(&["--grammar-bonus", "0"]);
+    assert!(
+        ["open the door", "seven green apples"]
+            .iter()
+            .any(|p| phrase.contains(p)),
+        "{phrase:?}"
+    );
+    // --no-grammar drops it, and so does greedy decoding (as it ignores the model's LMs).
+    assert!(!said(&["--no-grammar"]).is_empty());
+    assert!(!said(&["--beam", "1"]).is_empty());
+    // Averaging keeps the grammar the first model ships, file and all.
+    let averaged = dir.path().join("averaged");
+    run_ok(
+        hark()
+            .arg("average")
+            .arg(&model)
+            .arg(&model)
+            .arg("--out")
+            .arg(&averaged),
+    );
+    assert_eq!(
+        std::fs::read(averaged.join("grammar.txt")).unwrap(),
+        std::fs::read(&grammar).unwrap()
+    );
+    // A damaged grammar file is refused by name.
+    std::fs::write(model.join("grammar.txt"), "open the door\n").unwrap();
+    let out = transcribe(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("grammar.txt"));
     // A model with LMs is not written from a decode under a grammar.
     let before = std::fs::read(with_lms.join("config.json")).unwrap();
     let out = tune(&with_lms, Some(&grammar));

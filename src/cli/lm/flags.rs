@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use hark::lm::guide::{Grammar, Hotwords, WordScorer};
 use hark::lm::{CharLm, LmScorer, WordLm};
-use hark::model_dir::LoadedModel;
+use hark::model_dir::{LoadedModel, ModelSource};
 
 /// Weight of the LM log-probability when a file is given with `--lm` and no `--lm-weight`.
 pub(super) const DEFAULT_WEIGHT: f32 = 0.5;
@@ -53,9 +53,13 @@ pub struct LmFlags {
     /// Restrict recognition to phrases: a file with one phrase per line, or a JSON array of
     /// strings (as Vosk takes them). The output is any sequence of the listed phrases, so the
     /// eleven digit words (zero, oh, one … nine), one per line, recognise digit strings of any
-    /// length. A line (or element) `[unk]` lets any other word through at --unk-penalty.
-    #[arg(long, value_name = "FILE")]
+    /// length. A line (or element) `[unk]` lets any other word through at --unk-penalty. It
+    /// replaces a grammar the model ships (the digits model ships the digits grammar).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_grammar")]
     pub grammar: Option<PathBuf>,
+    /// Decode without the grammar the model ships.
+    #[arg(long)]
+    pub no_grammar: bool,
     /// Score added for each word outside the grammar when it has `[unk]`.
     #[arg(long, default_value_t = -5.0, allow_negative_numbers = true)]
     pub unk_penalty: f32,
@@ -70,11 +74,21 @@ pub struct LmFlags {
 }
 
 impl LmFlags {
-    /// Apply the flags to `loaded`'s language model.
-    pub fn apply(&self, loaded: &mut LoadedModel) -> Result<()> {
+    /// Apply the flags to `loaded`'s language models and grammar (`source`: where it was
+    /// loaded from, which holds the grammar it ships).
+    pub fn apply(&self, source: &ModelSource, loaded: &mut LoadedModel) -> Result<()> {
         if self.no_lm {
             loaded.lm = None;
             loaded.guides.words = None;
+        }
+        if !self.no_grammar && self.grammar.is_none() {
+            loaded.guides.grammar = source.read_grammar(&loaded.config)?.map(|mut g| {
+                g.unknown_penalty = self.unk_penalty;
+                if let Some(bonus) = self.grammar_bonus {
+                    g.phrase_bonus = bonus;
+                }
+                Arc::new(g)
+            });
         }
         let (mut chars, mut words) = (0, 0);
         for path in &self.lm_files {
