@@ -62,8 +62,8 @@ pub struct TuneArgs {
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true,
           default_values_t = Grid::default().word_oov)]
     oov_penalties: Vec<f32>,
-    /// Phrase bonuses to try under --grammar (the starting one, the model's or
-    /// --grammar-bonus, is always scored too).
+    /// Phrase bonuses to try under a grammar (--grammar, or one the model ships; the starting
+    /// one, the model's or --grammar-bonus, is always scored too).
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true,
           default_values_t = Grid::default().grammar_bonus)]
     grammar_bonuses: Vec<f32>,
@@ -97,10 +97,11 @@ pub fn tune(args: TuneArgs, device: DeviceSpec) -> Result<ExitCode> {
     if args.beam <= 1 {
         bail!("tuning needs the beam search: --beam must be above 1");
     }
-    if args.write && (!args.lm.lm_files.is_empty() || args.lm.no_lm) {
+    if args.write && (!args.lm.lm_files.is_empty() || args.lm.no_lm || args.lm.no_grammar) {
         bail!(
-            "--write records weights for the model's own LMs; attach a new one first \
-             (`hark lm --into DIR`, `hark lm --words --into DIR`) instead of --lm/--no-lm"
+            "--write records weights for the model's own LMs and grammar; attach a new one \
+             first (`hark lm --into DIR`, `hark lm --words --into DIR`, `hark tune --grammar \
+             FILE --write`) instead of --lm/--no-lm/--no-grammar"
         );
     }
     let device = device.device()?;
@@ -117,8 +118,9 @@ pub fn tune(args: TuneArgs, device: DeviceSpec) -> Result<ExitCode> {
     }
     if args.write && has_lm && loaded.guides.grammar.is_some() {
         bail!(
-            "--write with --grammar is for a model without language models (a digits model): \
-             weights tuned under a grammar would be recorded for decoding without one"
+            "--write under a grammar (--grammar, or one the model ships) is for a model without \
+             language models (a digits model): LM weights tuned under a grammar would be \
+             recorded for decoding without one"
         );
     }
     // The grammar decoded with: a --grammar file, or the one the model ships.
@@ -183,9 +185,6 @@ pub fn tune(args: TuneArgs, device: DeviceSpec) -> Result<ExitCode> {
         .map(|c| choose_min_confidence(&set, &words, c, &args.min_confidences));
     if args.write {
         let dir = args.model.as_ref().context("--write needs --model")?;
-        if let Some(c) = calibration {
-            hark::model_dir::record_calibration(dir, c)?;
-        }
         let w = best.weights;
         hark::model_dir::record_lm_weights(
             dir,
@@ -214,6 +213,10 @@ pub fn tune(args: TuneArgs, device: DeviceSpec) -> Result<ExitCode> {
                 },
             );
             hark::model_dir::record_grammar(dir, w.grammar_bonus, phrases.as_deref(), source)?;
+        }
+        // Last, so a calibration is never recorded for a grammar that failed to be.
+        if let Some(c) = calibration {
+            hark::model_dir::record_calibration(dir, c)?;
         }
         println!("recorded in {}", dir.join("config.json").display());
     }

@@ -507,6 +507,49 @@ fn tune_fits_a_grammar_models_calibration_under_its_grammar() {
     // --no-grammar drops it, and so does greedy decoding (as it ignores the model's LMs).
     assert!(!said(&["--no-grammar"]).is_empty());
     assert!(!said(&["--beam", "1"]).is_empty());
+    // --grammar replaces the shipped grammar: at bonus 0 the shipped one spells the clip's
+    // phrase (above), a grammar of the other phrase alone cannot.
+    let other = dir.path().join("other.txt");
+    std::fs::write(&other, "seven green apples\n").unwrap();
+    let other_arg = other.to_str().unwrap();
+    let replaced = said(&["--grammar", other_arg, "--grammar-bonus", "0"]);
+    assert!(
+        !replaced.contains("open") && !replaced.contains("door"),
+        "{replaced:?}"
+    );
+    for word in replaced.split_whitespace() {
+        assert!(["seven", "green", "apples"].contains(&word), "{replaced:?}");
+    }
+    let out = transcribe(&["--grammar", other_arg, "--no-grammar"]);
+    assert_eq!(out.status.code(), Some(2));
+    // tune decodes under the shipped grammar without being told (--write keeps the file), and
+    // will not record weights for decoding without it.
+    let out = tune(&model, None);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("--grammar-bonus"), "{stdout}");
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(model.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["grammar"]["phrases"]["file"], "grammar.txt");
+    assert!(
+        config["grammar"]["source"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("the model's")
+    );
+    let out = hark()
+        .args(["tune", "--quiet", "--write", "--no-grammar", "--manifest"])
+        .arg(&manifest)
+        .arg("--model")
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--no-grammar"));
     // Averaging keeps the grammar the first model ships, file and all.
     let averaged = dir.path().join("averaged");
     run_ok(

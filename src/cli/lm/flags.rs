@@ -63,8 +63,9 @@ pub struct LmFlags {
     /// Score added for each word outside the grammar when it has `[unk]`.
     #[arg(long, default_value_t = -5.0, allow_negative_numbers = true)]
     pub unk_penalty: f32,
-    /// Score added for each listed phrase the output completes under --grammar (raise it when
-    /// words go missing in noise; default: the model's, chosen by `hark tune --grammar`, or 0).
+    /// Score added for each listed phrase the output completes under a grammar (--grammar, or
+    /// one the model ships; raise it when words go missing in noise; default: the model's,
+    /// chosen by `hark tune --grammar`, or 0).
     #[arg(long, allow_negative_numbers = true)]
     pub grammar_bonus: Option<f32>,
     /// Favour words or phrases: "word:boost,phrase of words:boost" (natural-log units; a
@@ -74,6 +75,17 @@ pub struct LmFlags {
 }
 
 impl LmFlags {
+    /// `bonus` (the phrase bonus decoded with) and --unk-penalty must be finite.
+    fn check_grammar_numbers(&self, bonus: f32) -> Result<()> {
+        if !(self.unk_penalty.is_finite() && bonus.is_finite()) {
+            if self.grammar_bonus.is_none() && self.unk_penalty.is_finite() {
+                bail!("the model's config.json records a grammar bonus that is not finite");
+            }
+            bail!("--unk-penalty and --grammar-bonus must be finite");
+        }
+        Ok(())
+    }
+
     /// Apply the flags to `loaded`'s language models and grammar (`source`: where it was
     /// loaded from, which holds the grammar it ships).
     pub fn apply(&self, source: &ModelSource, loaded: &mut LoadedModel) -> Result<()> {
@@ -82,13 +94,12 @@ impl LmFlags {
             loaded.guides.words = None;
         }
         if !self.no_grammar && self.grammar.is_none() {
-            loaded.guides.grammar = source.read_grammar(&loaded.config)?.map(|mut g| {
+            if let Some(mut g) = source.read_grammar(&loaded.config)? {
                 g.unknown_penalty = self.unk_penalty;
-                if let Some(bonus) = self.grammar_bonus {
-                    g.phrase_bonus = bonus;
-                }
-                Arc::new(g)
-            });
+                g.phrase_bonus = self.grammar_bonus.unwrap_or(g.phrase_bonus);
+                self.check_grammar_numbers(g.phrase_bonus)?;
+                loaded.guides.grammar = Some(Arc::new(g));
+            }
         }
         let (mut chars, mut words) = (0, 0);
         for path in &self.lm_files {
@@ -139,12 +150,7 @@ impl LmFlags {
             grammar.unknown_penalty = self.unk_penalty;
             let recorded = loaded.config.grammar.as_ref().map(|g| g.bonus);
             let bonus = self.grammar_bonus.or(recorded).unwrap_or(0.0);
-            if !(self.unk_penalty.is_finite() && bonus.is_finite()) {
-                if self.grammar_bonus.is_none() {
-                    bail!("the model's config.json records a grammar bonus that is not finite");
-                }
-                bail!("--unk-penalty and --grammar-bonus must be finite");
-            }
+            self.check_grammar_numbers(bonus)?;
             grammar.phrase_bonus = bonus;
             loaded.guides.grammar = Some(Arc::new(grammar));
         }
