@@ -93,13 +93,14 @@ impl LmFlags {
             loaded.lm = None;
             loaded.guides.words = None;
         }
-        if !self.no_grammar && self.grammar.is_none() {
-            if let Some(mut g) = source.read_grammar(&loaded.config)? {
-                g.unknown_penalty = self.unk_penalty;
-                g.phrase_bonus = self.grammar_bonus.unwrap_or(g.phrase_bonus);
-                self.check_grammar_numbers(g.phrase_bonus)?;
-                loaded.guides.grammar = Some(Arc::new(g));
-            }
+        if !self.no_grammar
+            && self.grammar.is_none()
+            && let Some(mut g) = source.read_grammar(&loaded.config)?
+        {
+            g.unknown_penalty = self.unk_penalty;
+            g.phrase_bonus = self.grammar_bonus.unwrap_or(g.phrase_bonus);
+            self.check_grammar_numbers(g.phrase_bonus)?;
+            loaded.guides.grammar = Some(Arc::new(g));
         }
         let (mut chars, mut words) = (0, 0);
         for path in &self.lm_files {
