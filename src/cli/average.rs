@@ -13,9 +13,9 @@ use hark::model_dir::{self, ModelSource};
 #[command(
     after_help = "Average relatives only: fine-tuning runs from one model, or the last \
 checkpoints of one run. The output keeps the first model's language models and their weights \
-(and the grammar it ships, with its bonus), but not its confidence calibration or speech head, which were \
-fitted to its own weights: run \
-`hark tune --write` (and `hark speech-head --write` for a streaming model) on the result."
+(and the grammar it ships, with its bonus), but not its confidence calibration or speech head, \
+which were fitted to its own weights: run `hark tune --write` (and `hark speech-head --write` \
+for a streaming model) on the result."
 )]
 pub struct AverageArgs {
     /// Model directories (or `builtin`, `builtin:streaming`) of one architecture.

@@ -142,15 +142,7 @@ pub fn tune(args: TuneArgs, device: DeviceSpec) -> Result<ExitCode> {
         word_oov: args.oov_penalties.clone(),
         grammar_bonus: args.grammar_bonuses.clone(),
     };
-    let grids = [
-        &grid.char_weight,
-        &grid.char_bonus,
-        &grid.word_weight,
-        &grid.word_bonus,
-        &grid.word_oov,
-        &grid.grammar_bonus,
-    ];
-    if grids.iter().any(|g| g.iter().any(|v| !v.is_finite())) {
+    if !grid.is_finite() {
         bail!("every value of the weight grids must be a finite number");
     }
     let set = dev_set(&args, &rec)?;
@@ -202,14 +194,17 @@ pub fn tune(args: TuneArgs, device: DeviceSpec) -> Result<ExitCode> {
                 ),
                 None => None,
             };
+            let noisy = super::eval::snr_list(&args.snr)?
+                .iter()
+                .any(Option::is_some);
             let source = format!(
                 "hark tune on {} (snr {}{}, grammar {grammar})",
                 args.manifest.display(),
                 args.snr,
-                if args.snr.split(',').all(|s| s.trim() == "clean") {
-                    String::new()
-                } else {
+                if noisy {
                     format!(", noise {}", args.noise)
+                } else {
+                    String::new()
                 },
             );
             hark::model_dir::record_grammar(dir, w.grammar_bonus, phrases.as_deref(), source)?;

@@ -165,6 +165,17 @@ enum Knob {
     GrammarBonus,
 }
 
+impl Knob {
+    const ALL: [Knob; 6] = [
+        Knob::CharWeight,
+        Knob::CharBonus,
+        Knob::WordWeight,
+        Knob::WordBonus,
+        Knob::WordOov,
+        Knob::GrammarBonus,
+    ];
+}
+
 /// The values each weight may take.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Grid {
@@ -190,6 +201,13 @@ impl Default for Grid {
 }
 
 impl Grid {
+    /// Whether every value of every grid is a finite number.
+    pub fn is_finite(&self) -> bool {
+        Knob::ALL
+            .iter()
+            .all(|&k| self.values(k).iter().all(|v| v.is_finite()))
+    }
+
     fn values(&self, knob: Knob) -> &[f32] {
         match knob {
             Knob::CharWeight => &self.char_weight,

@@ -426,20 +426,15 @@ fn tune_fits_a_grammar_models_calibration_under_its_grammar() {
         if let Some(g) = grammar {
             cmd.arg("--grammar").arg(g);
         }
-        cmd.output().unwrap()
+        cmd
     };
     // Without the grammar there is nothing to decode it with: refused, naming --grammar.
-    let out = tune(&model, None);
+    let out = tune(&model, None).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--grammar"));
     // Under the grammar, the calibration (and threshold) is fitted and recorded, and says so.
-    let out = tune(&model, Some(&grammar));
+    let out = run_ok(&mut tune(&model, Some(&grammar)));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     assert!(stdout.contains("confidence calibration: Platt"), "{stdout}");
     // The phrase bonus was searched: the best setting names it.
     assert!(
@@ -476,21 +471,15 @@ fn tune_fits_a_grammar_models_calibration_under_its_grammar() {
     std::fs::write(model.join("config.json"), config.to_string()).unwrap();
     let wav = root().join("tests/fixtures/overfit-1.wav");
     let transcribe = |extra: &[&str]| {
-        hark()
-            .args(["transcribe", "--min-confidence", "0", "--model"])
+        let mut cmd = hark();
+        cmd.args(["transcribe", "--min-confidence", "0", "--model"])
             .arg(&model)
             .args(extra)
-            .arg(&wav)
-            .output()
-            .unwrap()
+            .arg(&wav);
+        cmd
     };
     let said = |extra: &[&str]| {
-        let out = transcribe(extra);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = run_ok(&mut transcribe(extra));
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     };
     assert_eq!(said(&[]), "");
@@ -520,17 +509,14 @@ fn tune_fits_a_grammar_models_calibration_under_its_grammar() {
     for word in replaced.split_whitespace() {
         assert!(["seven", "green", "apples"].contains(&word), "{replaced:?}");
     }
-    let out = transcribe(&["--grammar", other_arg, "--no-grammar"]);
+    let out = transcribe(&["--grammar", other_arg, "--no-grammar"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     // tune decodes under the shipped grammar without being told (--write keeps the file), and
     // will not record weights for decoding without it.
-    let out = tune(&model, None);
+    let out = run_ok(&mut tune(&model, None));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     assert!(stdout.contains("--grammar-bonus"), "{stdout}");
     let config: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(model.join("config.json")).unwrap()).unwrap();
@@ -566,12 +552,12 @@ fn tune_fits_a_grammar_models_calibration_under_its_grammar() {
     );
     // A damaged grammar file is refused by name.
     std::fs::write(model.join("grammar.txt"), "open the door\n").unwrap();
-    let out = transcribe(&[]);
+    let out = transcribe(&[]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("grammar.txt"));
     // A model with LMs is not written from a decode under a grammar.
     let before = std::fs::read(with_lms.join("config.json")).unwrap();
-    let out = tune(&with_lms, Some(&grammar));
+    let out = tune(&with_lms, Some(&grammar)).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--grammar"));
     assert_eq!(std::fs::read(with_lms.join("config.json")).unwrap(), before);
@@ -583,51 +569,45 @@ fn tune_decodes_clean_once_and_each_noise_at_each_snr() {
     let model = default_model_copy(dir.path());
     let manifest = root().join("tests/fixtures/overfit.jsonl");
     let tune = |snr: &str, noise: &str| {
-        hark()
-            .args([
-                "tune",
-                "--quiet",
-                "--beam",
-                "4",
-                "--rounds",
-                "1",
-                "--char-weights",
-                "0.5",
-            ])
-            .args([
-                "--char-bonuses",
-                "1",
-                "--word-weights",
-                "0.5",
-                "--word-bonuses",
-                "1",
-            ])
-            .args([
-                "--oov-penalties=-2",
-                "--snr",
-                snr,
-                "--noise",
-                noise,
-                "--manifest",
-            ])
-            .arg(&manifest)
-            .arg("--model")
-            .arg(&model)
-            .output()
-            .unwrap()
+        let mut cmd = hark();
+        cmd.args([
+            "tune",
+            "--quiet",
+            "--beam",
+            "4",
+            "--rounds",
+            "1",
+            "--char-weights",
+            "0.5",
+        ])
+        .args([
+            "--char-bonuses",
+            "1",
+            "--word-weights",
+            "0.5",
+            "--word-bonuses",
+            "1",
+        ])
+        .args([
+            "--oov-penalties=-2",
+            "--snr",
+            snr,
+            "--noise",
+            noise,
+            "--manifest",
+        ])
+        .arg(&manifest)
+        .arg("--model")
+        .arg(&model);
+        cmd
     };
     // Two utterances: clean once, then white and pink at 10 dB: six decodes.
-    let out = tune("clean,10", "white,pink");
+    let out = run_ok(&mut tune("clean,10", "white,pink"));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     assert!(stdout.contains("over 6 utterances"), "{stdout}");
     // Clean alone never looks the noise up; a noisy SNR with an unknown noise is refused.
-    assert!(tune("clean", "no-such-noise").status.success());
-    let out = tune("clean,10", "no-such-noise");
+    run_ok(&mut tune("clean", "no-such-noise"));
+    let out = tune("clean,10", "no-such-noise").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-noise"));
 }

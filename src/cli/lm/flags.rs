@@ -75,32 +75,12 @@ pub struct LmFlags {
 }
 
 impl LmFlags {
-    /// `bonus` (the phrase bonus decoded with) and --unk-penalty must be finite.
-    fn check_grammar_numbers(&self, bonus: f32) -> Result<()> {
-        if !(self.unk_penalty.is_finite() && bonus.is_finite()) {
-            if self.grammar_bonus.is_none() && self.unk_penalty.is_finite() {
-                bail!("the model's config.json records a grammar bonus that is not finite");
-            }
-            bail!("--unk-penalty and --grammar-bonus must be finite");
-        }
-        Ok(())
-    }
-
     /// Apply the flags to `loaded`'s language models and grammar (`source`: where it was
     /// loaded from, which holds the grammar it ships).
     pub fn apply(&self, source: &ModelSource, loaded: &mut LoadedModel) -> Result<()> {
         if self.no_lm {
             loaded.lm = None;
             loaded.guides.words = None;
-        }
-        if !self.no_grammar
-            && self.grammar.is_none()
-            && let Some(mut g) = source.read_grammar(&loaded.config)?
-        {
-            g.unknown_penalty = self.unk_penalty;
-            g.phrase_bonus = self.grammar_bonus.unwrap_or(g.phrase_bonus);
-            self.check_grammar_numbers(g.phrase_bonus)?;
-            loaded.guides.grammar = Some(Arc::new(g));
         }
         let (mut chars, mut words) = (0, 0);
         for path in &self.lm_files {
@@ -145,13 +125,27 @@ impl LmFlags {
                 );
             }
         }
-        if let Some(path) = &self.grammar {
-            let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
-            let mut grammar = Grammar::parse(&text).with_context(|| path.display().to_string())?;
+        // A --grammar file, else the grammar the model ships (unless --no-grammar); either way
+        // at --grammar-bonus, else the model's recorded bonus, else 0.
+        let grammar = match &self.grammar {
+            Some(path) => {
+                let text =
+                    std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
+                Some(Grammar::parse(&text).with_context(|| path.display().to_string())?)
+            }
+            None if self.no_grammar => None,
+            None => source.read_grammar(&loaded.config)?,
+        };
+        if let Some(mut grammar) = grammar {
             grammar.unknown_penalty = self.unk_penalty;
             let recorded = loaded.config.grammar.as_ref().map(|g| g.bonus);
             let bonus = self.grammar_bonus.or(recorded).unwrap_or(0.0);
-            self.check_grammar_numbers(bonus)?;
+            if !(self.unk_penalty.is_finite() && bonus.is_finite()) {
+                if self.grammar_bonus.is_none() && self.unk_penalty.is_finite() {
+                    bail!("the model's config.json records a grammar bonus that is not finite");
+                }
+                bail!("--unk-penalty and --grammar-bonus must be finite");
+            }
             grammar.phrase_bonus = bonus;
             loaded.guides.grammar = Some(Arc::new(grammar));
         }
