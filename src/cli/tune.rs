@@ -107,7 +107,7 @@ pub fn tune(args: TuneArgs, device: DeviceSpec) -> Result<ExitCode> {
     let device = device.device()?;
     let source = super::model_source(args.model.clone());
     let mut loaded = source.load(&device)?;
-    args.lm.apply(&source, &mut loaded)?;
+    let grammar_text = args.lm.apply(&source, &mut loaded)?;
     let has_lm = loaded.lm.is_some() || loaded.guides.words.is_some();
     if !has_lm && loaded.guides.grammar.is_none() {
         bail!(
@@ -187,13 +187,8 @@ pub fn tune(args: TuneArgs, device: DeviceSpec) -> Result<ExitCode> {
                 .map(|_| (w.word_weight, w.word_bonus, w.word_oov)),
         )?;
         if let Some(grammar) = &grammar_label {
-            // A --grammar file ships with the model; the model's own grammar stays as it is.
-            let phrases = match &args.lm.grammar {
-                Some(path) => Some(
-                    std::fs::read_to_string(path).with_context(|| path.display().to_string())?,
-                ),
-                None => None,
-            };
+            // A --grammar file ships with the model, as it was read for decoding; the model's
+            // own grammar stays as it is.
             let noisy = super::eval::snr_list(&args.snr)?
                 .iter()
                 .any(Option::is_some);
@@ -207,7 +202,7 @@ pub fn tune(args: TuneArgs, device: DeviceSpec) -> Result<ExitCode> {
                     String::new()
                 },
             );
-            hark::model_dir::record_grammar(dir, w.grammar_bonus, phrases.as_deref(), source)?;
+            hark::model_dir::record_grammar(dir, w.grammar_bonus, grammar_text.as_deref(), source)?;
         }
         // Last, so a calibration is never recorded for a grammar that failed to be.
         if let Some(c) = calibration {

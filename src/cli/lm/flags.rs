@@ -76,8 +76,9 @@ pub struct LmFlags {
 
 impl LmFlags {
     /// Apply the flags to `loaded`'s language models and grammar (`source`: where it was
-    /// loaded from, which holds the grammar it ships).
-    pub fn apply(&self, source: &ModelSource, loaded: &mut LoadedModel) -> Result<()> {
+    /// loaded from, which holds the grammar it ships). Returns the text of the --grammar file
+    /// as it was read and parsed, for a caller that ships it (`hark tune --write`).
+    pub fn apply(&self, source: &ModelSource, loaded: &mut LoadedModel) -> Result<Option<String>> {
         if self.no_lm {
             loaded.lm = None;
             loaded.guides.words = None;
@@ -127,11 +128,14 @@ impl LmFlags {
         }
         // A --grammar file, else the grammar the model ships (unless --no-grammar); either way
         // at --grammar-bonus, else the model's recorded bonus, else 0.
+        let mut grammar_text = None;
         let grammar = match &self.grammar {
             Some(path) => {
                 let text =
                     std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
-                Some(Grammar::parse(&text).with_context(|| path.display().to_string())?)
+                let grammar = Grammar::parse(&text).with_context(|| path.display().to_string())?;
+                grammar_text = Some(text);
+                Some(grammar)
             }
             None if self.no_grammar => None,
             None => source.read_grammar(&loaded.config)?,
@@ -164,6 +168,6 @@ impl LmFlags {
                 bail!("--lm-weight must be a finite number ≥ 0 and --lm-bonus finite");
             }
         }
-        Ok(())
+        Ok(grammar_text)
     }
 }
