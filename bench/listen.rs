@@ -32,6 +32,10 @@
 //! `HARK_BENCH_PACE=fast` feeds as fast as recognition goes and times events by the
 //! audio delivered before them: latency without compute, for sweeping settings.
 //!
+//! `HARK_BENCH_FEED=cli|alsa` (stream only) feeds the stream to the `hark` binary instead, at
+//! real-time pace: through `listen --input --realtime`, or through cpal capturing from an ALSA
+//! `file` device that reads a paced named pipe (see `listen_capture.rs`).
+//!
 //! `HARK_BENCH_NOISE=NAME HARK_BENCH_SNR=DB` adds a noise (white/pink/brown or a noise-bank
 //! name) to each padded utterance at that SNR over active speech (end of speech is still
 //! measured on the clean utterance).
@@ -40,6 +44,8 @@
 //! or else the clean samples in `audio/samples`. Model: `HARK_BENCH_MODEL` (a model dir,
 //! `builtin` or `builtin:streaming`) or the one `hark listen` uses by default.
 
+#[path = "listen_capture.rs"]
+mod capture;
 #[path = "listen_stream.rs"]
 mod stream;
 

@@ -26,6 +26,7 @@ use hark::audio::wav;
 use hark::live::{EndRule, Event, LiveRecognizer};
 use hark::recognizer::Recognizer;
 
+use super::capture;
 use super::words_of as words;
 use super::{bench_noise, latency_summary, quiet, speech_span, utterance_files};
 
@@ -95,13 +96,17 @@ pub fn run(rec: &Recognizer) {
             .into_samples();
     }
     let cfg = super::bench_endpoint();
-    let mut live = LiveRecognizer::new(rec, cfg.clone());
+    let feed = capture::Feed::from_env();
+    let scratch = tempfile::tempdir().expect("scratch folder");
     let super::Fed {
         events,
         end_rules,
         cpu,
         wall,
-    } = super::feed_realtime(&mut live, &stream, true);
+    } = match feed {
+        None => super::feed_realtime(&mut LiveRecognizer::new(rec, cfg.clone()), &stream, true),
+        Some(feed) => capture::run(&stream, feed, scratch.path()),
+    };
     let secs = |n: usize| n as f64 / SAMPLE_RATE as f64;
     if let Some(dir) = &save_dir {
         save_finals(std::path::Path::new(dir), &events);
@@ -206,9 +211,17 @@ pub fn run(rec: &Recognizer) {
     }
 
     println!(
-        "listen stream ({} utterances in one {:.1} s stream, gaps 0.5-2 s, real-time pace, noise {}, trailing silence {} s, speech share {}, speech head {})",
+        "listen stream ({} utterances in one {:.1} s stream, gaps 0.5-2 s, {}, noise {}, trailing silence {} s, speech share {}, speech head {})",
         placed.len(),
         secs(stream.len()),
+        match feed {
+            None if std::env::var("HARK_BENCH_PACE").is_ok_and(|v| v == "fast") =>
+                "fast pace (events timed by the audio delivered), in process",
+            None => "real-time pace, in process",
+            Some(capture::Feed::Cli) => "real-time pace through `hark listen --input --realtime`",
+            Some(capture::Feed::Alsa) =>
+                "real-time pace through `hark listen` capturing from an ALSA file device",
+        },
         std::env::var("HARK_BENCH_NOISE")
             .map(|n| format!(
                 "{n} at {} dB",
@@ -235,15 +248,19 @@ pub fn run(rec: &Recognizer) {
         "  finals: exactly one for {one} utterances, none for {none}, several for {split}; {spurious} spurious finals ({spurious_words} words) between utterances"
     );
     let count = |rule: EndRule| end_rules.iter().filter(|&&r| r == rule).count();
-    println!(
-        "  finals ended by: speech head {}, sentence end {}, energy {}, model silence {}, length {}, end of stream {}",
-        count(EndRule::Head),
-        count(EndRule::Sentence),
-        count(EndRule::Energy),
-        count(EndRule::ModelSilence),
-        count(EndRule::Length),
-        count(EndRule::Flush)
-    );
+    if feed.is_some() {
+        println!("  finals ended by: not reported by `hark listen`");
+    } else {
+        println!(
+            "  finals ended by: speech head {}, sentence end {}, energy {}, model silence {}, length {}, end of stream {}",
+            count(EndRule::Head),
+            count(EndRule::Sentence),
+            count(EndRule::Energy),
+            count(EndRule::ModelSilence),
+            count(EndRule::Length),
+            count(EndRule::Flush)
+        );
+    }
     println!(
         "  end of speech -> last final: {}  ({} utterances)",
         latency_summary(&mut latency),

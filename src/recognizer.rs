@@ -3,7 +3,7 @@
 
 use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 use crate::audio::Waveform;
@@ -21,7 +21,7 @@ use crate::text::Vocab;
 pub const MAX_PAUSE_IN_WORD_S: f64 = 0.5;
 
 /// A recognised word with its time span (seconds) and confidence (0–1).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Word {
     pub word: String,
     #[serde(serialize_with = "millisecond")]

@@ -25,7 +25,9 @@ pub struct ListenArgs {
     /// same pipeline.
     #[arg(long, conflicts_with = "input_device")]
     input: Option<PathBuf>,
-    /// With --input: deliver the file at real-time pace instead of as fast as possible.
+    /// With --input: deliver the file at real-time pace, as a microphone would (each block once
+    /// its last sample would have been captured), instead of as fast as possible; "listening
+    /// on" is printed when it starts playing.
     #[arg(long, requires = "input")]
     realtime: bool,
     /// Stop after this many seconds of audio.

@@ -30,7 +30,7 @@ pub mod vad;
 pub use endpoint::{EndRule, EndSignals, EndpointConfig};
 pub use session::{SessionConfig, Source, Summary, Update, run};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::audio::{SAMPLE_RATE, Waveform};
 use crate::recognizer::{Recognizer, Transcript, Word, text_of};
@@ -39,7 +39,7 @@ use stream::ModelStream;
 use vad::EnergyVad;
 
 /// What the live recogniser reports.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum Event {
     /// The current guess for the utterance in progress.

@@ -37,7 +37,8 @@ pub struct SessionConfig {
 /// What a session reports, in order.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Update {
-    /// The input device is open and capturing at its own rate.
+    /// The input device is open and capturing at its own rate (or a file fed at real-time
+    /// pace starts playing: its path and rate).
     Listening { device: String, sample_rate: u32 },
     /// A partial or final hypothesis.
     Event(Event),
@@ -83,17 +84,31 @@ pub fn run<E: From<Error>>(
             let mut resampler =
                 StreamResampler::new(rate).map_err(|kind| Error::audio(path, kind))?;
             let block = ((rate as f32 * BLOCK_SECONDS) as usize).max(1);
+            if *realtime {
+                // Played like a device from here on: the clock a client times events by.
+                on_update(Update::Listening {
+                    device: path.display().to_string(),
+                    sample_rate: rate,
+                })?;
+            }
             let started = Instant::now();
+            let mut whole = true;
             for (i, c) in wave.samples().chunks(block).enumerate() {
-                if stopped() || !feed.push(&resampler.push(c), &mut on_update)? {
-                    break;
-                }
                 if *realtime {
-                    let due = Duration::from_secs_f64((i + 1) as f64 * block as f64 / rate as f64);
+                    // A block is handed over once its last sample would have been captured.
+                    let due = Duration::from_secs_f64((i * block + c.len()) as f64 / rate as f64);
                     if let Some(wait) = due.checked_sub(started.elapsed()) {
                         std::thread::sleep(wait);
                     }
                 }
+                if stopped() || !feed.push(&resampler.push(c), &mut on_update)? {
+                    whole = false;
+                    break;
+                }
+            }
+            if whole {
+                // The resampler's last samples: the end of a file at another rate.
+                feed.push(&resampler.finish(), &mut on_update)?;
             }
             feed.finish(&mut on_update)?;
             Ok(feed.summary())
@@ -223,6 +238,38 @@ mod tests {
             !updates
                 .iter()
                 .any(|u| matches!(u, Update::Listening { .. }))
+        );
+    }
+
+    #[test]
+    fn a_file_at_real_time_pace_announces_itself_and_takes_its_own_duration() {
+        let Some(rec) = builtin_recognizer() else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = noise_wav(dir.path(), "8k.wav", 8000, 0.4, None);
+        let source = Source::File {
+            path: path.clone(),
+            realtime: true,
+        };
+        let started = std::time::Instant::now();
+        let (summary, updates) = collect(
+            &rec,
+            &source,
+            &SessionConfig::default(),
+            &AtomicBool::new(false),
+        )
+        .unwrap();
+        // Each block is handed over once its last sample would have been captured, so the
+        // whole file takes at least its duration.
+        assert!(started.elapsed().as_secs_f64() >= 0.4);
+        assert_eq!(summary.seconds, 0.4);
+        assert_eq!(
+            updates.first(),
+            Some(&Update::Listening {
+                device: path.display().to_string(),
+                sample_rate: 8000
+            })
         );
     }
 
