@@ -180,13 +180,24 @@ fn padded_utterances() -> Vec<Utterance> {
         .collect()
 }
 
-fn cpu_seconds() -> f64 {
-    // utime and stime, fields 14 and 15 of /proc/self/stat, in clock ticks (100 Hz on Linux).
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = stat.rsplit(')').next().unwrap_or("");
+/// User + system CPU seconds of process `pid` (`"self"`: this one) so far; `None` when its
+/// `/proc` entry cannot be read (it has exited).
+fn cpu_seconds_of(pid: &str) -> Option<f64> {
+    // utime and stime, fields 14 and 15 of /proc/PID/stat, in clock ticks (100 Hz on Linux).
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = stat.rsplit(')').next()?;
     let f: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (ticks(11) + ticks(12)) / 100.0
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok());
+    Some((ticks(11)? + ticks(12)?) / 100.0)
+}
+
+fn cpu_seconds() -> f64 {
+    cpu_seconds_of("self").unwrap_or(0.0)
+}
+
+/// `HARK_BENCH_PACE=fast`: feed as fast as recognition goes.
+fn fast_pace() -> bool {
+    std::env::var("HARK_BENCH_PACE").is_ok_and(|v| v == "fast")
 }
 
 fn status_kib(key: &str) -> u64 {
@@ -232,7 +243,7 @@ struct Fed {
 /// With `HARK_BENCH_PACE=fast` the blocks go as fast as recognition takes them, and each event
 /// is timed by the audio delivered before it (latency without the compute: for sweeps).
 fn feed_realtime(live: &mut LiveRecognizer, samples: &[f32], finish: bool) -> Fed {
-    let fast = std::env::var("HARK_BENCH_PACE").is_ok_and(|v| v == "fast");
+    let fast = fast_pace();
     let mut events = Vec::new();
     let mut end_rules = Vec::new();
     let cpu0 = cpu_seconds();

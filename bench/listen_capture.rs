@@ -102,15 +102,6 @@ fn listen_command(home: &Path) -> Command {
     cmd
 }
 
-/// User + system CPU seconds of process `pid` so far (`None` once it is gone).
-fn cpu_of(pid: u32) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after = stat.rsplit(')').next()?;
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok());
-    Some((ticks(11)? + ticks(12)?) / 100.0)
-}
-
 /// What the running `hark listen` says: the moment it started listening, then each event with
 /// the moment its line arrived; its standard error is kept for the failure message.
 struct Listener {
@@ -172,7 +163,7 @@ impl Listener {
 
     /// Whether it is still running; its CPU time is noted while it is.
     fn running(&mut self, cpu: &mut f64) -> bool {
-        if let Some(c) = cpu_of(self.child.id()) {
+        if let Some(c) = super::cpu_seconds_of(&self.child.id().to_string()) {
             *cpu = c;
         }
         matches!(self.child.try_wait(), Ok(None))

@@ -97,7 +97,6 @@ pub fn run(rec: &Recognizer) {
     }
     let cfg = super::bench_endpoint();
     let feed = capture::Feed::from_env();
-    let scratch = tempfile::tempdir().expect("scratch folder");
     let super::Fed {
         events,
         end_rules,
@@ -105,7 +104,10 @@ pub fn run(rec: &Recognizer) {
         wall,
     } = match feed {
         None => super::feed_realtime(&mut LiveRecognizer::new(rec, cfg.clone()), &stream, true),
-        Some(feed) => capture::run(&stream, feed, scratch.path()),
+        Some(feed) => {
+            let scratch = tempfile::tempdir().expect("scratch folder");
+            capture::run(&stream, feed, scratch.path())
+        }
     };
     let secs = |n: usize| n as f64 / SAMPLE_RATE as f64;
     if let Some(dir) = &save_dir {
@@ -215,7 +217,7 @@ pub fn run(rec: &Recognizer) {
         placed.len(),
         secs(stream.len()),
         match feed {
-            None if std::env::var("HARK_BENCH_PACE").is_ok_and(|v| v == "fast") =>
+            None if super::fast_pace() =>
                 "fast pace (events timed by the audio delivered), in process",
             None => "real-time pace, in process",
             Some(capture::Feed::Cli) => "real-time pace through `hark listen --input --realtime`",
