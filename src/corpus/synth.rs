@@ -24,7 +24,7 @@ use serde::Serialize;
 
 use super::Split;
 use super::prompts;
-use super::voices::{self, PiperVoice, Style, Voice};
+use super::voices::{self, Engine, ExtraEngines, Style, Voice};
 use crate::audio::{SAMPLE_RATE, Waveform, wav};
 use crate::data::{ManifestEntry, write_manifest};
 use crate::error::{Error, Result};
@@ -46,7 +46,10 @@ pub struct SynthConfig {
     pub max_words: usize,
     pub seed: u64,
     pub jobs: usize,
-    pub piper: Option<PiperVoice>,
+    /// piper and Kokoro, when given.
+    pub extra: ExtraEngines,
+    /// Only the voices of these engines (`None`: every engine found).
+    pub engines: Option<Vec<Engine>>,
 }
 
 /// What [`run`] reports while it works, possibly from several threads at once.
@@ -347,17 +350,10 @@ fn synth_one(job: &Job, voice: &Voice, cfg: &SynthConfig) -> std::result::Result
         let text_file = tmp.join("text.txt");
         let raw = tmp.join("raw.wav");
         std::fs::write(&text_file, format!("{}\n", job.text)).map_err(|e| e.to_string())?;
-        let out = voices::command(
-            voice,
-            &job.style,
-            job.jitter,
-            &text_file,
-            &raw,
-            cfg.piper.as_ref(),
-        )
-        .stdin(std::process::Stdio::null())
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", voice.engine.name()))?;
+        let out = voices::command(voice, &job.style, job.jitter, &text_file, &raw, &cfg.extra)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", voice.engine.name()))?;
         if !out.status.success() {
             let err = String::from_utf8_lossy(&out.stderr);
             let tail: String = err
@@ -402,8 +398,14 @@ fn synth_one(job: &Job, voice: &Voice, cfg: &SynthConfig) -> std::result::Result
 /// Build the corpus, telling `on_event` how it goes. Returns the summary (also written to
 /// `OUT/summary.json`).
 pub fn run(cfg: &SynthConfig, on_event: &(dyn Fn(SynthEvent) + Sync)) -> Result<Summary> {
-    let mut all = voices::inventory(cfg.piper.as_ref().map(|p| p.model.as_path()));
-    let missing = voices::missing_engines(&all, cfg.piper.as_ref());
+    let mut all = voices::inventory(
+        cfg.extra.piper.as_ref().map(|p| p.model.as_path()),
+        cfg.extra.kokoro.is_some(),
+    );
+    if let Some(engines) = &cfg.engines {
+        all.retain(|v| engines.contains(&v.engine));
+    }
+    let missing = voices::missing_engines(&all, &cfg.extra);
     for e in &missing {
         on_event(SynthEvent::EngineMissing(e.name().to_string()));
     }
@@ -411,7 +413,8 @@ pub fn run(cfg: &SynthConfig, on_event: &(dyn Fn(SynthEvent) + Sync)) -> Result<
     for split in Split::ALL {
         if !all.iter().any(|v| v.split == split) {
             return Err(Error::Data(format!(
-                "no TTS engine available for the {} voices (install espeak-ng, flite, festival)",
+                "no TTS engine available for the {} voices (install espeak-ng, flite, festival, \
+                 or give --kokoro; --engines may have left them out)",
                 split.name()
             )));
         }
@@ -527,7 +530,8 @@ mod tests {
             max_words: 20,
             seed: 3,
             jobs: 1,
-            piper: None,
+            extra: ExtraEngines::default(),
+            engines: None,
         }
     }
 
@@ -540,7 +544,7 @@ mod tests {
             .collect();
         std::fs::write(&sentences, text).unwrap();
         let cfg = config(dir.path(), &sentences);
-        let voices = voices::inventory(None);
+        let voices = voices::inventory(None, false);
         let a = plan(&cfg, &voices).unwrap().0;
         let b = plan(&cfg, &voices).unwrap().0;
         assert_eq!(a.len(), 40 + 10 + 10 + 5 + 2 + 2);

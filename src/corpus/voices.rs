@@ -18,6 +18,7 @@ pub enum Engine {
     Flite,
     Festival,
     Piper,
+    Kokoro,
 }
 
 impl Engine {
@@ -27,16 +28,31 @@ impl Engine {
             Engine::Flite => "flite",
             Engine::Festival => "festival",
             Engine::Piper => "piper",
+            Engine::Kokoro => "kokoro",
         }
     }
 
-    /// The program that must be on `PATH` (piper runs through the given Python).
+    /// Every engine, in the order `--engines` lists them.
+    pub const ALL: [Engine; 5] = [
+        Engine::Espeak,
+        Engine::Flite,
+        Engine::Festival,
+        Engine::Piper,
+        Engine::Kokoro,
+    ];
+
+    /// The engine of this name.
+    pub fn parse(name: &str) -> Option<Engine> {
+        Engine::ALL.into_iter().find(|e| e.name() == name)
+    }
+
+    /// The program that must be on `PATH` (piper and Kokoro run through their own Python).
     fn program(self) -> &'static str {
         match self {
             Engine::Espeak => "espeak-ng",
             Engine::Flite => "flite",
             Engine::Festival => "text2wave",
-            Engine::Piper => "python3",
+            Engine::Piper | Engine::Kokoro => "python3",
         }
     }
 }
@@ -126,9 +142,50 @@ pub fn styles() -> Vec<Style> {
 const ESPEAK_LICENCE: &str = "espeak-ng (GPL-3+ program; output not covered)";
 const FLITE_LICENCE: &str = "CMU Flite licence (BSD-style)";
 
+/// Kokoro-82M's English voices: `a`merican or `b`ritish, `f`emale or `m`ale. Three of them are
+/// the dev voices and three the test voices of a corpus (one of each accent and sex but
+/// British male in dev, British female in test), the other 22 train.
+const KOKORO_VOICES: [(&str, Split); 28] = {
+    use Split::*;
+    [
+        ("af_alloy", Train),
+        ("af_aoede", Train),
+        ("af_bella", Train),
+        ("af_heart", Train),
+        ("af_jessica", Train),
+        ("af_kore", Train),
+        ("af_nicole", Train),
+        ("af_nova", Dev),
+        ("af_river", Test),
+        ("af_sarah", Train),
+        ("af_sky", Train),
+        ("am_adam", Train),
+        ("am_echo", Dev),
+        ("am_eric", Train),
+        ("am_fenrir", Train),
+        ("am_liam", Train),
+        ("am_michael", Train),
+        ("am_onyx", Train),
+        ("am_puck", Test),
+        ("am_santa", Train),
+        ("bf_alice", Train),
+        ("bf_emma", Train),
+        ("bf_isabella", Test),
+        ("bf_lily", Train),
+        ("bm_daniel", Train),
+        ("bm_fable", Train),
+        ("bm_george", Train),
+        ("bm_lewis", Dev),
+    ]
+};
+
+const KOKORO_LICENCE: &str =
+    "Kokoro-82M (Apache-2.0 weights and voices; int8 ONNX export by kokoro-onnx, MIT)";
+
 /// The voice inventory for the engines found (see `audio/README.md` for the licences).
-/// `piper`: a piper `.onnx` voice to add to the training split.
-pub fn inventory(piper: Option<&Path>) -> Vec<Voice> {
+/// `piper`: a piper `.onnx` voice to add to the training split; `kokoro`: add Kokoro's 28
+/// English voices ([`KOKORO_VOICES`]), half the weight of each split.
+pub fn inventory(piper: Option<&Path>, kokoro: bool) -> Vec<Voice> {
     let mut v = Vec::new();
     let mut add = |engine, name: &str, split, weight, licence, base_f0, native_rate| {
         v.push(Voice {
@@ -236,7 +293,59 @@ pub fn inventory(piper: Option<&Path>) -> Vec<Voice> {
             true,
         );
     }
+    if kokoro {
+        for split in Split::ALL {
+            let names: Vec<&str> = KOKORO_VOICES
+                .iter()
+                .filter(|(_, s)| *s == split)
+                .map(|(name, _)| *name)
+                .collect();
+            // The other voices of each split weigh 100 together.
+            let each = 100.0 / names.len() as f64;
+            for name in names {
+                add(Kokoro, name, split, each, KOKORO_LICENCE, None, true);
+            }
+        }
+    }
     v
+}
+
+/// Kokoro-82M as `scripts/setup-kokoro.sh` installs it: `venv/bin/python` with kokoro-onnx,
+/// `kokoro-v1.0.int8.onnx` and `voices.npz` in one directory.
+#[derive(Debug, Clone)]
+pub struct Kokoro {
+    pub dir: PathBuf,
+}
+
+impl Kokoro {
+    pub fn python(&self) -> PathBuf {
+        self.dir.join("venv/bin/python")
+    }
+
+    pub fn model(&self) -> PathBuf {
+        self.dir.join("kokoro-v1.0.int8.onnx")
+    }
+
+    pub fn voices(&self) -> PathBuf {
+        self.dir.join("voices.npz")
+    }
+
+    /// What `setup-kokoro.sh` should have made and did not.
+    pub fn missing(&self) -> Option<PathBuf> {
+        [self.python(), self.model(), self.voices()]
+            .into_iter()
+            .find(|p| !p.is_file())
+    }
+}
+
+/// The driver that speaks one utterance with Kokoro (run by the venv's Python).
+const KOKORO_SAY: &str = include_str!("../../scripts/kokoro_say.py");
+
+/// The engines beyond the Debian ones, when the user points at them.
+#[derive(Debug, Clone, Default)]
+pub struct ExtraEngines {
+    pub piper: Option<PiperVoice>,
+    pub kokoro: Option<Kokoro>,
 }
 
 /// A piper voice: the Python that has `piper-tts` installed and the voice's `.onnx` model.
@@ -255,15 +364,17 @@ pub fn on_path(program: &str) -> bool {
         .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }
 
-/// The engines of `voices` whose program is missing.
-pub fn missing_engines(voices: &[Voice], piper: Option<&PiperVoice>) -> Vec<Engine> {
+/// The engines of `voices` whose program is missing (for Kokoro: any file of its setup).
+pub fn missing_engines(voices: &[Voice], extra: &ExtraEngines) -> Vec<Engine> {
     let mut missing = Vec::new();
     for v in voices {
-        let program = match (v.engine, piper) {
-            (Engine::Piper, Some(p)) => p.python.to_string_lossy().into_owned(),
-            (e, _) => e.program().to_string(),
+        let installed = match (v.engine, &extra.piper, &extra.kokoro) {
+            (Engine::Piper, Some(p), _) => on_path(&p.python.to_string_lossy()),
+            (Engine::Kokoro, _, Some(k)) => k.missing().is_none(),
+            (Engine::Kokoro, _, None) => false,
+            (e, _, _) => on_path(e.program()),
         };
-        if !missing.contains(&v.engine) && !on_path(&program) {
+        if !missing.contains(&v.engine) && !installed {
             missing.push(v.engine);
         }
     }
@@ -279,7 +390,7 @@ pub fn command(
     jitter: f64,
     text_file: &Path,
     out_wav: &Path,
-    piper: Option<&PiperVoice>,
+    extra: &ExtraEngines,
 ) -> Command {
     let stretch = style.stretch * (1.0 - jitter);
     let f0 = voice.base_f0.map(|f| f * style.pitch * (1.0 + jitter));
@@ -332,9 +443,12 @@ pub fn command(
             c
         }
         Engine::Piper => {
-            let (python, model) = piper.map_or((Path::new("python3"), Path::new("")), |p| {
-                (p.python.as_path(), p.model.as_path())
-            });
+            let (python, model) = extra
+                .piper
+                .as_ref()
+                .map_or((Path::new("python3"), Path::new("")), |p| {
+                    (p.python.as_path(), p.model.as_path())
+                });
             let mut c = Command::new(python);
             c.args(["-m", "piper", "-m"])
                 .arg(model)
@@ -343,6 +457,26 @@ pub fn command(
                 .arg(out_wav)
                 .arg("-i")
                 .arg(text_file);
+            c
+        }
+        Engine::Kokoro => {
+            let kokoro = extra.kokoro.clone().unwrap_or(Kokoro {
+                dir: PathBuf::new(),
+            });
+            let lang = if voice.name.starts_with('b') {
+                "en-gb"
+            } else {
+                "en-us"
+            };
+            let mut c = Command::new(kokoro.python());
+            c.env("OMP_NUM_THREADS", "1")
+                .arg("-c")
+                .arg(KOKORO_SAY)
+                .arg(kokoro.model())
+                .arg(kokoro.voices())
+                .args([voice.name.as_str(), lang, &format!("{:.3}", 1.0 / stretch)])
+                .arg(text_file)
+                .arg(out_wav);
             c
         }
     }
@@ -354,7 +488,7 @@ mod tests {
 
     #[test]
     fn splits_share_no_voice_and_each_has_one() {
-        let inv = inventory(None);
+        let inv = inventory(None, true);
         for split in Split::ALL {
             assert!(inv.iter().any(|v| v.split == split));
         }
@@ -374,6 +508,83 @@ mod tests {
             let v = inv.iter().find(|v| v.name == name).unwrap();
             assert_eq!(v.split, Split::Train, "{name}");
         }
+    }
+
+    #[test]
+    fn kokoro_adds_its_english_voices_with_half_of_each_split() {
+        let without = inventory(None, false);
+        let with = inventory(None, true);
+        let kokoro: Vec<&Voice> = with.iter().filter(|v| v.engine == Engine::Kokoro).collect();
+        assert_eq!(kokoro.len(), 28);
+        assert_eq!(with.len(), without.len() + 28);
+        for (split, n) in [(Split::Train, 22), (Split::Dev, 3), (Split::Test, 3)] {
+            let of_split: Vec<&&Voice> = kokoro.iter().filter(|v| v.split == split).collect();
+            assert_eq!(of_split.len(), n, "{split:?}");
+            let share: f64 = of_split.iter().map(|v| v.weight).sum();
+            assert!((share - 100.0).abs() < 1e-9, "{split:?}: {share}");
+            // Each held-out split hears both sexes.
+            if split != Split::Train {
+                assert!(of_split.iter().any(|v| v.name.as_bytes()[1] == b'f'));
+                assert!(of_split.iter().any(|v| v.name.as_bytes()[1] == b'm'));
+            }
+        }
+    }
+
+    #[test]
+    fn a_kokoro_command_names_the_voice_its_accent_and_the_speed() {
+        let inv = inventory(None, true);
+        let voice = inv.iter().find(|v| v.name == "bm_george").unwrap();
+        let style = Style {
+            pitch: 1.0,
+            stretch: 1.25,
+            warp: 1.0,
+            label: "test",
+        };
+        let extra = ExtraEngines {
+            piper: None,
+            kokoro: Some(Kokoro {
+                dir: PathBuf::from("/opt/kokoro"),
+            }),
+        };
+        let c = command(
+            voice,
+            &style,
+            0.0,
+            Path::new("t.txt"),
+            Path::new("o.wav"),
+            &extra,
+        );
+        assert_eq!(c.get_program(), "/opt/kokoro/venv/bin/python");
+        let args: Vec<String> = c
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        // -c SCRIPT MODEL VOICES VOICE LANG SPEED TEXT OUT; a stretch of 1.25 is speed 0.8.
+        assert_eq!(args[0], "-c");
+        assert!(args[1].contains("kokoro_onnx"));
+        assert_eq!(
+            &args[2..],
+            [
+                "/opt/kokoro/kokoro-v1.0.int8.onnx",
+                "/opt/kokoro/voices.npz",
+                "bm_george",
+                "en-gb",
+                "0.800",
+                "t.txt",
+                "o.wav"
+            ]
+        );
+        let missing = missing_engines(&inv, &extra);
+        assert!(missing.contains(&Engine::Kokoro), "no setup at /opt/kokoro");
+        assert!(missing_engines(&inv, &ExtraEngines::default()).contains(&Engine::Kokoro));
+    }
+
+    #[test]
+    fn engines_parse_by_name() {
+        for e in Engine::ALL {
+            assert_eq!(Engine::parse(e.name()), Some(e));
+        }
+        assert_eq!(Engine::parse("mbrola"), None);
     }
 
     #[test]

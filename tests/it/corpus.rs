@@ -358,3 +358,71 @@ fn synth_builds_a_small_corpus_with_real_engines_and_resumes() {
         );
     }
 }
+
+#[test]
+fn synth_engines_keeps_only_the_named_engines_voices() {
+    if std::env::var_os("HARK_SKIP_TTS").is_some() {
+        eprintln!("skipped: HARK_SKIP_TTS is set");
+        return;
+    }
+    assert!(
+        engines_installed(),
+        "espeak-ng, flite or festival missing: install them (README, quick start) or set HARK_SKIP_TTS=1"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("c");
+    let o = Command::new(env!("CARGO_BIN_EXE_hark"))
+        .args([
+            "corpus",
+            "synth",
+            "--train",
+            "4",
+            "--dev",
+            "1",
+            "--test",
+            "1",
+            "--engines",
+            "flite",
+            "--jobs",
+            "1",
+            "--out",
+        ])
+        .arg(&out)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for split in ["train", "dev", "test"] {
+        for e in manifest(&out.join(format!("{split}.jsonl"))) {
+            let speaker = e["speaker"].as_str().unwrap();
+            assert!(speaker.starts_with("flite:"), "{split}: {speaker}");
+        }
+    }
+}
+
+#[test]
+fn synth_refuses_a_kokoro_directory_without_its_setup_and_an_unknown_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_hark"))
+        .args(["corpus", "synth", "--train", "4", "--kokoro"])
+        .arg(dir.path())
+        .arg("--out")
+        .arg(dir.path().join("c"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("venv/bin/python is missing") && err.contains("setup-kokoro.sh"),
+        "{err}"
+    );
+    assert!(!dir.path().join("c").exists(), "nothing is written");
+    let o = Command::new(env!("CARGO_BIN_EXE_hark"))
+        .args(["corpus", "synth", "--engines", "mbrola", "--out"])
+        .arg(dir.path().join("c"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("no engine 'mbrola'"), "{err}");
+}

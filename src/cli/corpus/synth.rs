@@ -3,10 +3,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use clap::Args;
 use hark::corpus::synth::{SynthConfig, run};
-use hark::corpus::voices::PiperVoice;
+use hark::corpus::voices::{Engine, ExtraEngines, Kokoro, PiperVoice};
 
 #[derive(Args, Debug)]
 pub struct SynthArgs {
@@ -48,12 +48,34 @@ pub struct SynthArgs {
     /// Python with `piper-tts` installed.
     #[arg(long, requires = "piper_model")]
     piper_python: Option<PathBuf>,
+    /// Add Kokoro-82M's 28 English voices (22 train, 3 dev, 3 test; half of each split), from
+    /// the directory `scripts/setup-kokoro.sh DIR` made.
+    #[arg(long, value_name = "DIR")]
+    kokoro: Option<PathBuf>,
+    /// Only these engines' voices, comma-separated: espeak, flite, festival, piper, kokoro
+    /// (default: every engine installed or given).
+    #[arg(long, value_delimiter = ',', value_parser = parse_engine)]
+    engines: Option<Vec<Engine>>,
+}
+
+fn parse_engine(name: &str) -> std::result::Result<Engine, String> {
+    Engine::parse(name).ok_or_else(|| {
+        let names: Vec<&str> = Engine::ALL.iter().map(|e| e.name()).collect();
+        format!("no engine '{name}' (one of {})", names.join(", "))
+    })
 }
 
 /// Mean utterance length of the main sets, used to turn --hours into a count.
 const MEAN_UTTERANCE_S: f64 = 2.56;
 
 pub fn synth(a: SynthArgs) -> Result<ExitCode> {
+    let kokoro = a.kokoro.map(|dir| Kokoro { dir });
+    if let Some(missing) = kokoro.as_ref().and_then(Kokoro::missing) {
+        bail!(
+            "--kokoro: {} is missing; run `sh scripts/setup-kokoro.sh DIR` first",
+            missing.display()
+        );
+    }
     let train = a.hours.map_or(a.train, |h| {
         (h * 3600.0 / MEAN_UTTERANCE_S).round() as usize
     });
@@ -70,10 +92,14 @@ pub fn synth(a: SynthArgs) -> Result<ExitCode> {
         max_words: a.max_words,
         seed: a.seed,
         jobs,
-        piper: a
-            .piper_model
-            .zip(a.piper_python)
-            .map(|(model, python)| PiperVoice { python, model }),
+        extra: ExtraEngines {
+            piper: a
+                .piper_model
+                .zip(a.piper_python)
+                .map(|(model, python)| PiperVoice { python, model }),
+            kokoro,
+        },
+        engines: a.engines,
     };
     let printer = crate::cli::progress::SynthPrinter::default();
     let s = run(&cfg, &|event| printer.event(event));
