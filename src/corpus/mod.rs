@@ -5,6 +5,7 @@
 
 pub mod games;
 pub mod import;
+pub mod kokoro;
 pub mod mix;
 pub(crate) mod prompts;
 pub mod synth;

@@ -23,6 +23,7 @@ use rand::RngExt;
 use serde::Serialize;
 
 use super::Split;
+use super::kokoro::KokoroWorker;
 use super::prompts;
 use super::voices::{self, Engine, ExtraEngines, Style, Voice};
 use crate::audio::{SAMPLE_RATE, Waveform, wav};
@@ -334,7 +335,63 @@ type JobResult = std::result::Result<(f64, bool), String>;
 const MIN_SPEECH_S: f64 = 0.1;
 const PADDING_S: f64 = 0.25;
 
-fn synth_one(job: &Job, voice: &Voice, cfg: &SynthConfig) -> std::result::Result<f64, String> {
+/// A synthesis job's Kokoro process, started when its first Kokoro utterance comes (and again
+/// after one died); `None` until then.
+struct KokoroSlot {
+    worker: Option<KokoroWorker>,
+    log: PathBuf,
+}
+
+impl KokoroSlot {
+    fn worker(&mut self, cfg: &SynthConfig) -> std::result::Result<&mut KokoroWorker, String> {
+        if !self.worker.as_mut().is_some_and(KokoroWorker::is_running) {
+            let kokoro = cfg.extra.kokoro.as_ref().ok_or("no --kokoro directory")?;
+            if let Some(dir) = self.log.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            }
+            self.worker = Some(KokoroWorker::spawn(kokoro, &self.log)?);
+        }
+        self.worker
+            .as_mut()
+            .ok_or_else(|| "no Kokoro process".into())
+    }
+}
+
+/// Run one engine command to completion; an error quotes the end of its standard error.
+fn run_engine(
+    voice: &Voice,
+    mut command: std::process::Command,
+) -> std::result::Result<(), String> {
+    let out = command
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", voice.engine.name()))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let err = String::from_utf8_lossy(&out.stderr);
+    let tail: String = err
+        .chars()
+        .rev()
+        .take(300)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    Err(format!(
+        "{} exited with {}: {}",
+        voice.engine.name(),
+        out.status,
+        tail.trim()
+    ))
+}
+
+fn synth_one(
+    job: &Job,
+    voice: &Voice,
+    cfg: &SynthConfig,
+    kokoro: &mut KokoroSlot,
+) -> std::result::Result<f64, String> {
     let dst = cfg.out.join(job.audio());
     let record_path = dst.with_extension("txt");
     let record = job.record(voice);
@@ -350,26 +407,11 @@ fn synth_one(job: &Job, voice: &Voice, cfg: &SynthConfig) -> std::result::Result
         let text_file = tmp.join("text.txt");
         let raw = tmp.join("raw.wav");
         std::fs::write(&text_file, format!("{}\n", job.text)).map_err(|e| e.to_string())?;
-        let out = voices::command(voice, &job.style, job.jitter, &text_file, &raw, &cfg.extra)
-            .stdin(std::process::Stdio::null())
-            .output()
-            .map_err(|e| format!("cannot run {}: {e}", voice.engine.name()))?;
-        if !out.status.success() {
-            let err = String::from_utf8_lossy(&out.stderr);
-            let tail: String = err
-                .chars()
-                .rev()
-                .take(300)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect();
-            return Err(format!(
-                "{} exited with {}: {}",
-                voice.engine.name(),
-                out.status,
-                tail.trim()
-            ));
+        match voices::command(voice, &job.style, job.jitter, &text_file, &raw, &cfg.extra) {
+            Some(command) => run_engine(voice, command)?,
+            None => kokoro
+                .worker(cfg)?
+                .speak(voice, &job.style, job.jitter, &text_file, &raw)?,
         }
         let wave = wav::read_native(&raw).map_err(|e| e.to_string())?;
         // The warp: treat the audio as if recorded at rate × warp, then resample to 16 kHz.
@@ -428,15 +470,20 @@ pub fn run(cfg: &SynthConfig, on_event: &(dyn Fn(SynthEvent) + Sync)) -> Result<
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<JobResult>>> = Mutex::new(vec![None; jobs.len()]);
     std::thread::scope(|scope| {
-        for _ in 0..cfg.jobs.max(1) {
-            scope.spawn(|| {
+        for slot in 0..cfg.jobs.max(1) {
+            let (next, results, jobs, all) = (&next, &results, &jobs, &all);
+            scope.spawn(move || {
+                let mut kokoro = KokoroSlot {
+                    worker: None,
+                    log: cfg.out.join("tmp").join(format!("kokoro-{slot}.log")),
+                };
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(job) = jobs.get(i) else { break };
                     let existed =
                         std::fs::read_to_string(cfg.out.join(job.audio()).with_extension("txt"))
                             .is_ok_and(|r| r == job.record(&all[job.voice]));
-                    let r = synth_one(job, &all[job.voice], cfg).map(|s| (s, existed));
+                    let r = synth_one(job, &all[job.voice], cfg, &mut kokoro).map(|s| (s, existed));
                     if let Err(e) = &r {
                         on_event(SynthEvent::Failed {
                             id: job.id.clone(),

