@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::Split;
+use super::kokoro::Kokoro;
 
 /// The engines, each run as a subprocess.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -284,8 +285,6 @@ pub struct ExtraEngines {
     pub piper: Option<PiperVoice>,
     pub kokoro: Option<Kokoro>,
 }
-
-pub use super::kokoro::Kokoro;
 
 /// A piper voice: the Python that has `piper-tts` installed and the voice's `.onnx` model.
 #[derive(Debug, Clone)]

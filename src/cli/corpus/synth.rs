@@ -5,8 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 use clap::Args;
+use hark::corpus::kokoro::Kokoro;
 use hark::corpus::synth::{SynthConfig, run};
-use hark::corpus::voices::{Engine, ExtraEngines, Kokoro, PiperVoice};
+use hark::corpus::voices::{Engine, ExtraEngines, PiperVoice};
 
 #[derive(Args, Debug)]
 pub struct SynthArgs {
