@@ -10,7 +10,7 @@
 # - the runtime: kokoro-onnx 0.6.1 (MIT) in a virtual environment (its English phonemes come
 #   from the espeak-ng library that espeakng-loader bundles, GPL-3; the speech is not covered).
 #
-#   sh scripts/setup-kokoro.sh [DIR]      (default: ~/.local/share/hark/kokoro; about 0.5 GB)
+#   sh scripts/setup-kokoro.sh [DIR]      (default: ~/.local/share/hark/kokoro; about 330 MB)
 #
 # Writes DIR/venv, DIR/kokoro-v1.0.int8.onnx and DIR/voices.npz, checked against their sizes
 # and checksums; re-running skips what is already there.
