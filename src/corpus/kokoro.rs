@@ -140,8 +140,7 @@ impl KokoroWorker {
             .spawn()
             .map_err(|e| format!("cannot run {}: {e}", kokoro.python().display()))?;
         let (Some(requests), Some(answers)) = (child.stdin.take(), child.stdout.take()) else {
-            let _ = child.kill();
-            let _ = child.wait();
+            stop(&mut child);
             return Err("the Kokoro process has no pipes".into());
         };
         Ok(Self {
@@ -180,8 +179,7 @@ impl KokoroWorker {
                 )),
             },
             _ => {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
+                stop(&mut self.child);
                 Err(format!("the Kokoro process stopped: {}", self.log_tail()))
             }
         }
@@ -189,12 +187,14 @@ impl KokoroWorker {
 
     /// The last few hundred characters of the process's standard error.
     fn log_tail(&self) -> String {
-        let mut text = String::new();
+        let mut bytes = Vec::new();
         if let Ok(mut f) = std::fs::File::open(&self.log) {
             let len = f.metadata().map_or(0, |m| m.len());
             let _ = f.seek(SeekFrom::Start(len.saturating_sub(400)));
-            let _ = f.read_to_string(&mut text);
+            let _ = f.read_to_end(&mut bytes);
         }
+        // The cut may fall inside a character: a lossy read keeps the rest.
+        let text = String::from_utf8_lossy(&bytes);
         let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
         if text.is_empty() {
             "(nothing on its standard error)".into()
@@ -206,9 +206,14 @@ impl KokoroWorker {
 
 impl Drop for KokoroWorker {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        stop(&mut self.child);
     }
+}
+
+/// Kill the process (it may already have exited) and reap it.
+fn stop(child: &mut Child) {
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 #[cfg(test)]
@@ -232,34 +237,24 @@ mod tests {
         }
     }
 
+    fn line(name: &str, stretch: f64, text: &str, out: &str) -> Result<String, String> {
+        request(
+            &voice(name),
+            &style(stretch),
+            0.0,
+            Path::new(text),
+            Path::new(out),
+        )
+    }
+
     #[test]
     fn a_request_names_the_voice_its_accent_and_the_speed() {
         // A stretch of 1.25 is speed 0.8; British voices speak en-gb.
-        let line = request(
-            &voice("bm_george"),
-            &style(1.25),
-            0.0,
-            Path::new("/t/text.txt"),
-            Path::new("/t/raw.wav"),
-        )
-        .unwrap();
-        assert_eq!(line, "bm_george\ten-gb\t0.800\t/t/text.txt\t/t/raw.wav");
-        let line = request(
-            &voice("af_heart"),
-            &style(1.0),
-            0.0,
-            Path::new("a"),
-            Path::new("b"),
-        )
-        .unwrap();
-        assert!(line.starts_with("af_heart\ten-us\t1.000\t"), "{line}");
-        let bad = request(
-            &voice("af_heart"),
-            &style(1.0),
-            0.0,
-            Path::new("a\tb"),
-            Path::new("b"),
-        );
+        let bm = line("bm_george", 1.25, "/t/text.txt", "/t/raw.wav").unwrap();
+        assert_eq!(bm, "bm_george\ten-gb\t0.800\t/t/text.txt\t/t/raw.wav");
+        let af = line("af_heart", 1.0, "a", "b").unwrap();
+        assert!(af.starts_with("af_heart\ten-us\t1.000\t"), "{af}");
+        let bad = line("af_heart", 1.0, "a\tb", "b");
         assert!(bad.unwrap_err().contains("without tabs"));
     }
 
