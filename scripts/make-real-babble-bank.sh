@@ -6,9 +6,16 @@
 #   scripts/make-real-babble-bank.sh /work/corpus/games/real-train.jsonl /work/runs/bank-real
 #
 # Used by models/streaming's speech head and models/digits (see their cards).
+#
+# With a third argument, a TRAIN manifest of other voices (such as the Kokoro voices of
+# `hark corpus synth --engines kokoro`), three more clips of 4, 6 and 8 of its talkers join the
+# bank as type babble-extra:
+#
+#   scripts/make-real-babble-bank.sh REAL_TRAIN.jsonl DIR /work/corpus/synth-k1/train.jsonl
 set -eu
 train=$1
 out=$2
+extra=${3:-}
 hark=${HARK:-target/release/hark}
 repo=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$out"
@@ -16,9 +23,15 @@ for seed in 1 2 3; do
     "$hark" --threads 1 corpus babble --manifest "$train" --talkers 6 --seconds 30 \
         --seed "$seed" --out "$out/babble_real$seed.wav"
 done
-python3 - "$repo/audio/noise" "$out" <<'PY'
+if [ -n "$extra" ]; then
+    for talkers in 4 6 8; do
+        "$hark" --threads 1 corpus babble --manifest "$extra" --talkers "$talkers" --seconds 30 \
+            --seed "$talkers" --out "$out/babble_extra$talkers.wav"
+    done
+fi
+python3 - "$repo/audio/noise" "$out" "$extra" <<'PY'
 import json, os, sys
-src, out = sys.argv[1], sys.argv[2]
+src, out, extra = sys.argv[1], sys.argv[2], sys.argv[3]
 bank = json.load(open(os.path.join(src, "bank.json")))
 clips = [c for c in bank["clips"] if c["split"] == "train"]
 for c in clips:
@@ -31,6 +44,11 @@ for seed in (1, 2, 3):
                   "type": "babble-real", "split": "train"})
 about = ("hark's train noise clips (links into audio/noise) plus 6-talker babble of real-train "
          "voices made by scripts/make-real-babble-bank.sh")
+if extra:
+    for talkers in (4, 6, 8):
+        clips.append({"name": f"babble-extra{talkers}", "file": f"babble_extra{talkers}.wav",
+                      "type": "babble-extra", "split": "train"})
+    about += f", and 4-, 6- and 8-talker babble of {extra}'s voices"
 json.dump({"about": about, "clips": clips}, open(os.path.join(out, "bank.json"), "w"), indent=1)
 print(f"{len(clips)} train clips in {out}/bank.json")
 PY
