@@ -157,7 +157,7 @@ pub struct TrainArgs {
     /// Continue from OUT/checkpoint.
     #[arg(long)]
     resume: bool,
-    /// No progress bar.
+    /// No progress bar (and, when standard error is not a terminal, no progress line a minute).
     #[arg(long)]
     quiet: bool,
 }
