@@ -48,7 +48,7 @@ impl LogTicker {
     }
 }
 
-/// "812/2677 (30%), 17.6/s, about 32 minutes left": a bar's state as words.
+/// "812/2677 batches (30%), 2.92/s, about 32 minutes left": a bar's state as words.
 fn progress_words(bar: &ProgressBar, unit: &str) -> String {
     let pos = bar.position();
     let len = bar.length().unwrap_or(0).max(1);
