@@ -79,7 +79,6 @@ pub(crate) struct TrainPrinter {
     progress: bool,
     bar: ProgressBar,
     log: LogTicker,
-    epoch: String,
 }
 
 impl TrainPrinter {
@@ -88,7 +87,6 @@ impl TrainPrinter {
             progress,
             bar: ProgressBar::hidden(),
             log: LogTicker::new(LOG_EVERY),
-            epoch: String::new(),
         }
     }
 
@@ -130,8 +128,7 @@ impl TrainPrinter {
                     batches as u64,
                     "epoch {prefix} [{bar:30}] {pos}/{len} batches, {msg}, ETA {eta}",
                 );
-                self.epoch = format!("{epoch}/{epochs}");
-                self.bar.set_prefix(self.epoch.clone());
+                self.bar.set_prefix(format!("{epoch}/{epochs}"));
                 self.bar.set_position(done as u64);
                 self.bar.reset_eta();
             }
@@ -145,7 +142,7 @@ impl TrainPrinter {
                 if self.progress && self.log.due() {
                     eprintln!(
                         "epoch {}: {}, loss {loss:.3}",
-                        self.epoch,
+                        self.bar.prefix(),
                         progress_words(&self.bar, "batches")
                     );
                 }
