@@ -39,15 +39,17 @@ for c in clips:
     if os.path.lexists(link):
         os.remove(link)
     os.symlink(os.path.join(src, c["file"]), link)
-for seed in (1, 2, 3):
-    clips.append({"name": f"babble-real{seed}", "file": f"babble_real{seed}.wav",
-                  "type": "babble-real", "split": "train"})
+# The babble clips made above are registered by their file names, so the talker counts and seeds
+# live only in the shell loops.
+kinds = [("babble_real", "babble-real")] + ([("babble_extra", "babble-extra")] if extra else [])
+for prefix, kind in kinds:
+    for f in sorted(os.listdir(out)):
+        stem = f[: -len(".wav")] if f.endswith(".wav") else ""
+        if stem.startswith(prefix) and stem[len(prefix):].isdigit():
+            clips.append({"name": stem.replace("_", "-"), "file": f, "type": kind, "split": "train"})
 about = ("hark's train noise clips (links into audio/noise) plus 6-talker babble of real-train "
          "voices made by scripts/make-real-babble-bank.sh")
 if extra:
-    for talkers in (4, 6, 8):
-        clips.append({"name": f"babble-extra{talkers}", "file": f"babble_extra{talkers}.wav",
-                      "type": "babble-extra", "split": "train"})
     about += f", and 4-, 6- and 8-talker babble of {extra}'s voices"
 json.dump({"about": about, "clips": clips}, open(os.path.join(out, "bank.json"), "w"), indent=1)
 print(f"{len(clips)} train clips in {out}/bank.json")
