@@ -84,7 +84,7 @@ pub struct EpochMetrics {
     pub dev_noisy_wer: Option<f64>,
     #[serde(default)]
     pub dev_noisy_cer: Option<f64>,
-    /// The further dev sets (`TrainOptions::more_dev`), by file stem.
+    /// The further dev sets (`TrainOptions::more_dev`), by file stem (with the folder where two share one).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub more_dev: BTreeMap<String, DevScore>,
     pub learning_rate: f64,
