@@ -19,19 +19,26 @@ extra=${3:-}
 hark=${HARK:-target/release/hark}
 repo=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$out"
-for seed in 1 2 3; do
-    "$hark" --threads 1 corpus babble --manifest "$train" --talkers 6 --seconds 30 \
+# The babble clips, spelled once: the Python below registers exactly these.
+real_talkers=6
+real_seeds="1 2 3"
+extra_talkers="4 6 8"
+for seed in $real_seeds; do
+    "$hark" --threads 1 corpus babble --manifest "$train" --talkers "$real_talkers" --seconds 30 \
         --seed "$seed" --out "$out/babble_real$seed.wav"
 done
 if [ -n "$extra" ]; then
-    for talkers in 4 6 8; do
+    for talkers in $extra_talkers; do
         "$hark" --threads 1 corpus babble --manifest "$extra" --talkers "$talkers" --seconds 30 \
             --seed "$talkers" --out "$out/babble_extra$talkers.wav"
     done
+else
+    extra_talkers=""
 fi
-python3 - "$repo/audio/noise" "$out" "$extra" <<'PY'
+python3 - "$repo/audio/noise" "$out" "$extra" "$real_talkers" "$real_seeds" "$extra_talkers" <<'PY'
 import json, os, sys
-src, out, extra = sys.argv[1], sys.argv[2], sys.argv[3]
+src, out, extra, real_talkers = sys.argv[1:5]
+real_seeds, extra_talkers = sys.argv[5].split(), sys.argv[6].split()
 bank = json.load(open(os.path.join(src, "bank.json")))
 clips = [c for c in bank["clips"] if c["split"] == "train"]
 for c in clips:
@@ -39,18 +46,17 @@ for c in clips:
     if os.path.lexists(link):
         os.remove(link)
     os.symlink(os.path.join(src, c["file"]), link)
-# The babble clips made above are registered by their file names, so the talker counts and seeds
-# live only in the shell loops.
-kinds = [("babble_real", "babble-real")] + ([("babble_extra", "babble-extra")] if extra else [])
-for prefix, kind in kinds:
-    for f in sorted(os.listdir(out)):
-        stem = f[: -len(".wav")] if f.endswith(".wav") else ""
-        if stem.startswith(prefix) and stem[len(prefix):].isdigit():
-            clips.append({"name": stem.replace("_", "-"), "file": f, "type": kind, "split": "train"})
-about = ("hark's train noise clips (links into audio/noise) plus 6-talker babble of real-train "
-         "voices made by scripts/make-real-babble-bank.sh")
+for seed in real_seeds:
+    clips.append({"name": f"babble-real{seed}", "file": f"babble_real{seed}.wav",
+                  "type": "babble-real", "split": "train"})
+for talkers in extra_talkers:
+    clips.append({"name": f"babble-extra{talkers}", "file": f"babble_extra{talkers}.wav",
+                  "type": "babble-extra", "split": "train"})
+about = (f"hark's train noise clips (links into audio/noise) plus {real_talkers}-talker babble of "
+         "real-train voices made by scripts/make-real-babble-bank.sh")
 if extra:
-    about += f", and 4-, 6- and 8-talker babble of {extra}'s voices"
+    counts = ", ".join(f"{t}-" for t in extra_talkers[:-1]) + f" and {extra_talkers[-1]}-talker"
+    about += f", and {counts} babble of {extra}'s voices"
 json.dump({"about": about, "clips": clips}, open(os.path.join(out, "bank.json"), "w"), indent=1)
 print(f"{len(clips)} train clips in {out}/bank.json")
 PY
