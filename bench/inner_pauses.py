@@ -18,10 +18,12 @@ from pathlib import Path
 def frame_db(path):
     with wave.open(str(path)) as w:
         if w.getsampwidth() != 2 or w.getnchannels() != 1:
-            raise SystemExit(f"{path}: expected 16-bit mono WAV")
+            raise ValueError("expected 16-bit mono WAV")
         hop = w.getframerate() // 100
         x = array.array("h", w.readframes(w.getnframes()))
     n = len(x) // hop
+    if n == 0:
+        raise ValueError("no audio (shorter than one 10 ms frame)")
     return [10 * math.log10(sum(v * v for v in x[i * hop:(i + 1) * hop]) / hop + 1e-9) for i in range(n)]
 
 
@@ -41,12 +43,19 @@ def longest_inner_pause_ms(db, below):
 def main():
     manifest = Path(sys.argv[1])
     xs = [float(a) for a in sys.argv[2:]] or [10.0, 15.0, 20.0]
-    clips = []
+    clips, skipped = [], 0
     for line in manifest.read_text().splitlines():
         if line.strip():
             a = Path(json.loads(line)["audio"])
-            clips.append(frame_db(a if a.is_absolute() else manifest.parent / a))
-    print(f"{len(clips)} clips of {manifest}")
+            a = a if a.is_absolute() else manifest.parent / a
+            try:
+                clips.append(frame_db(a))
+            except (OSError, EOFError, wave.Error, ValueError) as e:
+                print(f"skipped {a}: {e}", file=sys.stderr)
+                skipped += 1
+    if not clips:
+        raise SystemExit(f"{manifest}: no readable clip")
+    print(f"{len(clips)} clips of {manifest} ({skipped} skipped)")
     for x in xs:
         p = sorted(longest_inner_pause_ms(db, x) for db in clips)
         counts = ", ".join(f">= {t} ms: {sum(v >= t for v in p)}" for t in (300, 400, 500, 700))
