@@ -190,6 +190,46 @@ impl Batch {
     }
 }
 
+/// Short names for files shown side by side (dev sets in the training log and
+/// `metrics.jsonl`, reports in `hark compare`): the file stem less `drop_suffix`
+/// (`real-dev.jsonl` → `real-dev`; `k2e2.eval.json` with `.eval` → `k2e2`), with the folder in
+/// front where two files share that name (`synth-v3/dev`, `synth-k1/dev`), and the whole path
+/// where even that is shared, so no file's numbers hide another's.
+pub fn short_names(paths: &[PathBuf], drop_suffix: &str) -> Vec<String> {
+    let stem = |p: &Path| {
+        p.file_stem().map_or_else(
+            || p.display().to_string(),
+            |s| {
+                let s = s.to_string_lossy();
+                s.strip_suffix(drop_suffix)
+                    .filter(|rest| !rest.is_empty())
+                    .unwrap_or(&s)
+                    .to_string()
+            },
+        )
+    };
+    let with_folder = |p: &Path| match p.parent().and_then(Path::file_name) {
+        Some(dir) => format!("{}/{}", dir.to_string_lossy(), stem(p)),
+        None => stem(p),
+    };
+    let count = |names: &[String], name: &str| names.iter().filter(|n| *n == name).count();
+    let stems: Vec<String> = paths.iter().map(|p| stem(p)).collect();
+    let folders: Vec<String> = paths.iter().map(|p| with_folder(p)).collect();
+    paths
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            if count(&stems, &stems[i]) == 1 {
+                stems[i].clone()
+            } else if count(&folders, &folders[i]) == 1 {
+                folders[i].clone()
+            } else {
+                p.display().to_string()
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,5 +298,50 @@ mod tests {
         assert_eq!(&batch.features[6..8], &[2.0, 2.0]);
         assert_eq!(&batch.features[8..12], &[0.0; 4]);
         assert_eq!(batch.targets, vec![1, 2, 3, 0]);
+    }
+
+    /// Two dev sets named `dev.jsonl` in different corpora both keep a score (the second used
+    /// to overwrite the first); a unique stem stays short.
+    #[test]
+    fn dev_sets_that_share_a_stem_are_named_by_their_folder() {
+        let paths: Vec<std::path::PathBuf> = [
+            "/c/synth-v3/dev.jsonl",
+            "/c/synth-k1/dev.jsonl",
+            "/c/games/real-dev.jsonl",
+            "/a/x/dev.jsonl",
+            "/b/x/dev.jsonl",
+        ]
+        .iter()
+        .map(Into::into)
+        .collect();
+        assert_eq!(
+            short_names(&paths, ""),
+            [
+                "synth-v3/dev",
+                "synth-k1/dev",
+                "real-dev",
+                "/a/x/dev.jsonl",
+                "/b/x/dev.jsonl"
+            ]
+        );
+    }
+
+    /// `hark compare` drops `.eval` from `NAME.eval.json`; two reports of the same name from
+    /// different runs are told apart by their folder, as dev sets are.
+    #[test]
+    fn reports_that_share_a_name_are_named_by_their_folder() {
+        let paths: Vec<PathBuf> = [
+            "/e/s24/k2e2.eval.json",
+            "/e/s25/k2e2.eval.json",
+            "/e/s25/uni.eval.json",
+            "/e/.eval.json",
+        ]
+        .iter()
+        .map(Into::into)
+        .collect();
+        assert_eq!(
+            short_names(&paths, ".eval"),
+            ["s24/k2e2", "s25/k2e2", "uni", ".eval"]
+        );
     }
 }

@@ -20,19 +20,15 @@ pub struct CompareArgs {
     cer: bool,
 }
 
-/// `hark compare`: reports side by side as a Markdown table (named by file stem).
+/// `hark compare`: reports side by side as a Markdown table, named by [`hark::data::short_names`].
 pub fn compare(args: CompareArgs) -> Result<ExitCode> {
     use hark::eval::compare;
+    let names = hark::data::short_names(&args.reports, ".eval");
     let reports = args
         .reports
         .iter()
-        .map(|p| {
-            let name = p
-                .file_stem()
-                .map_or("?".into(), |s| s.to_string_lossy().into_owned());
-            let name = name.strip_suffix(".eval").unwrap_or(&name).to_string();
-            Ok((name, compare::load(p)?))
-        })
+        .zip(names)
+        .map(|(p, name)| Ok((name, compare::load(p)?)))
         .collect::<Result<Vec<_>>>()?;
     print!("{}", compare::markdown(&reports));
     if let Some(p) = &args.plot {

@@ -29,7 +29,7 @@ pub(crate) struct TrainData {
     pub dev: Vec<Utterance>,
     /// The dev set with white noise at [`DEV_NOISY_SNR_DB`].
     pub dev_noisy: Vec<Utterance>,
-    /// The further dev sets, by the names of [`dev_set_names`].
+    /// The further dev sets, by the names of [`crate::data::short_names`].
     pub more_dev: Vec<(String, Vec<Utterance>)>,
     /// The noise bank's *train* clips.
     pub bank: Vec<Noise>,
@@ -69,7 +69,7 @@ impl TrainData {
             None => Vec::new(),
         };
         let dev_noisy = noisy_copy(&dev);
-        let names = dev_set_names(&opts.more_dev);
+        let names = crate::data::short_names(&opts.more_dev, "");
         let more_dev = opts
             .more_dev
             .iter()
@@ -289,39 +289,6 @@ pub(crate) fn noisy_copy(dev: &[Utterance]) -> Vec<Utterance> {
         .collect()
 }
 
-/// Names for the further dev sets in logs and `metrics.jsonl`: the file stem
-/// (`real-dev.jsonl` → `real-dev`), with the folder in front where two sets share a stem
-/// (`synth-v3/dev`, `synth-k1/dev`), and the whole path where even that is shared, so no set's
-/// score hides another's.
-pub(crate) fn dev_set_names(paths: &[std::path::PathBuf]) -> Vec<String> {
-    let stem = |p: &Path| {
-        p.file_stem().map_or_else(
-            || p.display().to_string(),
-            |s| s.to_string_lossy().into_owned(),
-        )
-    };
-    let with_folder = |p: &Path| match p.parent().and_then(Path::file_name) {
-        Some(dir) => format!("{}/{}", dir.to_string_lossy(), stem(p)),
-        None => stem(p),
-    };
-    let count = |names: &[String], name: &str| names.iter().filter(|n| *n == name).count();
-    let stems: Vec<String> = paths.iter().map(|p| stem(p)).collect();
-    let folders: Vec<String> = paths.iter().map(|p| with_folder(p)).collect();
-    paths
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            if count(&stems, &stems[i]) == 1 {
-                stems[i].clone()
-            } else if count(&folders, &folders[i]) == 1 {
-                folders[i].clone()
-            } else {
-                p.display().to_string()
-            }
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -459,31 +426,5 @@ mod tests {
         assert_eq!(a[0].text, "a");
         assert_eq!(a[0].wave.samples(), b[0].wave.samples());
         assert_ne!(a[0].wave.samples(), dev[0].wave.samples());
-    }
-
-    /// Two dev sets named `dev.jsonl` in different corpora both keep a score (the second used
-    /// to overwrite the first); a unique stem stays short.
-    #[test]
-    fn dev_sets_that_share_a_stem_are_named_by_their_folder() {
-        let paths: Vec<std::path::PathBuf> = [
-            "/c/synth-v3/dev.jsonl",
-            "/c/synth-k1/dev.jsonl",
-            "/c/games/real-dev.jsonl",
-            "/a/x/dev.jsonl",
-            "/b/x/dev.jsonl",
-        ]
-        .iter()
-        .map(Into::into)
-        .collect();
-        assert_eq!(
-            dev_set_names(&paths),
-            [
-                "synth-v3/dev",
-                "synth-k1/dev",
-                "real-dev",
-                "/a/x/dev.jsonl",
-                "/b/x/dev.jsonl"
-            ]
-        );
     }
 }
