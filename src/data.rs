@@ -194,7 +194,8 @@ impl Batch {
 /// `metrics.jsonl`, reports in `hark compare`): the file stem less `drop_suffix`
 /// (`real-dev.jsonl` → `real-dev`; `k2e2.eval.json` with `.eval` → `k2e2`), with the folder in
 /// front where two files share that name (`synth-v3/dev`, `synth-k1/dev`), and the whole path
-/// where even that is shared, so no file's numbers hide another's.
+/// where even that is shared, so no file's numbers hide another's. The same file given twice
+/// keeps its short name (nothing tells the two apart).
 pub fn short_names(paths: &[PathBuf], drop_suffix: &str) -> Vec<String> {
     let stem = |p: &Path| {
         p.file_stem().map_or_else(
@@ -223,8 +224,10 @@ pub fn short_names(paths: &[PathBuf], drop_suffix: &str) -> Vec<String> {
                 stems[i].clone()
             } else if count(&folders, &folders[i]) == 1 {
                 folders[i].clone()
-            } else {
+            } else if paths.iter().filter(|q| *q == p).count() == 1 {
                 p.display().to_string()
+            } else {
+                stems[i].clone()
             }
         })
         .collect()
@@ -335,13 +338,14 @@ mod tests {
             "/e/s25/k2e2.eval.json",
             "/e/s25/uni.eval.json",
             "/e/.eval.json",
+            "/e/s25/uni.eval.json",
         ]
         .iter()
         .map(Into::into)
         .collect();
         assert_eq!(
             short_names(&paths, ".eval"),
-            ["s24/k2e2", "s25/k2e2", "uni", ".eval"]
+            ["s24/k2e2", "s25/k2e2", "uni", ".eval", "uni"]
         );
     }
 }

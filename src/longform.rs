@@ -1,8 +1,10 @@
 //! Long recordings in bounded memory. Audio arrives in blocks; it is cut into windows at the
 //! quietest point near each nominal boundary, every window is recognised with some context on
 //! both sides, and each word is kept by the one window whose core holds the word's middle, so a
-//! word at a cut is neither lost nor duplicated. At most one window plus context is held,
-//! whatever the length of the recording.
+//! word at a cut is neither lost nor duplicated. A word that the earlier window missed (the cut
+//! then lands in what it took for a gap) is kept from the later window's context, when it lies
+//! wholly after every word already kept. At most one window plus context is held, whatever the
+//! length of the recording.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -72,6 +74,8 @@ pub struct LongTranscriber<'a> {
     buf_start: usize,
     /// Where the next window's core begins (absolute sample).
     core_start: usize,
+    /// Where the last word kept so far ends (seconds on the recording's clock).
+    kept_end: f64,
     total: usize,
 }
 
@@ -84,6 +88,7 @@ impl<'a> LongTranscriber<'a> {
             buf: Vec::new(),
             buf_start: 0,
             core_start: 0,
+            kept_end: 0.0,
             total: 0,
         })
     }
@@ -109,7 +114,9 @@ impl<'a> LongTranscriber<'a> {
             let end = (quiet + context).min(self.total);
             let found = self.recognise(self.core_start, end);
             let cut = snap_to_word_gap(&found, self.core_start, quiet, quiet + context / 2);
-            words.extend(keep_between(found, self.core_start, Some(cut)));
+            let kept = keep_between(found, self.core_start, Some(cut), self.kept_end);
+            self.kept_end = kept.last().map_or(self.kept_end, |w| w.end);
+            words.extend(kept);
             self.core_start = cut;
             let keep_from = cut.saturating_sub(context).max(self.buf_start);
             self.buf.drain(..keep_from - self.buf_start);
@@ -123,7 +130,7 @@ impl<'a> LongTranscriber<'a> {
         let (core, end) = (self.core_start, self.total);
         let found = self.recognise(core, end);
         self.buf.clear();
-        keep_between(found, core, None)
+        keep_between(found, core, None, self.kept_end)
     }
 
     /// The middle of the quietest 100 ms between absolute samples `lo` and `hi`.
@@ -181,12 +188,17 @@ fn middle(w: &Word) -> f64 {
     (w.start + w.end) / 2.0
 }
 
-/// The words whose middle lies in `[from, to)` (samples; no upper end when `to` is `None`).
-fn keep_between(words: Vec<Word>, from: usize, to: Option<usize>) -> Vec<Word> {
+/// The words whose middle lies in `[from, to)` (samples; no upper end when `to` is `None`),
+/// and, before `from`, the words that start at or after `kept_end` (seconds): the earlier
+/// window did not hear them, or a word of its own would end after their start.
+fn keep_between(words: Vec<Word>, from: usize, to: Option<usize>, kept_end: f64) -> Vec<Word> {
     let lo = seconds_at(from);
     words
         .into_iter()
-        .filter(|w| middle(w) >= lo && to.is_none_or(|to| middle(w) < seconds_at(to)))
+        .filter(|w| {
+            (middle(w) >= lo || w.start >= kept_end)
+                && to.is_none_or(|to| middle(w) < seconds_at(to))
+        })
         .collect()
 }
 
@@ -268,6 +280,42 @@ mod tests {
     use super::*;
     use crate::error::AudioError;
     use crate::test_support::{builtin_recognizer, noise_wav};
+
+    fn word(word: &str, start: f64, end: f64) -> Word {
+        Word {
+            word: word.into(),
+            start,
+            end,
+            confidence: 0.9,
+        }
+    }
+
+    /// A window's words around a cut at 8.4 s. The earlier window kept words up to "fox"
+    /// (ending 7.98 s) and missed "jumps" (8.18–8.36), so its cut fell inside that word. The
+    /// later window, decoding from 6.9 s, reads "fox" again (before the cut and overlapping what
+    /// was kept: dropped), "jumps" (before the cut but after everything kept: kept) and "over"
+    /// (its core: kept).
+    #[test]
+    fn a_word_the_earlier_window_missed_is_kept_from_the_later_ones_context() {
+        let cut = secs(8.4);
+        let later = vec![
+            word("brown", 7.35, 7.65),
+            word("fox", 7.80, 7.98),
+            word("jumps", 8.18, 8.36),
+            word("over", 8.56, 8.89),
+        ];
+        let kept: Vec<String> = keep_between(later.clone(), cut, None, 7.98)
+            .into_iter()
+            .map(|w| w.word)
+            .collect();
+        assert_eq!(kept, ["jumps", "over"]);
+        // Had the earlier window read "jumps" and kept it, only "over" would remain.
+        let kept: Vec<String> = keep_between(later, cut, Some(secs(9.0)), 8.36)
+            .into_iter()
+            .map(|w| w.word)
+            .collect();
+        assert_eq!(kept, ["over"]);
+    }
 
     fn float_wav(dir: &Path, seconds: f64, bad: Option<(usize, f32)>) -> std::path::PathBuf {
         noise_wav(dir, "float.wav", SAMPLE_RATE, seconds, bad)
