@@ -303,20 +303,21 @@ mod tests {
         assert_eq!(batch.targets, vec![1, 2, 3, 0]);
     }
 
+    fn path_list(paths: &[&str]) -> Vec<PathBuf> {
+        paths.iter().map(PathBuf::from).collect()
+    }
+
     /// Two dev sets named `dev.jsonl` in different corpora both keep a score (the second used
     /// to overwrite the first); a unique stem stays short.
     #[test]
     fn dev_sets_that_share_a_stem_are_named_by_their_folder() {
-        let paths: Vec<std::path::PathBuf> = [
+        let paths = path_list(&[
             "/c/synth-v3/dev.jsonl",
             "/c/synth-k1/dev.jsonl",
             "/c/games/real-dev.jsonl",
             "/a/x/dev.jsonl",
             "/b/x/dev.jsonl",
-        ]
-        .iter()
-        .map(Into::into)
-        .collect();
+        ]);
         assert_eq!(
             short_names(&paths, ""),
             [
@@ -333,16 +334,13 @@ mod tests {
     /// different runs are told apart by their folder, as dev sets are.
     #[test]
     fn reports_that_share_a_name_are_named_by_their_folder() {
-        let paths: Vec<PathBuf> = [
+        let paths = path_list(&[
             "/e/s24/k2e2.eval.json",
             "/e/s25/k2e2.eval.json",
             "/e/s25/uni.eval.json",
             "/e/.eval.json",
             "/e/s25/uni.eval.json",
-        ]
-        .iter()
-        .map(Into::into)
-        .collect();
+        ]);
         assert_eq!(
             short_names(&paths, ".eval"),
             ["s24/k2e2", "s25/k2e2", "uni", ".eval", "uni"]
