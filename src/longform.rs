@@ -1,10 +1,12 @@
 //! Long recordings in bounded memory. Audio arrives in blocks; it is cut into windows at the
-//! quietest point near each nominal boundary, every window is recognised with some context on
-//! both sides, and each word is kept by the one window whose core holds the word's middle, so a
-//! word at a cut is neither lost nor duplicated. A word that the earlier window missed (the cut
-//! then lands in what it took for a gap) is kept from the later window's context, when it lies
-//! wholly after every word already kept. At most one window plus context is held, whatever the
-//! length of the recording.
+//! quietest point near each nominal boundary, and every window is recognised with some context
+//! on both sides. The words a window shares with the next one are held back until the next one
+//! is decoded; then the cut moves to the nearest gap that neither window's words cross, and each
+//! word is kept by the one window whose side of that cut holds the word's middle, so a word at a
+//! cut is neither lost nor duplicated even when the two windows split it differently. A word
+//! that the earlier window missed altogether is kept from the later window's context, when it
+//! lies wholly after every word already kept. At most one window plus context is held, whatever
+//! the length of the recording.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -76,6 +78,11 @@ pub struct LongTranscriber<'a> {
     core_start: usize,
     /// Where the last word kept so far ends (seconds on the recording's clock).
     kept_end: f64,
+    /// The last window's words that the next window hears too, held back until the two agree
+    /// where to cut (in time order, on the recording's clock).
+    pending: Vec<Word>,
+    /// Whether a window has been decoded: the first one has no earlier window to agree with.
+    decoded: bool,
     total: usize,
 }
 
@@ -89,6 +96,8 @@ impl<'a> LongTranscriber<'a> {
             buf_start: 0,
             core_start: 0,
             kept_end: 0.0,
+            pending: Vec::new(),
+            decoded: false,
             total: 0,
         })
     }
@@ -114,8 +123,12 @@ impl<'a> LongTranscriber<'a> {
             let end = (quiet + context).min(self.total);
             let found = self.recognise(self.core_start, end);
             let cut = snap_to_word_gap(&found, self.core_start, quiet, quiet + context / 2);
-            let kept = keep_between(found, self.core_start, Some(cut), self.kept_end);
-            self.kept_end = kept.last().map_or(self.kept_end, |w| w.end);
+            let mut kept = self.settle(found);
+            // The next window decodes from `cut − context`: what ends after that, it hears too.
+            let shared_from = seconds_at(cut.saturating_sub(context));
+            let held = kept.iter().position(|w| w.end > shared_from);
+            self.pending = kept.split_off(held.unwrap_or(kept.len()));
+            self.note_kept(&kept);
             words.extend(kept);
             self.core_start = cut;
             let keep_from = cut.saturating_sub(context).max(self.buf_start);
@@ -130,7 +143,26 @@ impl<'a> LongTranscriber<'a> {
         let (core, end) = (self.core_start, self.total);
         let found = self.recognise(core, end);
         self.buf.clear();
-        keep_between(found, core, None, self.kept_end)
+        self.settle(found)
+    }
+
+    /// Join the held-back words of the last window with `found`, the words of the window that
+    /// starts at `core_start`: the earlier window's words before the cut both agree on, then
+    /// this window's words from it on.
+    fn settle(&mut self, found: Vec<Word>) -> Vec<Word> {
+        let cut = seconds_at(self.core_start);
+        if !std::mem::replace(&mut self.decoded, true) {
+            return keep_from(found, cut, self.kept_end);
+        }
+        let reach = self.cfg.context_s / 4.0;
+        let pending = std::mem::take(&mut self.pending);
+        join_at_cut(pending, found, cut, reach, self.kept_end)
+    }
+
+    fn note_kept(&mut self, kept: &[Word]) {
+        if let Some(last) = kept.last() {
+            self.kept_end = self.kept_end.max(last.end);
+        }
     }
 
     /// The middle of the quietest 100 ms between absolute samples `lo` and `hi`.
@@ -188,18 +220,65 @@ fn middle(w: &Word) -> f64 {
     (w.start + w.end) / 2.0
 }
 
-/// The words whose middle lies in `[from, to)` (samples; no upper end when `to` is `None`),
-/// and, before `from`, the words that start at or after `kept_end` (seconds): the earlier
-/// window did not hear them, or a word of its own would end after their start.
-fn keep_between(words: Vec<Word>, from: usize, to: Option<usize>, kept_end: f64) -> Vec<Word> {
-    let lo = seconds_at(from);
+/// The words whose middle lies at or after `from` (seconds), and, before it, the words that
+/// start at or after `kept_end`: the earlier window did not hear them, or a word of its own
+/// would end after their start.
+fn keep_from(words: Vec<Word>, from: f64, kept_end: f64) -> Vec<Word> {
     words
         .into_iter()
-        .filter(|w| {
-            (middle(w) >= lo || w.start >= kept_end)
-                && to.is_none_or(|to| middle(w) < seconds_at(to))
-        })
+        .filter(|w| middle(w) >= from || w.start >= kept_end)
         .collect()
+}
+
+/// How far from a word's edge an agreed cut stays, seconds.
+const CUT_MARGIN: f64 = 0.05;
+
+/// A time within `reach` seconds of `cut` that no word of either window crosses, nearest
+/// `cut`; `None` when their words leave no common gap there.
+fn agreed_cut(earlier: &[Word], later: &[Word], cut: f64, reach: f64) -> Option<f64> {
+    let (lo, hi) = (cut - reach, cut + reach);
+    let mut spans: Vec<(f64, f64)> = earlier
+        .iter()
+        .chain(later)
+        .map(|w| (w.start, w.end))
+        .filter(|&(start, end)| end > lo && start < hi)
+        .collect();
+    spans.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut gaps = Vec::new();
+    let mut free_from = lo;
+    for (start, end) in spans {
+        if start > free_from {
+            gaps.push((free_from, start));
+        }
+        free_from = free_from.max(end);
+    }
+    if free_from < hi {
+        gaps.push((free_from, hi));
+    }
+    gaps.into_iter()
+        .map(|(a, b)| {
+            let margin = CUT_MARGIN.min((b - a) / 2.0);
+            cut.clamp(a + margin, b - margin)
+        })
+        .min_by(|a, b| (a - cut).abs().total_cmp(&(b - cut).abs()))
+}
+
+/// The earlier window's held-back words before the cut both windows agree on (within `reach`
+/// of `cut`, or `cut` itself when they agree on none), then the later window's words from there
+/// on, and those of its words before it that start after every word kept (`kept_end`, now or
+/// from the earlier window).
+fn join_at_cut(
+    earlier: Vec<Word>,
+    later: Vec<Word>,
+    cut: f64,
+    reach: f64,
+    kept_end: f64,
+) -> Vec<Word> {
+    let at = agreed_cut(&earlier, &later, cut, reach).unwrap_or(cut);
+    let mut words: Vec<Word> = earlier.into_iter().filter(|w| middle(w) < at).collect();
+    let kept_end = words.last().map_or(kept_end, |w| kept_end.max(w.end));
+    words.extend(keep_from(later, at, kept_end));
+    words
 }
 
 /// Move a cut that falls inside a recognised word to the nearest gap between words in
@@ -290,31 +369,76 @@ mod tests {
         }
     }
 
+    fn spelled(words: Vec<Word>) -> Vec<String> {
+        words.into_iter().map(|w| w.word).collect()
+    }
+
     /// A window's words around a cut at 8.4 s. The earlier window kept words up to "fox"
     /// (ending 7.98 s) and missed "jumps" (8.18–8.36), so its cut fell inside that word. The
     /// later window, decoding from 6.9 s, reads "fox" again (before the cut and overlapping what
     /// was kept: dropped), "jumps" (before the cut but after everything kept: kept) and "over"
-    /// (its core: kept).
+    /// (after the cut: kept).
     #[test]
     fn a_word_the_earlier_window_missed_is_kept_from_the_later_ones_context() {
-        let cut = secs(8.4);
         let later = vec![
             word("brown", 7.35, 7.65),
             word("fox", 7.80, 7.98),
             word("jumps", 8.18, 8.36),
             word("over", 8.56, 8.89),
         ];
-        let kept: Vec<String> = keep_between(later.clone(), cut, None, 7.98)
-            .into_iter()
-            .map(|w| w.word)
-            .collect();
-        assert_eq!(kept, ["jumps", "over"]);
+        assert_eq!(
+            spelled(keep_from(later.clone(), 8.4, 7.98)),
+            ["jumps", "over"]
+        );
         // Had the earlier window read "jumps" and kept it, only "over" would remain.
-        let kept: Vec<String> = keep_between(later, cut, Some(secs(9.0)), 8.36)
-            .into_iter()
-            .map(|w| w.word)
-            .collect();
-        assert_eq!(kept, ["over"]);
+        assert_eq!(spelled(keep_from(later.clone(), 8.4, 8.36)), ["over"]);
+        // Joined at the cut: the earlier window held back "fox" (and heard nothing after it).
+        // The only gaps neither window's words cross within 0.5 s of 8.4 s are 7.98–8.18
+        // (nearest point to 8.4 with the 0.05 s margin: 8.13) and 8.36–8.56 (8.41); 8.41 is
+        // nearer, so the earlier window keeps "fox" (middle 7.89) and the later one gives
+        // "jumps" (middle 8.27 < 8.41, but it starts after "fox" ends) and "over".
+        let earlier = vec![word("fox", 7.80, 7.98)];
+        let at = agreed_cut(&earlier, &later, 8.4, 0.5).unwrap();
+        assert!((at - 8.41).abs() < 1e-9, "{at}");
+        let joined = join_at_cut(earlier, later, 8.4, 0.5, 7.65);
+        assert_eq!(spelled(joined), ["fox", "jumps", "over"]);
+    }
+
+    /// The case of docs/long-recordings.md: the earlier window read "fox" (7.80–7.98) and
+    /// "jumps" (8.18–8.36) and cut between them at 8.09 s; the later window read them as one
+    /// word, "fuxcum" (7.81–8.35), whose middle (8.08) fell just before that cut. Cutting at 8.09
+    /// keeps "fox" from the earlier window and drops "fuxcum" (it starts before "fox" ends), so
+    /// "jumps" is lost. Within 0.5 s of 8.09 the stretches that neither window's words cross are
+    /// 7.59–7.80 (nearest point to the cut with the 0.05 s margin: 7.75, 0.34 away) and
+    /// 8.36–8.57 (8.41, 0.32 away), so the windows agree on 8.41: the earlier one keeps "fox" and
+    /// "jumps"; the later one's "fuxcum" (middle 8.08, starting before "jumps" ends) is dropped
+    /// and its "over" (middle 8.735) kept.
+    #[test]
+    fn windows_that_split_a_word_differently_agree_on_a_cut_outside_it() {
+        let earlier = vec![
+            word("fox", 7.80, 7.98),
+            word("jumps", 8.18, 8.36),
+            word("over", 8.57, 8.89),
+        ];
+        let later = vec![word("fuxcum", 7.81, 8.35), word("over", 8.57, 8.90)];
+        let cut = 8.09;
+        let at = agreed_cut(&earlier, &later, cut, 0.5).unwrap();
+        assert!((at - 8.41).abs() < 1e-9, "{at}");
+        let joined = join_at_cut(earlier.clone(), later.clone(), cut, 0.5, 7.5);
+        assert_eq!(spelled(joined), ["fox", "jumps", "over"]);
+        // Without agreement (no reach), the cut stays at 8.09: "jumps" is lost.
+        let joined = join_at_cut(earlier, later, cut, 0.0, 7.5);
+        assert_eq!(spelled(joined), ["fox", "over"]);
+    }
+
+    /// When the windows' words cover the whole reach, there is no agreed cut and the window's
+    /// own cut is kept.
+    #[test]
+    fn no_common_gap_keeps_the_windows_cut() {
+        let earlier = vec![word("alpha", 7.0, 8.2), word("beta", 8.2, 9.0)];
+        let later = vec![word("alphabet", 7.1, 9.0)];
+        assert_eq!(agreed_cut(&earlier, &later, 8.1, 0.5), None);
+        assert_eq!(agreed_cut(&[], &[], 8.1, 0.5), Some(8.1));
     }
 
     fn float_wav(dir: &Path, seconds: f64, bad: Option<(usize, f32)>) -> std::path::PathBuf {
