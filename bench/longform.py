@@ -66,9 +66,9 @@ def build(path, utterances, minutes, seed=0):
     return " ".join(refs), written / 16000
 
 
-def run(wav_path, extra):
+def run(hark, wav_path, extra):
     """Run hark on one file; return (json line, wall seconds, peak RSS MiB)."""
-    cmd = [HARK, "--threads", "1", "transcribe", "--format", "json", *extra, wav_path]
+    cmd = [hark, "--threads", "1", "transcribe", "--format", "json", *extra, wav_path]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out = proc.stdout.read()
@@ -97,8 +97,9 @@ def main():
     ap.add_argument("--minutes", default="1,10,60")
     ap.add_argument("--whole-up-to", type=float, default=10,
                     help="also run in one piece for files up to this many minutes")
+    ap.add_argument("--hark", default=HARK, help="the hark binary (default: target/release/hark)")
     args = ap.parse_args()
-    if not os.path.exists(HARK):
+    if not os.path.exists(args.hark):
         sys.exit("build first: cargo build --release")
     if args.manifest:
         base = os.path.dirname(os.path.abspath(args.manifest))
@@ -119,7 +120,7 @@ def main():
             if minutes <= args.whole_up_to:
                 modes.append(("one piece", ["--window", str(seconds + 60)]))
             for mode, extra in modes:
-                line, wall, rss = run(path, extra)
+                line, wall, rss = run(args.hark, path, extra)
                 print(f"{minutes:>6g}min {mode:>10} {wall / seconds:>7.4f} {rss:>13.1f} "
                       f"{wer(ref, line['text']):>6.1f}", flush=True)
 
