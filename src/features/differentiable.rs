@@ -153,10 +153,24 @@ impl TensorMfcc {
         }
         let feats = Tensor::cat(orders, 1);
         Some(if cfg.cmvn {
-            let mean = feats.clone().mean_dim(0);
-            let centred = feats - mean;
-            let std = centred.clone().powi_scalar(2).mean_dim(0).sqrt() + 1e-5;
-            centred / std
+            // Statistics over the loud extent, as the FFT pipeline takes them; which frames
+            // those are is not differentiated.
+            let dim = feats.dims()[1];
+            let extent = if cfg.use_energy {
+                let energy = feats
+                    .clone()
+                    .slice([0..frames, 0..1])
+                    .into_data()
+                    .try_to_vec::<f32>()
+                    .expect("the features are an f32 tensor");
+                super::loud_extent(&energy)
+            } else {
+                0..frames
+            };
+            let stats = feats.clone().slice([extent, 0..dim]);
+            let mean = stats.clone().mean_dim(0);
+            let std = (stats - mean.clone()).powi_scalar(2).mean_dim(0).sqrt() + 1e-5;
+            (feats - mean) / std
         } else if let Some(g) = &cfg.global_cmvn {
             let dim = g.mean.len();
             let row =
