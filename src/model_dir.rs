@@ -106,6 +106,10 @@ pub struct WordLmInfo {
     pub bonus: f32,
     /// Added for a word outside the LM's vocabulary.
     pub oov_penalty: f32,
+    /// Added for each letter of a word past the point where it left the vocabulary (0 in
+    /// models from before session 31).
+    #[serde(default)]
+    pub oov_letter_penalty: f32,
     /// How the LM was built (free-form, for the record).
     #[serde(default)]
     pub source: String,
@@ -283,12 +287,15 @@ impl ModelSource {
         let bytes = self.read_checked("word language model", file, embedded::words)?;
         let lm = crate::lm::WordLm::from_bytes(&bytes)
             .map_err(|e| Error::model(self.to_string(), e.to_string()))?;
-        Ok(Some(crate::lm::guide::WordScorer::new(
-            std::sync::Arc::new(lm),
-            info.weight,
-            info.bonus,
-            info.oov_penalty,
-        )))
+        Ok(Some(
+            crate::lm::guide::WordScorer::new(
+                std::sync::Arc::new(lm),
+                info.weight,
+                info.bonus,
+                info.oov_penalty,
+            )
+            .with_oov_letter_penalty(info.oov_letter_penalty),
+        ))
     }
 
     /// The language model named by `config`, checked against its size and checksum.
@@ -405,6 +412,7 @@ pub fn attach_word_lm(
                 weight,
                 bonus,
                 oov_penalty,
+                oov_letter_penalty: 0.0,
                 source,
             };
             config.word_lm = Some(info.clone());
@@ -414,12 +422,12 @@ pub fn attach_word_lm(
 }
 
 /// Record tuned beam-search weights for the language models of the model directory `dir`:
-/// `chars` (weight, bonus) for its character LM, `words` (weight, bonus) for its word LM. A
-/// weight for an LM the directory lacks is an error.
+/// `chars` (weight, bonus) for its character LM, `words` (weight, bonus, OOV penalty, OOV
+/// letter penalty) for its word LM. A weight for an LM the directory lacks is an error.
 pub fn record_lm_weights(
     dir: &Path,
     chars: Option<(f32, f32)>,
-    words: Option<(f32, f32, f32)>,
+    words: Option<(f32, f32, f32, f32)>,
 ) -> Result<()> {
     edit_config(dir, |config| {
         if let Some((weight, bonus)) = chars {
@@ -428,11 +436,12 @@ pub fn record_lm_weights(
             })?;
             (lm.weight, lm.bonus) = (weight, bonus);
         }
-        if let Some((weight, bonus, oov_penalty)) = words {
+        if let Some((weight, bonus, oov_penalty, oov_letter_penalty)) = words {
             let lm = config.word_lm.as_mut().ok_or_else(|| {
                 Error::model(dir, "has no word LM to record weights for".to_string())
             })?;
             (lm.weight, lm.bonus, lm.oov_penalty) = (weight, bonus, oov_penalty);
+            lm.oov_letter_penalty = oov_letter_penalty;
         }
         Ok(())
     })

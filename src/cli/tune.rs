@@ -62,6 +62,10 @@ pub struct TuneArgs {
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true,
           default_values_t = Grid::default().word_oov)]
     oov_penalties: Vec<f32>,
+    /// Penalties for each letter of a word past where it left the word LM's vocabulary to try.
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true,
+          default_values_t = Grid::default().word_oov_letter)]
+    oov_letter_penalties: Vec<f32>,
     /// Phrase bonuses to try under a grammar (--grammar, or one the model ships; the starting
     /// one, the model's or --grammar-bonus, is always scored too).
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true,
@@ -140,6 +144,7 @@ pub fn tune(args: TuneArgs, device: DeviceSpec) -> Result<ExitCode> {
         word_weight: args.word_weights.clone(),
         word_bonus: args.word_bonuses.clone(),
         word_oov: args.oov_penalties.clone(),
+        word_oov_letter: args.oov_letter_penalties.clone(),
         grammar_bonus: args.grammar_bonuses.clone(),
     };
     if !grid.is_finite() {
@@ -147,8 +152,8 @@ pub fn tune(args: TuneArgs, device: DeviceSpec) -> Result<ExitCode> {
     }
     let set = dev_set(&args, &rec)?;
     println!(
-        "{:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7}",
-        "c.wt", "c.bonus", "w.wt", "w.bonus", "w.oov", "g.bonus", "WER%", "CER%"
+        "{:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7}",
+        "c.wt", "c.bonus", "w.wt", "w.bonus", "w.oov", "w.oov/l", "g.bonus", "WER%", "CER%"
     );
     let trials = tune::search(&set, &beam, &grid, args.rounds, print_trial);
     let best = trials.first().context("no trials were run")?;
@@ -184,7 +189,7 @@ pub fn tune(args: TuneArgs, device: DeviceSpec) -> Result<ExitCode> {
             beam.guides
                 .words
                 .as_ref()
-                .map(|_| (w.word_weight, w.word_bonus, w.word_oov)),
+                .map(|_| (w.word_weight, w.word_bonus, w.word_oov, w.word_oov_letter)),
         )?;
         if let Some(grammar) = &grammar_label {
             // A --grammar file ships with the model, as it was read for decoding; the model's
@@ -287,8 +292,8 @@ fn describe(w: &LmWeights, beam: &PrefixBeam) -> String {
     }
     if beam.guides.words.is_some() {
         parts.push(format!(
-            "--word-weight {} --word-bonus {} --oov-penalty {}",
-            w.word_weight, w.word_bonus, w.word_oov
+            "--word-weight {} --word-bonus {} --oov-penalty {} --oov-letter-penalty {}",
+            w.word_weight, w.word_bonus, w.word_oov, w.word_oov_letter
         ));
     }
     if beam.guides.grammar.is_some() {
@@ -300,12 +305,13 @@ fn describe(w: &LmWeights, beam: &PrefixBeam) -> String {
 fn print_trial(t: &Trial) {
     let w = t.weights;
     println!(
-        "{:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7.2} {:>7.2}",
+        "{:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7.2} {:>7.2}",
         w.char_weight,
         w.char_bonus,
         w.word_weight,
         w.word_bonus,
         w.word_oov,
+        w.word_oov_letter,
         w.grammar_bonus,
         t.wer(),
         t.cer()

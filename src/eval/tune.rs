@@ -76,6 +76,8 @@ pub struct LmWeights {
     pub word_bonus: f32,
     /// Added for each word the word LM does not know.
     pub word_oov: f32,
+    /// Added for each letter of a word past where it left the word LM's vocabulary.
+    pub word_oov_letter: f32,
     /// Added for each phrase of the grammar the output completes.
     pub grammar_bonus: f32,
 }
@@ -85,11 +87,13 @@ impl LmWeights {
     pub fn of(beam: &PrefixBeam) -> Self {
         let (char_weight, char_bonus) =
             beam.lm.as_ref().map_or((0.0, 0.0), |s| (s.weight, s.bonus));
-        let (word_weight, word_bonus, word_oov) = beam
+        let (word_weight, word_bonus, word_oov, word_oov_letter) = beam
             .guides
             .words
             .as_ref()
-            .map_or((0.0, 0.0, 0.0), |w| (w.weight, w.bonus, w.oov_penalty));
+            .map_or((0.0, 0.0, 0.0, 0.0), |w| {
+                (w.weight, w.bonus, w.oov_penalty, w.oov_letter_penalty)
+            });
         let grammar_bonus = beam.guides.grammar.as_ref().map_or(0.0, |g| g.phrase_bonus);
         Self {
             char_weight,
@@ -97,6 +101,7 @@ impl LmWeights {
             word_weight,
             word_bonus,
             word_oov,
+            word_oov_letter,
             grammar_bonus,
         }
     }
@@ -112,6 +117,7 @@ impl LmWeights {
             words.weight = self.word_weight;
             words.bonus = self.word_bonus;
             words.oov_penalty = self.word_oov;
+            words.oov_letter_penalty = self.word_oov_letter;
         }
         if let Some(grammar) = &mut beam.guides.grammar {
             Arc::make_mut(grammar).phrase_bonus = self.grammar_bonus;
@@ -126,6 +132,7 @@ impl LmWeights {
             Knob::WordWeight => self.word_weight,
             Knob::WordBonus => self.word_bonus,
             Knob::WordOov => self.word_oov,
+            Knob::WordOovLetter => self.word_oov_letter,
             Knob::GrammarBonus => self.grammar_bonus,
         }
     }
@@ -137,19 +144,21 @@ impl LmWeights {
             Knob::WordWeight => self.word_weight = value,
             Knob::WordBonus => self.word_bonus = value,
             Knob::WordOov => self.word_oov = value,
+            Knob::WordOovLetter => self.word_oov_letter = value,
             Knob::GrammarBonus => self.grammar_bonus = value,
         }
         self
     }
 
     /// A hashable key (the bit patterns of the weights).
-    fn key(&self) -> [u32; 6] {
+    fn key(&self) -> [u32; 7] {
         [
             self.char_weight.to_bits(),
             self.char_bonus.to_bits(),
             self.word_weight.to_bits(),
             self.word_bonus.to_bits(),
             self.word_oov.to_bits(),
+            self.word_oov_letter.to_bits(),
             self.grammar_bonus.to_bits(),
         ]
     }
@@ -162,16 +171,18 @@ enum Knob {
     WordWeight,
     WordBonus,
     WordOov,
+    WordOovLetter,
     GrammarBonus,
 }
 
 impl Knob {
-    const ALL: [Knob; 6] = [
+    const ALL: [Knob; 7] = [
         Knob::CharWeight,
         Knob::CharBonus,
         Knob::WordWeight,
         Knob::WordBonus,
         Knob::WordOov,
+        Knob::WordOovLetter,
         Knob::GrammarBonus,
     ];
 }
@@ -184,6 +195,7 @@ pub struct Grid {
     pub word_weight: Vec<f32>,
     pub word_bonus: Vec<f32>,
     pub word_oov: Vec<f32>,
+    pub word_oov_letter: Vec<f32>,
     pub grammar_bonus: Vec<f32>,
 }
 
@@ -195,6 +207,7 @@ impl Default for Grid {
             word_weight: vec![0.0, 0.2, 0.35, 0.5, 0.7, 1.0],
             word_bonus: vec![-1.0, 0.0, 1.0, 2.0, 3.0, 4.0],
             word_oov: vec![0.0, -1.0, -2.0, -3.0, -5.0, -8.0],
+            word_oov_letter: vec![0.0, -0.5, -1.0, -2.0],
             grammar_bonus: vec![0.0, 1.0, 2.0, 3.0, 4.0, 6.0],
         }
     }
@@ -215,6 +228,7 @@ impl Grid {
             Knob::WordWeight => &self.word_weight,
             Knob::WordBonus => &self.word_bonus,
             Knob::WordOov => &self.word_oov,
+            Knob::WordOovLetter => &self.word_oov_letter,
             Knob::GrammarBonus => &self.grammar_bonus,
         }
     }
@@ -286,13 +300,18 @@ pub fn search(
         knobs.extend([Knob::CharWeight, Knob::CharBonus]);
     }
     if beam.guides.words.is_some() {
-        knobs.extend([Knob::WordWeight, Knob::WordBonus, Knob::WordOov]);
+        knobs.extend([
+            Knob::WordWeight,
+            Knob::WordBonus,
+            Knob::WordOov,
+            Knob::WordOovLetter,
+        ]);
     }
     if beam.guides.grammar.is_some() {
         knobs.push(Knob::GrammarBonus);
     }
     // Every setting is decoded once; `trials` keeps them in the order they were scored.
-    let mut seen: HashMap<[u32; 6], usize> = HashMap::new();
+    let mut seen: HashMap<[u32; 7], usize> = HashMap::new();
     let mut trials: Vec<Trial> = Vec::new();
     let mut run = |weights: LmWeights, trials: &mut Vec<Trial>| -> Trial {
         let i = *seen.entry(weights.key()).or_insert_with(|| {
@@ -523,6 +542,7 @@ mod tests {
             word_weight: vec![0.5],
             word_bonus: vec![1.0],
             word_oov: vec![-2.0],
+            word_oov_letter: vec![0.0],
             grammar_bonus: vec![0.0, 4.0],
         };
         let trials = search(&set, &beam, &grid, 2, |_| {});
@@ -562,6 +582,7 @@ mod tests {
             word_weight: vec![],
             word_bonus: vec![],
             word_oov: vec![],
+            word_oov_letter: vec![],
             grammar_bonus: vec![],
         };
         let mut calls = 0;

@@ -34,6 +34,10 @@ pub struct WordScorer {
     /// letter where the word stops being the start of any known word (so the beam drops
     /// strings of fragments early), or when a word that is only a known word's start ends.
     pub oov_penalty: f32,
+    /// Added for each letter of a word past the point where it left the vocabulary: without
+    /// it, a word that has paid the OOV penalty grows for free, and the beam can prefer one
+    /// long string of fragments to several known words that each pay their probability.
+    pub oov_letter_penalty: f32,
     vocab: Vocab,
 }
 
@@ -44,8 +48,16 @@ impl WordScorer {
             weight,
             bonus,
             oov_penalty,
+            oov_letter_penalty: 0.0,
             vocab: Vocab::english(),
         }
+    }
+
+    /// With `penalty` added for each letter of a word past the point where it left the
+    /// vocabulary.
+    pub fn with_oov_letter_penalty(mut self, penalty: f32) -> Self {
+        self.oov_letter_penalty = penalty;
+        self
     }
 
     /// The score of `word` after `history` (the words before it), weighted, with the bonus.
@@ -69,7 +81,8 @@ impl WordScorer {
     }
 
     /// The OOV penalty when letter `c` turns the word that `prefix` ends in from the start
-    /// of a known word into the start of none; else 0.
+    /// of a known word into the start of none, and the letter penalty for every letter of a
+    /// word that is no known word's start; else 0.
     fn leaves_vocabulary(&self, prefix: &[u32], c: u32) -> f32 {
         let space = self.vocab.space();
         let start = prefix
@@ -87,9 +100,9 @@ impl WordScorer {
         }
         word.pop();
         if self.lm.is_word_start(&word) {
-            self.oov_penalty
+            self.oov_penalty + self.oov_letter_penalty
         } else {
-            0.0
+            self.oov_letter_penalty
         }
     }
 
@@ -434,22 +447,42 @@ mod tests {
     /// With weight and bonus 0 only the OOV penalty (-2) is left, so the step scores show
     /// where it is charged: "rad" at its "a" (no known word starts "ra"), "re" at its end (a
     /// known word's start, not a word), "red" never; each unknown word exactly once.
-    #[test]
-    fn an_unknown_word_is_charged_once_where_it_leaves_the_vocabulary() {
+    /// A word LM that knows one word, "red", scored with OOV penalty -2 and `letter_penalty`.
+    fn red_only(letter_penalty: f32) -> WordScorer {
         let arpa = "\\data\\\nngram 1=3\n\\1-grams:\n-0.5 red\n-0.3 </s>\n-99 <s>\n\\end\\\n";
         let lm = WordLm::parse_arpa(arpa.as_bytes()).unwrap();
-        let scorer = WordScorer::new(Arc::new(lm), 0.0, 0.0, -2.0);
-        // The score of each letter of `text` and of the space after it.
-        let steps = |text: &str| -> Vec<f32> {
-            let mut t = ids(text);
-            t.push(Vocab::english().space());
-            (0..t.len()).map(|i| scorer.step(&t[..i], t[i])).collect()
-        };
-        assert_eq!(steps("rad"), vec![0.0, -2.0, 0.0, 0.0]);
-        assert_eq!(steps("re"), vec![0.0, 0.0, -2.0]);
-        assert_eq!(steps("red"), vec![0.0, 0.0, 0.0, 0.0]);
+        WordScorer::new(Arc::new(lm), 0.0, 0.0, -2.0).with_oov_letter_penalty(letter_penalty)
+    }
+
+    /// The score of each letter of `text` and of the space after it.
+    fn steps(scorer: &WordScorer, text: &str) -> Vec<f32> {
+        let mut t = ids(text);
+        t.push(Vocab::english().space());
+        (0..t.len()).map(|i| scorer.step(&t[..i], t[i])).collect()
+    }
+
+    #[test]
+    fn an_unknown_word_is_charged_once_where_it_leaves_the_vocabulary() {
+        let scorer = red_only(0.0);
+        assert_eq!(steps(&scorer, "rad"), vec![0.0, -2.0, 0.0, 0.0]);
+        assert_eq!(steps(&scorer, "re"), vec![0.0, 0.0, -2.0]);
+        assert_eq!(steps(&scorer, "red"), vec![0.0, 0.0, 0.0, 0.0]);
         // The next word starts afresh: "red" after "rad" costs nothing more.
-        assert_eq!(steps("rad red")[4..], [0.0, 0.0, 0.0, 0.0]);
+        assert_eq!(steps(&scorer, "rad red")[4..], [0.0, 0.0, 0.0, 0.0]);
+    }
+
+    /// With a letter penalty of -0.5, every letter past the point where a word left the
+    /// vocabulary pays it too: "radish" leaves at "a" (-2 - 0.5) and pays for "d", "i", "s",
+    /// "h" as well (-4.5 in all); "red" still pays nothing, and the next word starts afresh.
+    #[test]
+    fn each_letter_past_the_vocabulary_pays_the_letter_penalty() {
+        let scorer = red_only(-0.5);
+        assert_eq!(
+            steps(&scorer, "radish"),
+            vec![0.0, -2.5, -0.5, -0.5, -0.5, -0.5, 0.0]
+        );
+        assert_eq!(steps(&scorer, "red"), vec![0.0, 0.0, 0.0, 0.0]);
+        assert_eq!(steps(&scorer, "rad red")[4..], [0.0, 0.0, 0.0, 0.0]);
     }
 
     /// The phrase bonus is paid once per completed phrase: at the space after it or at the

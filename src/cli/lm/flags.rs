@@ -50,6 +50,10 @@ pub struct LmFlags {
     /// (default: the model's, or -2).
     #[arg(long, allow_negative_numbers = true)]
     pub oov_penalty: Option<f32>,
+    /// Score added for each letter of a word past the point where it left the word LM's
+    /// vocabulary, so that strings of fragments do not grow for free (default: the model's, or 0).
+    #[arg(long, allow_negative_numbers = true)]
+    pub oov_letter_penalty: Option<f32>,
     /// Restrict recognition to phrases: a file with one phrase per line, or a JSON array of
     /// strings (as Vosk takes them). The output is any sequence of the listed phrases, so the
     /// eleven digit words (zero, oh, one … nine), one per line, recognise digit strings of any
@@ -117,12 +121,18 @@ impl LmFlags {
             words.weight = self.word_weight.unwrap_or(words.weight);
             words.bonus = self.word_bonus.unwrap_or(words.bonus);
             words.oov_penalty = self.oov_penalty.unwrap_or(words.oov_penalty);
-            let finite = [words.weight, words.bonus, words.oov_penalty]
-                .iter()
-                .all(|v| v.is_finite());
+            words.oov_letter_penalty = self.oov_letter_penalty.unwrap_or(words.oov_letter_penalty);
+            let finite = [
+                words.weight,
+                words.bonus,
+                words.oov_penalty,
+                words.oov_letter_penalty,
+            ]
+            .iter()
+            .all(|v| v.is_finite());
             if !finite || words.weight < 0.0 {
                 bail!(
-                    "--word-weight must be a finite number ≥ 0, --word-bonus and --oov-penalty finite"
+                    "--word-weight must be a finite number ≥ 0, --word-bonus, --oov-penalty and --oov-letter-penalty finite"
                 );
             }
         }
