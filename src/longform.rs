@@ -81,8 +81,6 @@ pub struct LongTranscriber<'a> {
     /// The last window's words that the next window hears too, held back until the two agree
     /// where to cut (in time order, on the recording's clock).
     pending: Vec<Word>,
-    /// Whether a window has been decoded: the first one has no earlier window to agree with.
-    decoded: bool,
     total: usize,
 }
 
@@ -97,7 +95,6 @@ impl<'a> LongTranscriber<'a> {
             core_start: 0,
             kept_end: 0.0,
             pending: Vec::new(),
-            decoded: false,
             total: 0,
         })
     }
@@ -125,15 +122,15 @@ impl<'a> LongTranscriber<'a> {
             let cut = snap_to_word_gap(&found, self.core_start, quiet, quiet + context / 2);
             let mut kept = self.settle(found);
             // The next window decodes from `cut − context`: what ends after that, it hears too.
-            let shared_from = seconds_at(cut.saturating_sub(context));
-            let held = kept.iter().position(|w| w.end > shared_from);
+            let next_from = cut.saturating_sub(context);
+            let held = kept.iter().position(|w| w.end > seconds_at(next_from));
             self.pending = kept.split_off(held.unwrap_or(kept.len()));
             self.note_kept(&kept);
             words.extend(kept);
             self.core_start = cut;
-            let keep_from = cut.saturating_sub(context).max(self.buf_start);
-            self.buf.drain(..keep_from - self.buf_start);
-            self.buf_start = keep_from;
+            let drop_to = next_from.max(self.buf_start);
+            self.buf.drain(..drop_to - self.buf_start);
+            self.buf_start = drop_to;
         }
         words
     }
@@ -148,12 +145,10 @@ impl<'a> LongTranscriber<'a> {
 
     /// Join the held-back words of the last window with `found`, the words of the window that
     /// starts at `core_start`: the earlier window's words before the cut both agree on, then
-    /// this window's words from it on.
+    /// this window's words from it on. The first window has nothing held back and nothing kept
+    /// before it (`kept_end` 0), so all its words stay.
     fn settle(&mut self, found: Vec<Word>) -> Vec<Word> {
         let cut = seconds_at(self.core_start);
-        if !std::mem::replace(&mut self.decoded, true) {
-            return keep_from(found, cut, self.kept_end);
-        }
         let reach = self.cfg.context_s / 4.0;
         let pending = std::mem::take(&mut self.pending);
         join_at_cut(pending, found, cut, reach, self.kept_end)

@@ -156,17 +156,14 @@ impl TensorMfcc {
             // Statistics over the loud extent, as the FFT pipeline takes them; which frames
             // those are is not differentiated.
             let dim = feats.dims()[1];
-            let extent = if cfg.use_energy {
-                let energy = feats
+            let extent = cfg.cmvn_extent(frames, || {
+                feats
                     .clone()
                     .slice([0..frames, 0..1])
                     .into_data()
                     .try_to_vec::<f32>()
-                    .expect("the features are an f32 tensor");
-                super::loud_extent(&energy)
-            } else {
-                0..frames
-            };
+                    .expect("the features are an f32 tensor")
+            });
             let stats = feats.clone().slice([extent, 0..dim]);
             let mean = stats.clone().mean_dim(0);
             let std = (stats - mean.clone()).powi_scalar(2).mean_dim(0).sqrt() + 1e-5;

@@ -134,6 +134,21 @@ impl Default for MfccConfig {
 }
 
 impl MfccConfig {
+    /// The frames per-utterance CMVN takes its statistics from, out of `frames`: the
+    /// [`loud_extent`] of the first feature (`log_energy()`, asked only then) when that is the
+    /// log energy, else all of them.
+    pub fn cmvn_extent(
+        &self,
+        frames: usize,
+        log_energy: impl FnOnce() -> Vec<f32>,
+    ) -> std::ops::Range<usize> {
+        if self.use_energy {
+            loud_extent(&log_energy())
+        } else {
+            0..frames
+        }
+    }
+
     /// Samples per analysis window.
     pub fn frame_length(&self) -> usize {
         (self.sample_rate as f32 * self.frame_length_ms / 1000.0).round() as usize
@@ -344,27 +359,18 @@ impl Mfcc {
         self.compute_samples(wave.samples())
     }
 
-    /// The frames per-utterance CMVN takes its statistics from: see [`loud_extent`]; all of
-    /// them when the first feature is not the log energy.
-    pub fn cmvn_extent(&self, feats: &Features) -> std::ops::Range<usize> {
-        if self.config.use_energy {
-            let energy: Vec<f32> = feats
-                .data
-                .iter()
-                .step_by(feats.dim.max(1))
-                .copied()
-                .collect();
-            loud_extent(&energy)
-        } else {
-            0..feats.num_frames
-        }
-    }
-
     /// [`compute`](Self::compute) on raw 16 kHz samples.
     pub fn compute_samples(&self, samples: &[f32]) -> Features {
         let mut feats = add_deltas(&self.static_mfcc(samples), self.config.delta_order);
         if self.config.cmvn {
-            let extent = self.cmvn_extent(&feats);
+            let extent = self.config.cmvn_extent(feats.num_frames, || {
+                feats
+                    .data
+                    .iter()
+                    .step_by(feats.dim.max(1))
+                    .copied()
+                    .collect()
+            });
             cmvn_from(&mut feats, extent);
         } else if let Some(g) = &self.config.global_cmvn {
             g.apply(&mut feats.data);
@@ -517,12 +523,6 @@ pub fn loud_extent(log_energy: &[f32]) -> std::ops::Range<usize> {
     }
 }
 
-/// Normalise each dimension to zero mean and unit variance over the utterance.
-pub fn cmvn(feats: &mut Features) {
-    let all = 0..feats.num_frames;
-    cmvn_from(feats, all);
-}
-
 /// Normalise each dimension of every frame with the mean and variance of the frames in
 /// `extent` (all frames when it is empty).
 pub fn cmvn_from(feats: &mut Features, extent: std::ops::Range<usize>) {
@@ -598,7 +598,8 @@ mod tests {
         let alone = mfcc.compute_samples(&burst);
         let with_pads = mfcc.compute_samples(&padded);
         let mut over_all = add_deltas(&mfcc.static_mfcc(&padded), 2);
-        cmvn(&mut over_all);
+        let every_frame = 0..over_all.num_frames;
+        cmvn_from(&mut over_all, every_frame);
         let (d, offset) = (alone.dim, 200);
         let distance = |f: &Features| {
             let span = 10..alone.num_frames - 10;
