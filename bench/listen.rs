@@ -132,7 +132,7 @@ fn load() -> Recognizer {
         .map(|d| ModelSource::parse(Path::new(&d)))
         .unwrap_or_else(|_| ModelSource::live_default());
     let loaded = source.load(&device).expect("model");
-    let rec = Recognizer::new(loaded, device, &RecognizerConfig { beam: 4 }).expect("recognizer");
+    let rec = Recognizer::new(loaded, device, &RecognizerConfig::with_beam(4)).expect("recognizer");
     if std::env::var_os("HARK_BENCH_NO_HEAD").is_some() {
         rec.with_speech_head(None)
     } else {

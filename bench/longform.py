@@ -98,6 +98,8 @@ def main():
     ap.add_argument("--whole-up-to", type=float, default=10,
                     help="also run in one piece for files up to this many minutes")
     ap.add_argument("--hark", default=HARK, help="the hark binary (default: target/release/hark)")
+    ap.add_argument("--hark-args", default="",
+                    help="more `hark transcribe` flags, e.g. '--split-pause 0.5'")
     args = ap.parse_args()
     if not os.path.exists(args.hark):
         sys.exit("build first: cargo build --release")
@@ -116,9 +118,10 @@ def main():
         for minutes in (float(m) for m in args.minutes.split(",")):
             path = os.path.join(tmp, f"long-{minutes:g}min.wav")
             ref, seconds = build(path, utts, minutes)
-            modes = [("windowed", [])]
+            more = args.hark_args.split()
+            modes = [("windowed", more)]
             if minutes <= args.whole_up_to:
-                modes.append(("one piece", ["--window", str(seconds + 60)]))
+                modes.append(("one piece", [*more, "--window", str(seconds + 60)]))
             for mode, extra in modes:
                 line, wall, rss = run(args.hark, path, extra)
                 print(f"{minutes:>6g}min {mode:>10} {wall / seconds:>7.4f} {rss:>13.1f} "

@@ -29,7 +29,7 @@ fn tiny_recognizer() -> &'static Recognizer {
             features,
             vocab,
             device,
-            &RecognizerConfig { beam: 4 },
+            &RecognizerConfig::with_beam(4),
         )
         .expect("the default front end is valid")
     })

@@ -11,7 +11,7 @@ pub fn builtin_recognizer() -> Option<Recognizer> {
     }
     let device = crate::backend::DeviceSpec::Cpu.device().ok()?;
     let loaded = crate::model_dir::ModelSource::BUILT_IN.load(&device).ok()?;
-    Recognizer::new(loaded, device, &RecognizerConfig { beam: 1 }).ok()
+    Recognizer::new(loaded, device, &RecognizerConfig::with_beam(1)).ok()
 }
 
 /// A mono float WAV of quiet noise at `rate`, `seconds` long, with `bad` written at sample

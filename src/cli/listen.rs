@@ -9,6 +9,7 @@ use clap::{Args, ValueEnum};
 use hark::backend::DeviceSpec;
 use hark::live::{EndpointConfig, Event, SessionConfig, Source, Update};
 use hark::model_dir::ModelSource;
+use hark::recognizer::RecognizerConfig;
 
 use super::{interrupt, lm};
 
@@ -100,7 +101,12 @@ pub fn listen(args: ListenArgs, device: DeviceSpec) -> Result<ExitCode> {
     let source = args
         .model
         .map_or_else(ModelSource::live_default, |m| ModelSource::parse(&m));
-    let rec = super::load_recognizer(source, device, args.beam, &args.lm)?;
+    let rec = super::load_recognizer(
+        source,
+        device,
+        RecognizerConfig::with_beam(args.beam),
+        &args.lm,
+    )?;
     let cfg = SessionConfig {
         endpoint: EndpointConfig {
             partial_interval_s: args.partial_interval,

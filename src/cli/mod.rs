@@ -22,7 +22,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use hark::backend::DeviceSpec;
 use hark::model_dir::ModelSource;
 use hark::recognizer::{Recognizer, RecognizerConfig};
@@ -110,19 +110,43 @@ fn model_source(dir: Option<PathBuf>) -> ModelSource {
     dir.map_or(ModelSource::BUILT_IN, |d| ModelSource::parse(&d))
 }
 
+/// `--split-pause` of `transcribe` and `eval`.
+#[derive(Args, Debug, Clone)]
+pub(crate) struct SplitPauseFlag {
+    /// With language models, search the stretches between pauses of at least S seconds one at
+    /// a time, each its own sentence for the LMs, as separate clips would be; 0 searches each
+    /// file (or window of a long one) whole. Not under a grammar.
+    #[arg(long = "split-pause", value_name = "S", default_value_t = hark::recognizer::DEFAULT_SPLIT_PAUSE_S)]
+    split_pause_s: f64,
+}
+
+impl SplitPauseFlag {
+    pub(crate) fn seconds(&self) -> f64 {
+        self.split_pause_s
+    }
+
+    /// The recogniser's settings at beam `beam`.
+    pub(crate) fn config(&self, beam: usize) -> RecognizerConfig {
+        RecognizerConfig {
+            beam,
+            split_pause_s: self.split_pause_s,
+        }
+    }
+}
+
 pub(crate) fn load_recognizer(
     source: ModelSource,
     device: DeviceSpec,
-    beam: usize,
+    config: RecognizerConfig,
     lm: &lm::LmFlags,
 ) -> Result<Recognizer> {
     let device = device.device()?;
     let mut loaded = source.load(&device)?;
     lm.apply(&source, &mut loaded)?;
-    if beam <= 1 && lm.grammar.is_none() {
+    if config.beam <= 1 && lm.grammar.is_none() {
         // Greedy decoding ignores what the model ships for the beam search, its grammar as
         // its LMs; a --grammar given with it is an error (Recognizer::new).
         loaded.guides.grammar = None;
     }
-    Ok(Recognizer::new(loaded, device, &RecognizerConfig { beam })?)
+    Ok(Recognizer::new(loaded, device, &config)?)
 }

@@ -148,7 +148,7 @@ pub fn speech_head(args: SpeechHeadArgs, device: DeviceSpec) -> Result<ExitCode>
     let device = device.device()?;
     let loaded = source.load(&device)?;
     let rec =
-        Recognizer::new(loaded, device, &RecognizerConfig { beam: 1 })?.with_speech_head(None);
+        Recognizer::new(loaded, device, &RecognizerConfig::with_beam(1))?.with_speech_head(None);
     if !rec.can_stream() {
         bail!(
             "{}: a speech head needs a streaming (unidirectional) model",

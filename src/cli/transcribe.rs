@@ -43,6 +43,8 @@ pub struct TranscribeArgs {
     #[arg(long, default_value_t = hark::recognizer::DEFAULT_BEAM)]
     beam: usize,
     #[command(flatten)]
+    split: super::SplitPauseFlag,
+    #[command(flatten)]
     lm: lm::LmFlags,
     /// Leave out words whose (calibrated) confidence is below X, in place of the model's own
     /// threshold (`calibration.min_confidence` in its config.json, chosen by `hark tune`); 0
@@ -65,8 +67,12 @@ pub struct TranscribeArgs {
 }
 
 pub fn transcribe(args: TranscribeArgs, device: DeviceSpec) -> Result<ExitCode> {
-    let mut rec =
-        super::load_recognizer(super::model_source(args.model), device, args.beam, &args.lm)?;
+    let mut rec = super::load_recognizer(
+        super::model_source(args.model),
+        device,
+        args.split.config(args.beam),
+        &args.lm,
+    )?;
     if args.mc_samples > 0 {
         rec = rec.with_mc_dropout(args.mc_samples, 0)?;
     }

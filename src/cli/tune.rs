@@ -43,6 +43,8 @@ pub struct TuneArgs {
     #[arg(long, default_value_t = hark::recognizer::DEFAULT_BEAM)]
     beam: usize,
     #[command(flatten)]
+    split: super::SplitPauseFlag,
+    #[command(flatten)]
     lm: super::lm::LmFlags,
     /// Character-LM weights to try.
     #[arg(long, value_delimiter = ',', default_values_t = Grid::default().char_weight)]
@@ -136,7 +138,8 @@ pub fn tune(args: TuneArgs, device: DeviceSpec) -> Result<ExitCode> {
     let mut beam = PrefixBeam::new(args.beam).with_guides(std::mem::take(&mut loaded.guides));
     beam.lm = loaded.lm.take();
     // Raw confidences: the calibration is fitted on them.
-    let rec = Recognizer::new(loaded, device, &RecognizerConfig { beam: 1 })?.without_calibration();
+    let rec =
+        Recognizer::new(loaded, device, &RecognizerConfig::with_beam(1))?.without_calibration();
 
     let grid = Grid {
         char_weight: args.char_weights.clone(),
@@ -150,7 +153,11 @@ pub fn tune(args: TuneArgs, device: DeviceSpec) -> Result<ExitCode> {
     if !grid.is_finite() {
         bail!("every value of the weight grids must be a finite number");
     }
-    let set = dev_set(&args, &rec)?;
+    let mut set = dev_set(&args, &rec)?;
+    if grammar_label.is_none() {
+        // As the recogniser decodes (not under a grammar).
+        set = set.with_split_pause(rec.frames_in(args.split.seconds())?);
+    }
     println!(
         "{:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7}",
         "c.wt", "c.bonus", "w.wt", "w.bonus", "w.oov", "w.oov/l", "g.bonus", "WER%", "CER%"

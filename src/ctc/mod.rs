@@ -2,8 +2,10 @@
 //! [`Hypothesis`]es with a frame index and a probability per emitted token.
 
 mod beam;
+mod split;
 
 pub use beam::PrefixBeam;
+pub use split::{PAUSE_BLANK_PROB, decode_split_at_pauses, pause_cuts};
 
 use crate::text::BLANK;
 

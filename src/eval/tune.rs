@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::calibration::word_hits;
 use super::{ErrorCounts, char_errors, word_errors};
-use crate::ctc::{Decoder, Hypothesis, LogProbs, PrefixBeam};
+use crate::ctc::{Hypothesis, LogProbs, PrefixBeam, decode_split_at_pauses};
 use crate::recognizer::Word;
 use crate::text::Vocab;
 
@@ -30,6 +30,9 @@ struct DevItem {
 pub struct DevSet {
     vocab: Vocab,
     items: Vec<DevItem>,
+    /// Stretches between pauses of at least this many frames are searched one at a time, as
+    /// the recogniser does (`RecognizerConfig::split_pause_s`); 0: whole.
+    split_pause_frames: usize,
 }
 
 impl DevSet {
@@ -37,7 +40,14 @@ impl DevSet {
         Self {
             vocab,
             items: Vec::new(),
+            split_pause_frames: 0,
         }
+    }
+
+    /// Search the stretches between pauses of at least `frames` output frames one at a time.
+    pub fn with_split_pause(mut self, frames: usize) -> Self {
+        self.split_pause_frames = frames;
+        self
     }
 
     /// Add one utterance: `log_probs` is `[frames × vocab]`, frame-major.
@@ -59,11 +69,12 @@ impl DevSet {
 
     /// `item`'s hypothesis under `beam`.
     fn decode(&self, item: &DevItem, beam: &PrefixBeam) -> Hypothesis {
-        beam.decode(LogProbs::new(
-            &item.log_probs,
-            item.frames,
-            self.vocab.size(),
-        ))
+        decode_split_at_pauses(
+            beam,
+            LogProbs::new(&item.log_probs, item.frames, self.vocab.size()),
+            self.split_pause_frames,
+            self.vocab.space(),
+        )
     }
 }
 

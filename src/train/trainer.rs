@@ -236,7 +236,7 @@ impl<'a> Trainer<'a> {
             self.cfg.features.clone(),
             self.vocab.clone(),
             self.device.clone().inner(),
-            &RecognizerConfig { beam: 1 },
+            &RecognizerConfig::with_beam(1),
         )?;
         let mut words = ErrorCounts::default();
         let mut chars = ErrorCounts::default();

@@ -174,7 +174,7 @@ fn a_waveform_attack_keeps_its_snr_and_beats_louder_noise() {
     use rand::RngExt;
     let device = Device::flex();
     let loaded = ModelSource::BUILT_IN.load(&device).unwrap();
-    let rec = Recognizer::new(loaded, device, &RecognizerConfig { beam: 4 }).unwrap();
+    let rec = Recognizer::new(loaded, device, &RecognizerConfig::with_beam(4)).unwrap();
     let wave = hark::audio::wav::read(&fixtures().join("overfit-2.wav")).unwrap();
     let clean = wave.samples();
     let target = rec.vocab().encode("seven green apples");
@@ -225,7 +225,7 @@ fn a_waveform_attack_keeps_its_snr_and_beats_louder_noise() {
 fn mc_dropout_is_reproducible_and_needs_samples_and_dropout() {
     let device = Device::flex();
     let loaded = ModelSource::BUILT_IN.load(&device).unwrap();
-    let rec = Recognizer::new(loaded, device.clone(), &RecognizerConfig { beam: 4 })
+    let rec = Recognizer::new(loaded, device.clone(), &RecognizerConfig::with_beam(4))
         .unwrap()
         .with_mc_dropout(4, 7)
         .unwrap();
@@ -243,7 +243,7 @@ fn mc_dropout_is_reproducible_and_needs_samples_and_dropout() {
     }
 
     let loaded = ModelSource::BUILT_IN.load(&device).unwrap();
-    let rec = Recognizer::new(loaded, device.clone(), &RecognizerConfig { beam: 1 }).unwrap();
+    let rec = Recognizer::new(loaded, device.clone(), &RecognizerConfig::with_beam(1)).unwrap();
     assert!(rec.with_mc_dropout(1, 0).is_err());
     let vocab = Vocab::english();
     let plain = AcousticModelConfig::new(39, vocab.size())
@@ -256,7 +256,7 @@ fn mc_dropout_is_reproducible_and_needs_samples_and_dropout() {
         MfccConfig::default(),
         vocab,
         device,
-        &RecognizerConfig { beam: 1 },
+        &RecognizerConfig::with_beam(1),
     )
     .unwrap();
     let err = rec.with_mc_dropout(8, 0).err().unwrap().to_string();

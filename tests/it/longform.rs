@@ -28,7 +28,7 @@ fn recognizer() -> Recognizer {
     // Windowing is judged on the acoustic model and the beam alone, without the LMs.
     loaded.lm = None;
     loaded.guides = Default::default();
-    Recognizer::new(loaded, device, &RecognizerConfig { beam: 4 }).unwrap()
+    Recognizer::new(loaded, device, &RecognizerConfig::with_beam(4)).unwrap()
 }
 
 /// Room tone: deterministic noise at about −50 dBFS, as between utterances in a recording.

@@ -36,7 +36,7 @@ fn built_in_streaming(beam: usize) -> Recognizer {
     let loaded = ModelSource::Embedded(BuiltIn::Streaming)
         .load(&device)
         .unwrap();
-    Recognizer::new(loaded, device, &RecognizerConfig { beam }).unwrap()
+    Recognizer::new(loaded, device, &RecognizerConfig::with_beam(beam)).unwrap()
 }
 
 /// A randomly initialised small model behind a greedy recogniser.
@@ -53,7 +53,7 @@ fn random_recognizer(features: MfccConfig, bidirectional: bool, cell: CellKind) 
         features,
         vocab,
         device,
-        &RecognizerConfig { beam: 1 },
+        &RecognizerConfig::with_beam(1),
     )
     .unwrap()
 }

@@ -42,7 +42,7 @@ fn libtorch_transcribes_like_flex() {
     for spec in [DeviceSpec::Cpu, DeviceSpec::Libtorch] {
         let device = spec.device().unwrap();
         let loaded = ModelSource::BUILT_IN.load(&device).unwrap();
-        let rec = Recognizer::new(loaded, device, &RecognizerConfig { beam: 1 }).unwrap();
+        let rec = Recognizer::new(loaded, device, &RecognizerConfig::with_beam(1)).unwrap();
         let feats = rec.mfcc().compute(&wave);
         let (lp, frames) = rec.log_probs(&[&feats]).remove(0);
         let text = rec.transcribe(&wave).text;
@@ -95,7 +95,7 @@ fn cuda_scores_like_libtorch_cpu() {
         let loaded = ModelSource::Dir(out.path().to_path_buf())
             .load(&device)
             .unwrap();
-        let rec = Recognizer::new(loaded, device, &RecognizerConfig { beam: 1 }).unwrap();
+        let rec = Recognizer::new(loaded, device, &RecognizerConfig::with_beam(1)).unwrap();
         let feats = rec.mfcc().compute(&wave);
         outputs.push(rec.log_probs(&[&feats]).remove(0));
     }

@@ -59,7 +59,7 @@ fn tiny_model_overfits_two_utterances() {
     let loaded = ModelSource::Dir(out.path().to_path_buf())
         .load(&device)
         .unwrap();
-    let rec = Recognizer::new(loaded, device, &RecognizerConfig { beam: 4 }).unwrap();
+    let rec = Recognizer::new(loaded, device, &RecognizerConfig::with_beam(4)).unwrap();
     for (file, text) in [
         ("overfit-1.wav", "open the door"),
         ("overfit-2.wav", "seven green apples"),

@@ -48,6 +48,8 @@ pub struct EvalArgs {
     #[arg(long, default_value_t = hark::recognizer::DEFAULT_BEAM)]
     beam: usize,
     #[command(flatten)]
+    split: crate::cli::SplitPauseFlag,
+    #[command(flatten)]
     lm: super::lm::LmFlags,
     /// Leave out words whose (calibrated) confidence is below X, in place of the model's own
     /// threshold (`calibration.min_confidence` in its config.json, chosen by `hark tune`); 0
@@ -89,7 +91,7 @@ pub fn eval(args: EvalArgs, device: DeviceSpec) -> Result<ExitCode> {
     let mut rec = super::load_recognizer(
         super::model_source(args.model.clone()),
         device,
-        args.beam,
+        args.split.config(args.beam),
         &args.lm,
     )?;
     if args.raw_confidence {
