@@ -679,6 +679,44 @@ mod tests {
     /// "one" with its "e" a second after its "n": a long pause splits it into "on" and "e",
     /// except under a grammar, whose search spelled "one" as one word.
     #[test]
+    fn pauses_split_the_search_only_with_language_models_and_no_grammar() {
+        if !crate::model_dir::BuiltIn::Default.is_embedded() {
+            return;
+        }
+        let device = crate::backend::DeviceSpec::Cpu.device().unwrap();
+        let load = || {
+            crate::model_dir::ModelSource::BUILT_IN
+                .load(&device)
+                .unwrap()
+        };
+        let with_lms =
+            Recognizer::new(load(), device.clone(), &RecognizerConfig::default()).unwrap();
+        // The built-in model's output frames are 30 ms: a 0.3 s pause is 10 of them.
+        assert!((with_lms.frame_seconds - 0.03).abs() < 1e-9);
+        assert_eq!(with_lms.split_pause_frames, 10);
+        let whole = RecognizerConfig {
+            split_pause_s: 0.0,
+            ..RecognizerConfig::default()
+        };
+        let off = Recognizer::new(load(), device.clone(), &whole).unwrap();
+        assert_eq!(off.split_pause_frames, 0);
+        let greedy =
+            Recognizer::new(load(), device.clone(), &RecognizerConfig::with_beam(1)).unwrap();
+        assert_eq!(greedy.split_pause_frames, 0);
+        let mut loaded = load();
+        loaded.guides.grammar = Some(std::sync::Arc::new(
+            crate::lm::guide::Grammar::parse("one\ntwo").unwrap(),
+        ));
+        let guided = Recognizer::new(loaded, device.clone(), &RecognizerConfig::default()).unwrap();
+        assert_eq!(guided.split_pause_frames, 0);
+        let negative = RecognizerConfig {
+            split_pause_s: -1.0,
+            ..RecognizerConfig::default()
+        };
+        assert!(Recognizer::new(load(), device, &negative).is_err());
+    }
+
+    #[test]
     fn a_pause_splits_a_word_except_under_a_grammar() {
         let Some(plain) = crate::test_support::builtin_recognizer() else {
             return;
