@@ -676,8 +676,6 @@ mod tests {
         assert_eq!(t.text, "a cat sat");
     }
 
-    /// "one" with its "e" a second after its "n": a long pause splits it into "on" and "e",
-    /// except under a grammar, whose search spelled "one" as one word.
     #[test]
     fn pauses_split_the_search_only_with_language_models_and_no_grammar() {
         if !crate::model_dir::BuiltIn::Default.is_embedded() {
@@ -716,6 +714,8 @@ mod tests {
         assert!(Recognizer::new(load(), device, &negative).is_err());
     }
 
+    /// "one" with its "e" a second after its "n": a long pause splits it into "on" and "e",
+    /// except under a grammar, whose search spelled "one" as one word.
     #[test]
     fn a_pause_splits_a_word_except_under_a_grammar() {
         let Some(plain) = crate::test_support::builtin_recognizer() else {

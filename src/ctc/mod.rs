@@ -5,7 +5,7 @@ mod beam;
 mod split;
 
 pub use beam::PrefixBeam;
-pub use split::{PAUSE_BLANK_PROB, decode_split_at_pauses, pause_cuts};
+pub use split::decode_split_at_pauses;
 
 use crate::text::BLANK;
 

@@ -12,11 +12,11 @@ use super::{Decoder, Hypothesis, LogProbs};
 use crate::text::BLANK;
 
 /// A frame counts as a pause when the blank's posterior is at least this.
-pub const PAUSE_BLANK_PROB: f32 = 0.9;
+const PAUSE_BLANK_PROB: f32 = 0.9;
 
 /// Where to cut `lp`: the middle frame of each run of at least `min_frames` pause frames
 /// that has speech on both sides (runs at the start or the end cut nothing off).
-pub fn pause_cuts(lp: LogProbs<'_>, min_frames: usize) -> Vec<usize> {
+fn pause_cuts(lp: LogProbs<'_>, min_frames: usize) -> Vec<usize> {
     let floor = PAUSE_BLANK_PROB.ln();
     let blank = BLANK as usize;
     let mut cuts = Vec::new();
@@ -29,7 +29,7 @@ pub fn pause_cuts(lp: LogProbs<'_>, min_frames: usize) -> Vec<usize> {
         }
         if let Some(s) = run_start.take()
             && seen_speech
-            && t - s >= min_frames.max(1)
+            && t - s >= min_frames
         {
             cuts.push(s + (t - s) / 2);
         }

@@ -444,9 +444,6 @@ mod tests {
         assert!(Grammar::parse("[1, 2]").is_err());
     }
 
-    /// With weight and bonus 0 only the OOV penalty (-2) is left, so the step scores show
-    /// where it is charged: "rad" at its "a" (no known word starts "ra"), "re" at its end (a
-    /// known word's start, not a word), "red" never; each unknown word exactly once.
     /// A word LM that knows one word, "red", scored with OOV penalty -2 and `letter_penalty`.
     fn red_only(letter_penalty: f32) -> WordScorer {
         let arpa = "\\data\\\nngram 1=3\n\\1-grams:\n-0.5 red\n-0.3 </s>\n-99 <s>\n\\end\\\n";
@@ -461,6 +458,9 @@ mod tests {
         (0..t.len()).map(|i| scorer.step(&t[..i], t[i])).collect()
     }
 
+    /// With weight and bonus 0 only the OOV penalty (-2) is left, so the step scores show
+    /// where it is charged: "rad" at its "a" (no known word starts "ra"), "re" at its end (a
+    /// known word's start, not a word), "red" never; each unknown word exactly once.
     #[test]
     fn an_unknown_word_is_charged_once_where_it_leaves_the_vocabulary() {
         let scorer = red_only(0.0);
