@@ -61,6 +61,46 @@ const SAY: &str = include_str!("../../scripts/kokoro_say.py");
 #[derive(Debug, Clone)]
 pub struct Kokoro {
     pub dir: PathBuf,
+    /// When above 0, the training voices are this many [`blends`] instead of the 22.
+    pub blends: usize,
+}
+
+/// `n` new training voices, each a mix of the style vectors of two of the 22 training voices
+/// of one sex (either accent; the first voice, which weighs more, sets the accent), named
+/// `FIRST+SECOND@W` for W × FIRST + (1 − W) × SECOND with W in [0.55, 0.8]. The dev and test
+/// voices are never mixed in, so they stay unheard in training. The same `n` gives the same
+/// voices in every corpus, and each blend is distinct.
+pub(super) fn blends(n: usize) -> Vec<String> {
+    use rand::RngExt;
+    let train: Vec<&str> = VOICES
+        .iter()
+        .filter(|(_, s)| *s == Split::Train)
+        .map(|(name, _)| *name)
+        .collect();
+    let mut rng = crate::augment::rng(0x6b6f_6b6f_726f);
+    let mut out: Vec<String> = Vec::with_capacity(n);
+    let mut pairs: Vec<(&str, &str)> = Vec::with_capacity(n);
+    // 11 voices of each sex give 2 × 11 × 10 ordered pairs; past that, pairs repeat with
+    // other weights.
+    let distinct_pairs = 220;
+    while out.len() < n {
+        let a = train[rng.random_range(0..train.len())];
+        let b = train[rng.random_range(0..train.len())];
+        if a == b || a.as_bytes()[1] != b.as_bytes()[1] {
+            continue;
+        }
+        if pairs.len() < distinct_pairs && pairs.contains(&(a, b)) {
+            continue;
+        }
+        let w = rng.random_range(55..=80) as f64 / 100.0;
+        let name = format!("{a}+{b}@{w:.2}");
+        if out.contains(&name) {
+            continue;
+        }
+        pairs.push((a, b));
+        out.push(name);
+    }
+    out
 }
 
 impl Kokoro {
@@ -222,7 +262,7 @@ mod tests {
     use crate::corpus::voices::{Engine, inventory};
 
     fn voice(name: &str) -> Voice {
-        inventory(None, true)
+        inventory(None, Some(0))
             .into_iter()
             .find(|v| v.engine == Engine::Kokoro && v.name == name)
             .unwrap()
@@ -248,6 +288,61 @@ mod tests {
     }
 
     #[test]
+    fn blends_mix_two_training_voices_of_one_sex_and_never_a_held_out_voice() {
+        let held_out: Vec<&str> = VOICES
+            .iter()
+            .filter(|(_, s)| *s != Split::Train)
+            .map(|(name, _)| *name)
+            .collect();
+        let b = blends(300);
+        assert_eq!(b.len(), 300);
+        assert_eq!(blends(300), b, "the same voices every time");
+        assert_eq!(blends(40)[..], b[..40], "a smaller set is a prefix");
+        let mut names = b.clone();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), 300, "every blend is distinct");
+        for name in &b {
+            let (first, rest) = name.split_once('+').unwrap();
+            let (second, w) = rest.split_once('@').unwrap();
+            assert_ne!(first, second);
+            assert_eq!(first.as_bytes()[1], second.as_bytes()[1], "{name}: one sex");
+            for v in [first, second] {
+                assert!(VOICES.iter().any(|(n, _)| *n == v), "{v}");
+                assert!(!held_out.contains(&v), "{name} mixes in a held-out voice");
+            }
+            let w: f64 = w.parse().unwrap();
+            assert!((0.55..=0.8).contains(&w), "{name}");
+        }
+        // Both sexes and both accents lead some blends.
+        for prefix in ["af", "am", "bf", "bm"] {
+            assert!(b.iter().any(|n| n.starts_with(prefix)), "{prefix}");
+        }
+        // The inventory puts them in place of the 22 training voices, at the same share.
+        let inv = inventory(None, Some(40));
+        let train: Vec<&Voice> = inv
+            .iter()
+            .filter(|v| v.engine == Engine::Kokoro && v.split == Split::Train)
+            .collect();
+        assert_eq!(train.len(), 40);
+        assert!(train.iter().all(|v| v.name.contains('+')));
+        let share: f64 = train.iter().map(|v| v.weight).sum();
+        assert!((share - 100.0).abs() < 1e-9);
+        let dev_test = inv
+            .iter()
+            .filter(|v| v.engine == Engine::Kokoro && v.split != Split::Train)
+            .count();
+        assert_eq!(dev_test, 6);
+        // A blend speaks with its first voice's accent.
+        let british = train.iter().find(|v| v.name.starts_with('b')).unwrap();
+        let req = request(british, &style(1.0), 0.0, Path::new("t"), Path::new("o")).unwrap();
+        assert!(
+            req.starts_with(&format!("{}\ten-gb\t", british.name)),
+            "{req}"
+        );
+    }
+
+    #[test]
     fn a_request_names_the_voice_its_accent_and_the_speed() {
         // A stretch of 1.25 is speed 0.8; British voices speak en-gb.
         let bm = line("bm_george", 1.25, "/t/text.txt", "/t/raw.wav").unwrap();
@@ -270,6 +365,7 @@ mod tests {
         std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).unwrap();
         Kokoro {
             dir: dir.to_path_buf(),
+            blends: 0,
         }
     }
 

@@ -442,7 +442,7 @@ fn synth_one(
 pub fn run(cfg: &SynthConfig, on_event: &(dyn Fn(SynthEvent) + Sync)) -> Result<Summary> {
     let mut all = voices::inventory(
         cfg.extra.piper.as_ref().map(|p| p.model.as_path()),
-        cfg.extra.kokoro.is_some(),
+        cfg.extra.kokoro.as_ref().map(|k| k.blends),
     );
     if let Some(engines) = &cfg.engines {
         all.retain(|v| engines.contains(&v.engine));
@@ -591,7 +591,7 @@ mod tests {
             .collect();
         std::fs::write(&sentences, text).unwrap();
         let cfg = config(dir.path(), &sentences);
-        let voices = voices::inventory(None, false);
+        let voices = voices::inventory(None, None);
         let a = plan(&cfg, &voices).unwrap().0;
         let b = plan(&cfg, &voices).unwrap().0;
         assert_eq!(a.len(), 40 + 10 + 10 + 5 + 2 + 2);

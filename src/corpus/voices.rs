@@ -145,8 +145,10 @@ const FLITE_LICENCE: &str = "CMU Flite licence (BSD-style)";
 
 /// The voice inventory for the engines found (see `audio/README.md` for the licences).
 /// `piper`: a piper `.onnx` voice to add to the training split; `kokoro`: add Kokoro's 28
-/// English voices ([`super::kokoro::VOICES`]), half the weight of each split.
-pub fn inventory(piper: Option<&Path>, kokoro: bool) -> Vec<Voice> {
+/// English voices ([`super::kokoro::VOICES`]), half the weight of each split; `Some(n)` with
+/// n > 0 replaces its 22 training voices by n blends of two of them
+/// ([`super::kokoro::blends`]); the dev and test voices stay as they are.
+pub fn inventory(piper: Option<&Path>, kokoro: Option<usize>) -> Vec<Voice> {
     let mut v = Vec::new();
     let mut add = |engine, name: &str, split, weight, licence, base_f0, native_rate| {
         v.push(Voice {
@@ -254,16 +256,20 @@ pub fn inventory(piper: Option<&Path>, kokoro: bool) -> Vec<Voice> {
             true,
         );
     }
-    if kokoro {
+    if let Some(blends) = kokoro {
         for split in Split::ALL {
-            let names: Vec<&str> = super::kokoro::VOICES
-                .iter()
-                .filter(|(_, s)| *s == split)
-                .map(|(name, _)| *name)
-                .collect();
+            let names: Vec<String> = if split == Split::Train && blends > 0 {
+                super::kokoro::blends(blends)
+            } else {
+                super::kokoro::VOICES
+                    .iter()
+                    .filter(|(_, s)| *s == split)
+                    .map(|(name, _)| name.to_string())
+                    .collect()
+            };
             // The other voices of each split weigh 100 together.
             let each = 100.0 / names.len() as f64;
-            for name in names {
+            for name in &names {
                 add(
                     Kokoro,
                     name,
@@ -409,7 +415,7 @@ mod tests {
 
     #[test]
     fn splits_share_no_voice_and_each_has_one() {
-        let inv = inventory(None, true);
+        let inv = inventory(None, Some(0));
         for split in Split::ALL {
             assert!(inv.iter().any(|v| v.split == split));
         }
@@ -433,8 +439,8 @@ mod tests {
 
     #[test]
     fn kokoro_adds_its_english_voices_with_half_of_each_split() {
-        let without = inventory(None, false);
-        let with = inventory(None, true);
+        let without = inventory(None, None);
+        let with = inventory(None, Some(0));
         let kokoro: Vec<&Voice> = with.iter().filter(|v| v.engine == Engine::Kokoro).collect();
         assert_eq!(kokoro.len(), 28);
         assert_eq!(with.len(), without.len() + 28);
@@ -453,11 +459,12 @@ mod tests {
 
     #[test]
     fn kokoro_counts_as_missing_without_its_setup() {
-        let inv = inventory(None, true);
+        let inv = inventory(None, Some(0));
         let elsewhere = ExtraEngines {
             piper: None,
             kokoro: Some(Kokoro {
                 dir: PathBuf::from("/nonexistent/kokoro"),
+                blends: 0,
             }),
         };
         assert!(missing_engines(&inv, &elsewhere).contains(&Engine::Kokoro));

@@ -53,6 +53,11 @@ pub struct SynthArgs {
     /// the directory `scripts/setup-kokoro.sh DIR` made.
     #[arg(long, value_name = "DIR")]
     kokoro: Option<PathBuf>,
+    /// With --kokoro: replace its 22 training voices by this many new voices, each a mix of
+    /// two of them of one sex (named FIRST+SECOND@W, W the first voice's share). The dev and
+    /// test voices are never mixed in.
+    #[arg(long, default_value_t = 0, requires = "kokoro")]
+    kokoro_blends: usize,
     /// Only these engines' voices, comma-separated: espeak, flite, festival, piper, kokoro
     /// (default: every engine installed or given).
     #[arg(long, value_delimiter = ',', value_parser = parse_engine)]
@@ -70,7 +75,10 @@ fn parse_engine(name: &str) -> std::result::Result<Engine, String> {
 const MEAN_UTTERANCE_S: f64 = 2.56;
 
 pub fn synth(a: SynthArgs) -> Result<ExitCode> {
-    let kokoro = a.kokoro.map(|dir| Kokoro { dir });
+    let kokoro = a.kokoro.map(|dir| Kokoro {
+        dir,
+        blends: a.kokoro_blends,
+    });
     if let Some(missing) = kokoro.as_ref().and_then(Kokoro::missing) {
         bail!(
             "--kokoro: {} is missing; run `sh scripts/setup-kokoro.sh DIR` first",
