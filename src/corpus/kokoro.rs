@@ -65,7 +65,14 @@ pub struct Kokoro {
     pub blends: usize,
 }
 
-/// `n` new training voices, each a mix of the style vectors of two of the 22 training voices
+/// The first voice's share of a blend is one of 0.55, 0.56 … 0.80.
+const BLEND_WEIGHTS: usize = 26;
+
+/// The most distinct blends [`blends`] can make: every same-sex ordered pair of the 22
+/// training voices (12 female, 10 male: 222 pairs) at every weight.
+pub const MAX_BLENDS: usize = 222 * BLEND_WEIGHTS;
+
+/// `n` (at most [`MAX_BLENDS`]) new training voices, each a mix of the style vectors of two of the 22 training voices
 /// of one sex (either accent; the first voice, which weighs more, sets the accent), named
 /// `FIRST+SECOND@W` for W × FIRST + (1 − W) × SECOND with W in [0.55, 0.8]. The dev and test
 /// voices are never mixed in, so they stay unheard in training. The same `n` gives the same
@@ -77,22 +84,23 @@ pub(super) fn blends(n: usize) -> Vec<String> {
         .filter(|(_, s)| *s == Split::Train)
         .map(|(name, _)| *name)
         .collect();
+    let same_sex = |a: &str, b: &str| a != b && a.as_bytes()[1] == b.as_bytes()[1];
+    // Every ordered pair is used once before any is used again (with another weight).
+    let distinct_pairs = train
+        .iter()
+        .flat_map(|a| train.iter().filter(|b| same_sex(a, b)))
+        .count();
+    let n = n.min(distinct_pairs * BLEND_WEIGHTS);
     let mut rng = crate::augment::rng(0x6b6f_6b6f_726f);
     let mut out: Vec<String> = Vec::with_capacity(n);
     let mut pairs: Vec<(&str, &str)> = Vec::with_capacity(n);
-    // 11 voices of each sex give 2 × 11 × 10 ordered pairs; past that, pairs repeat with
-    // other weights.
-    let distinct_pairs = 220;
     while out.len() < n {
         let a = train[rng.random_range(0..train.len())];
         let b = train[rng.random_range(0..train.len())];
-        if a == b || a.as_bytes()[1] != b.as_bytes()[1] {
+        if !same_sex(a, b) || (pairs.len() < distinct_pairs && pairs.contains(&(a, b))) {
             continue;
         }
-        if pairs.len() < distinct_pairs && pairs.contains(&(a, b)) {
-            continue;
-        }
-        let w = rng.random_range(55..=80) as f64 / 100.0;
+        let w = rng.random_range(55..55 + BLEND_WEIGHTS) as f64 / 100.0;
         let name = format!("{a}+{b}@{w:.2}");
         if out.contains(&name) {
             continue;
@@ -314,6 +322,11 @@ mod tests {
             let w: f64 = w.parse().unwrap();
             assert!((0.55..=0.8).contains(&w), "{name}");
         }
+        assert_eq!(
+            blends(MAX_BLENDS + 5).len(),
+            MAX_BLENDS,
+            "no more than there are"
+        );
         // Both sexes and both accents lead some blends.
         for prefix in ["af", "am", "bf", "bm"] {
             assert!(b.iter().any(|n| n.starts_with(prefix)), "{prefix}");

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 use clap::Args;
-use hark::corpus::kokoro::Kokoro;
+use hark::corpus::kokoro::{Kokoro, MAX_BLENDS};
 use hark::corpus::synth::{SynthConfig, run};
 use hark::corpus::voices::{Engine, ExtraEngines, PiperVoice};
 
@@ -75,6 +75,9 @@ fn parse_engine(name: &str) -> std::result::Result<Engine, String> {
 const MEAN_UTTERANCE_S: f64 = 2.56;
 
 pub fn synth(a: SynthArgs) -> Result<ExitCode> {
+    if a.kokoro_blends > MAX_BLENDS {
+        bail!("--kokoro-blends: at most {MAX_BLENDS} distinct blends exist");
+    }
     let kokoro = a.kokoro.map(|dir| Kokoro {
         dir,
         blends: a.kokoro_blends,
