@@ -68,36 +68,53 @@ pub struct Kokoro {
 /// The first voice's share of a blend is one of 0.55, 0.56 … 0.80.
 const BLEND_WEIGHTS: usize = 26;
 
-/// The most distinct blends [`blends`] can make: every same-sex ordered pair of the 22
-/// training voices (12 female, 10 male: 222 pairs) at every weight.
-pub const MAX_BLENDS: usize = 222 * BLEND_WEIGHTS;
+/// The 22 voices of the training split.
+fn training_voices() -> Vec<&'static str> {
+    VOICES
+        .iter()
+        .filter(|(_, s)| *s == Split::Train)
+        .map(|(name, _)| *name)
+        .collect()
+}
 
-/// `n` (at most [`MAX_BLENDS`]) new training voices, each a mix of the style vectors of two of the 22 training voices
-/// of one sex (either accent; the first voice, which weighs more, sets the accent), named
+/// Two different voices of one sex (the second letter of a Kokoro name).
+fn blendable(a: &str, b: &str) -> bool {
+    a != b && a.as_bytes()[1] == b.as_bytes()[1]
+}
+
+/// The ordered pairs a blend can mix (12 female and 10 male training voices: 222).
+fn distinct_pairs() -> usize {
+    let train = training_voices();
+    train
+        .iter()
+        .flat_map(|a| train.iter().filter(|b| blendable(a, b)))
+        .count()
+}
+
+/// The most distinct blends [`blends`] can make: every pair at every weight.
+pub fn max_blends() -> usize {
+    distinct_pairs() * BLEND_WEIGHTS
+}
+
+/// `n` (at most [`max_blends`]) new training voices, each a mix of the style vectors of two of
+/// the 22 training voices of one sex (either accent; the first voice, which weighs more, sets
+/// the accent), named
 /// `FIRST+SECOND@W` for W × FIRST + (1 − W) × SECOND with W in [0.55, 0.8]. The dev and test
 /// voices are never mixed in, so they stay unheard in training. The same `n` gives the same
 /// voices in every corpus, and each blend is distinct.
 pub(super) fn blends(n: usize) -> Vec<String> {
     use rand::RngExt;
-    let train: Vec<&str> = VOICES
-        .iter()
-        .filter(|(_, s)| *s == Split::Train)
-        .map(|(name, _)| *name)
-        .collect();
-    let same_sex = |a: &str, b: &str| a != b && a.as_bytes()[1] == b.as_bytes()[1];
+    let train = training_voices();
     // Every ordered pair is used once before any is used again (with another weight).
-    let distinct_pairs = train
-        .iter()
-        .flat_map(|a| train.iter().filter(|b| same_sex(a, b)))
-        .count();
-    let n = n.min(distinct_pairs * BLEND_WEIGHTS);
+    let distinct_pairs = distinct_pairs();
+    let n = n.min(max_blends());
     let mut rng = crate::augment::rng(0x6b6f_6b6f_726f);
     let mut out: Vec<String> = Vec::with_capacity(n);
     let mut pairs: Vec<(&str, &str)> = Vec::with_capacity(n);
     while out.len() < n {
         let a = train[rng.random_range(0..train.len())];
         let b = train[rng.random_range(0..train.len())];
-        if !same_sex(a, b) || (pairs.len() < distinct_pairs && pairs.contains(&(a, b))) {
+        if !blendable(a, b) || (pairs.len() < distinct_pairs && pairs.contains(&(a, b))) {
             continue;
         }
         let w = rng.random_range(55..55 + BLEND_WEIGHTS) as f64 / 100.0;
@@ -322,9 +339,10 @@ mod tests {
             let w: f64 = w.parse().unwrap();
             assert!((0.55..=0.8).contains(&w), "{name}");
         }
+        assert_eq!(max_blends(), 222 * 26);
         assert_eq!(
-            blends(MAX_BLENDS + 5).len(),
-            MAX_BLENDS,
+            blends(max_blends() + 5).len(),
+            max_blends(),
             "no more than there are"
         );
         // Both sexes and both accents lead some blends.

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 use clap::Args;
-use hark::corpus::kokoro::{Kokoro, MAX_BLENDS};
+use hark::corpus::kokoro::{Kokoro, max_blends};
 use hark::corpus::synth::{SynthConfig, run};
 use hark::corpus::voices::{Engine, ExtraEngines, PiperVoice};
 
@@ -75,8 +75,11 @@ fn parse_engine(name: &str) -> std::result::Result<Engine, String> {
 const MEAN_UTTERANCE_S: f64 = 2.56;
 
 pub fn synth(a: SynthArgs) -> Result<ExitCode> {
-    if a.kokoro_blends > MAX_BLENDS {
-        bail!("--kokoro-blends: at most {MAX_BLENDS} distinct blends exist");
+    if a.kokoro_blends > max_blends() {
+        bail!(
+            "--kokoro-blends: at most {} distinct blends exist",
+            max_blends()
+        );
     }
     let kokoro = a.kokoro.map(|dir| Kokoro {
         dir,
