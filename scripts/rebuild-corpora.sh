@@ -31,8 +31,20 @@ RUNS=${RUNS:-/work/runs}
 KOKORO=${KOKORO:-/work/kokoro}
 HARK=${HARK:-$repo/target/release/hark}
 jobs=${KOKORO_JOBS:-2}
-[ -x "$HARK" ] || cargo build --release
-[ $# -gt 0 ] || set -- games eval-lists synth-v3 digits-s2 real-digits bank-real bank-babble kokoro digits-k3
+quick="games eval-lists synth-v3 digits-s2 real-digits bank-real bank-babble kokoro digits-k3"
+# shellcheck disable=SC2086 # the step names are split on purpose
+[ $# -gt 0 ] || set -- $quick
+# Refuse a misspelt step before hours of the others run.
+for step in "$@"; do
+    case " $quick synth-k3 synth-k2 synth-k1 " in
+    *" $step "*) ;;
+    *) echo "unknown step: $step (steps: $quick synth-k3 synth-k2 synth-k1)" >&2; exit 2 ;;
+    esac
+done
+if [ ! -x "$HARK" ]; then
+    [ "$HARK" = "$repo/target/release/hark" ] || { echo "HARK=$HARK is not an executable" >&2; exit 2; }
+    cargo build --release
+fi
 
 lines=$CORPUS/k2text/real-train-lines.txt
 kokoro_synth() { # OUT ARGS...: the Kokoro voices, lowest priority
@@ -85,8 +97,5 @@ for step in "$@"; do
         kokoro_synth synth-k2 --sentences "$lines" --train 5000 --dev 0 --test 0 --prompt-share 0 --seed 2 ;;
     synth-k1)
         kokoro_synth synth-k1 --sentences data/sentences.txt --hours 5 --digits 1000 --seed 1 ;;
-    *)
-        echo "unknown step: $step" >&2
-        exit 2 ;;
     esac
 done
