@@ -217,9 +217,10 @@ def main():
     previous = None
     if args.relabel_pseudo:
         previous = {}
-        for l in open(args.relabel_pseudo):
-            if l.strip() and json.loads(l)["label"] == "pseudo":
-                previous[json.loads(l)["id"]] = json.loads(l)
+        for line in open(args.relabel_pseudo):
+            label = json.loads(line) if line.strip() else None
+            if label and label["label"] == "pseudo":
+                previous[label["id"]] = label
         clips = [c for c in clips if c["id"] in previous]
     done = set()
     if args.out.exists():
