@@ -269,7 +269,8 @@ pub fn read_labels(
 /// Which teacher transcripts (pseudo-labels) the import trains on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PseudoLabels {
-    /// Leave out those a teacher plainly hallucinated ([`implausible`]) or heard no words in.
+    /// Leave out the [`doubtful`] ones: disputed by a second teacher, plainly hallucinated
+    /// ([`implausible`]), or empty.
     #[default]
     Plausible,
     /// Keep every non-empty one: the split of imports before 2026-12-07 (session 35), which the
@@ -501,7 +502,7 @@ fn actors_by_character(cast: &[(String, Vec<String>)]) -> HashMap<String, String
 pub fn import(
     root: &Path,
     out: &Path,
-    labels: &[PathBuf],
+    label_files: &[PathBuf],
     cutscenes: Cutscenes,
     pseudo: PseudoLabels,
     stack: usize,
@@ -509,15 +510,14 @@ pub fn import(
     let mut report = GamesReport::default();
     let out_dir = out.parent().unwrap_or(Path::new(".")).to_path_buf();
     let clips = extract(root, &out_dir, cutscenes, &mut report)?;
-    if labels.is_empty() {
+    if label_files.is_empty() {
         report.unlabelled = clips.len();
         return Ok(report);
     }
-    let mut label_of = HashMap::new();
-    for path in labels {
-        read_labels(path, &mut label_of, &mut report)?;
+    let mut labels = HashMap::new();
+    for path in label_files {
+        read_labels(path, &mut labels, &mut report)?;
     }
-    let labels = label_of;
     let cast = find(root, "flight-of-the-amazon-queen", "queen.1c")
         .map(|p| fotaq::Archive::open(&p).map(|a| a.cast()))
         .transpose()?
