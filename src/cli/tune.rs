@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use clap::Args;
+use clap::{Args, ValueEnum};
 use hark::audio::{Waveform, decode};
 use hark::backend::DeviceSpec;
 use hark::confidence::Platt;
@@ -17,6 +17,13 @@ use hark::eval::calibration::expected_error;
 use hark::eval::tune::{self, DevSet, Grid, LmWeights, Trial};
 use hark::model_dir::CalibrationInfo;
 use hark::recognizer::{Recognizer, RecognizerConfig, Word};
+
+/// What `hark tune` counts the errors of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Objective {
+    AllWords,
+    ConfidentWords,
+}
 
 #[derive(Args, Debug)]
 pub struct TuneArgs {
@@ -78,6 +85,12 @@ pub struct TuneArgs {
     /// (recorded with the calibration); 0 keeps every word.
     #[arg(long, value_delimiter = ',', default_values_t = [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3])]
     min_confidences: Vec<f32>,
+    /// What each setting of the weights is scored by: the word errors with every word kept
+    /// (`all-words`), or with the words below the best of --min-confidences left out, after a
+    /// calibration fitted at that setting (`confident-words`: the transcripts `transcribe`
+    /// writes once a threshold is recorded; each setting costs a little more).
+    #[arg(long, value_enum, default_value_t = Objective::AllWords)]
+    objective: Objective,
     /// Rounds of coordinate descent (each tries every grid value of every weight).
     #[arg(long, default_value_t = 2)]
     rounds: usize,
@@ -159,10 +172,30 @@ pub fn tune(args: TuneArgs, device: DeviceSpec) -> Result<ExitCode> {
         set = set.with_split_pause(rec.frames_in(args.split.seconds())?);
     }
     println!(
-        "{:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7}",
-        "c.wt", "c.bonus", "w.wt", "w.bonus", "w.oov", "w.oov/l", "g.bonus", "WER%", "CER%"
+        "{:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7}{}",
+        "c.wt",
+        "c.bonus",
+        "w.wt",
+        "w.bonus",
+        "w.oov",
+        "w.oov/l",
+        "g.bonus",
+        "WER%",
+        "CER%",
+        if args.objective == Objective::ConfidentWords {
+            "  min.conf"
+        } else {
+            ""
+        }
     );
-    let trials = tune::search(&set, &beam, &grid, args.rounds, print_trial);
+    let trials = match args.objective {
+        Objective::AllWords => tune::search(&set, &beam, &grid, args.rounds, print_trial),
+        Objective::ConfidentWords => {
+            let words = |hyp: &hark::ctc::Hypothesis| rec.to_transcript(hyp, f64::INFINITY).words;
+            let score = |w| tune::score_confident(&set, &beam, w, words, &args.min_confidences);
+            tune::search_by(&beam, &grid, args.rounds, score, print_trial)
+        }
+    };
     let best = trials.first().context("no trials were run")?;
     let start = LmWeights::of(&beam);
     let start_trial = trials
@@ -170,12 +203,17 @@ pub fn tune(args: TuneArgs, device: DeviceSpec) -> Result<ExitCode> {
         .find(|t| t.weights == start)
         .context("the starting weights were not scored")?;
     println!(
-        "best: {} (WER {:.2}%, CER {:.2}%; the starting weights gave {:.2}% / {:.2}%) over {} utterances",
+        "best: {} (WER {:.2}%, CER {:.2}%; the starting weights gave {:.2}% / {:.2}%{}) over {} utterances",
         describe(&best.weights, &beam),
         best.wer(),
         best.cer(),
         start_trial.wer(),
         start_trial.cer(),
+        if args.objective == Objective::ConfidentWords {
+            "; words below each setting's best confidence threshold left out"
+        } else {
+            ""
+        },
         set.len()
     );
     if let Some(path) = &args.json {
@@ -311,7 +349,7 @@ fn describe(w: &LmWeights, beam: &PrefixBeam) -> String {
 
 fn print_trial(t: &Trial) {
     let w = t.weights;
-    println!(
+    print!(
         "{:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7.2} {:>7.2}",
         w.char_weight,
         w.char_bonus,
@@ -323,6 +361,11 @@ fn print_trial(t: &Trial) {
         t.wer(),
         t.cer()
     );
+    if let Some(min) = t.min_confidence {
+        println!("{:>10}", min);
+    } else {
+        println!();
+    }
 }
 
 /// The dev utterances (each at each SNR asked for) through the acoustic model.

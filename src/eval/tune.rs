@@ -6,6 +6,9 @@
 //! takes the value from its grid that gives the fewest word errors (ties: fewest character
 //! errors), the others held; a few rounds of that settle it. It is the usual practice for
 //! CTC decoders with an external LM (DeepSpeech's `lm_optimizer`, Kaldi's LM-weight sweep).
+//! The errors are counted with every word kept ([`score`]) or, since a model that records a
+//! confidence threshold leaves its unsure words out, as the thresholded transcripts have them
+//! ([`score_confident`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,6 +18,7 @@ use serde::Serialize;
 
 use super::calibration::word_hits;
 use super::{ErrorCounts, char_errors, word_errors};
+use crate::confidence::Platt;
 use crate::ctc::{Hypothesis, LogProbs, PrefixBeam, decode_split_at_pauses};
 use crate::recognizer::Word;
 use crate::text::Vocab;
@@ -251,6 +255,9 @@ pub struct Trial {
     pub weights: LmWeights,
     pub words: ErrorCounts,
     pub chars: ErrorCounts,
+    /// Scored with the words below this calibrated confidence left out ([`score_confident`]);
+    /// `None`: every word kept ([`score`]).
+    pub min_confidence: Option<f32>,
 }
 
 impl Trial {
@@ -293,17 +300,81 @@ pub fn score(set: &DevSet, beam: &PrefixBeam, weights: LmWeights) -> Trial {
         weights,
         words,
         chars,
+        min_confidence: None,
     }
 }
 
+/// Decode `set` with `beam` at `weights` and count the errors of the transcripts as
+/// `transcribe` writes them after `hark tune --write`: the word confidences (`words` turns a
+/// hypothesis into its words) calibrated by a Platt fit on this setting's own dev words, and
+/// the words below the threshold of `thresholds` that leaves the fewest word errors left out.
+/// A setting that inserts many unsure words can lose on every word kept and win here, where
+/// the threshold takes them out again; this scores what the user gets.
+pub fn score_confident(
+    set: &DevSet,
+    beam: &PrefixBeam,
+    weights: LmWeights,
+    words: impl Fn(&Hypothesis) -> Vec<Word> + Sync,
+    thresholds: &[f32],
+) -> Trial {
+    let words = hypothesis_words(set, &weights.apply(beam), words);
+    let platt = Platt::fit(&word_confidences(set, &words));
+    let calibrated = |c: f32| platt.as_ref().map_or(c, |p| p.apply(c));
+    let thresholds = if thresholds.is_empty() {
+        &[0.0][..]
+    } else {
+        thresholds
+    };
+    let counts = unsure_word_errors(set, &words, calibrated, thresholds);
+    let min = best_threshold(thresholds, &counts).unwrap_or(0.0);
+    let at = thresholds.iter().position(|&t| t == min).unwrap_or(0);
+    let chars = set
+        .items
+        .par_iter()
+        .zip(&words)
+        .map(|(item, words)| char_errors(&item.reference, &kept_text(words, calibrated, min)))
+        .reduce(ErrorCounts::default, |mut a, b| {
+            a += b;
+            a
+        });
+    Trial {
+        weights,
+        words: counts[at],
+        chars,
+        min_confidence: Some(min),
+    }
+}
+
+/// The words of `words` whose confidence, mapped by `confidence`, is at least `min`, joined.
+fn kept_text(words: &[Word], confidence: impl Fn(f32) -> f32, min: f32) -> String {
+    let kept: Vec<&str> = words
+        .iter()
+        .filter(|w| confidence(w.confidence) >= min)
+        .map(|w| w.word.as_str())
+        .collect();
+    kept.join(" ")
+}
+
 /// Coordinate descent over `grid` from `beam`'s own weights, `rounds` times over the weights
-/// the beam has language models for. `on_trial` sees every new setting as it is scored.
-/// Returns every trial, the best first (on a tie, the earliest scored: the search's choice).
+/// the beam has language models for, each setting scored by [`score`] (every word kept).
+/// `on_trial` sees every new setting as it is scored. Returns every trial, the best first (on a
+/// tie, the earliest scored: the search's choice).
 pub fn search(
     set: &DevSet,
     beam: &PrefixBeam,
     grid: &Grid,
     rounds: usize,
+    on_trial: impl FnMut(&Trial),
+) -> Vec<Trial> {
+    search_by(beam, grid, rounds, |w| score(set, beam, w), on_trial)
+}
+
+/// [`search`] with each setting scored by `score` (e.g. [`score_confident`]).
+pub fn search_by(
+    beam: &PrefixBeam,
+    grid: &Grid,
+    rounds: usize,
+    score: impl Fn(LmWeights) -> Trial,
     mut on_trial: impl FnMut(&Trial),
 ) -> Vec<Trial> {
     let mut knobs = Vec::new();
@@ -326,7 +397,7 @@ pub fn search(
     let mut trials: Vec<Trial> = Vec::new();
     let mut run = |weights: LmWeights, trials: &mut Vec<Trial>| -> Trial {
         let i = *seen.entry(weights.key()).or_insert_with(|| {
-            let trial = score(set, beam, weights);
+            let trial = score(weights);
             on_trial(&trial);
             trials.push(trial);
             trials.len() - 1
@@ -400,14 +471,7 @@ pub fn unsure_word_errors(
         .map(|(item, words)| {
             thresholds
                 .iter()
-                .map(|&min| {
-                    let kept: Vec<&str> = words
-                        .iter()
-                        .filter(|w| confidence(w.confidence) >= min)
-                        .map(|w| w.word.as_str())
-                        .collect();
-                    word_errors(&item.reference, &kept.join(" "))
-                })
+                .map(|&min| word_errors(&item.reference, &kept_text(words, &confidence, min)))
                 .collect::<Vec<_>>()
         })
         .reduce(
@@ -461,33 +525,42 @@ mod tests {
             .collect()
     }
 
+    /// Two items: "a cat dog" heard for "a cat", "the hat" heard right.
+    fn unsure_set() -> (Vocab, DevSet) {
+        let vocab = Vocab::english();
+        let mut set = DevSet::new(vocab.clone());
+        for (heard, reference) in [("a cat dog", "a cat"), ("the hat", "the hat")] {
+            let (lp, frames) = frames_for(&vocab, heard);
+            set.push(lp, frames, reference.into());
+        }
+        (vocab, set)
+    }
+
+    /// `hyp`'s words, "dog" at confidence 0.3, "hat" at 0.4 and the others at 0.9.
+    fn unsure_words(vocab: &Vocab, hyp: &Hypothesis) -> Vec<Word> {
+        vocab
+            .decode(&hyp.tokens)
+            .split_whitespace()
+            .map(|w| Word {
+                word: w.to_string(),
+                start: 0.0,
+                end: 0.0,
+                confidence: match w {
+                    "dog" => 0.3,
+                    "hat" => 0.4,
+                    _ => 0.9,
+                },
+            })
+            .collect()
+    }
+
     /// Item 1 hears "a cat dog" for "a cat": "dog" (confidence 0.3) is an insertion. Item 2
     /// hears "the hat" right, "hat" at 0.4. Keeping all: 1 error; leaving out words below 0.35
     /// drops only "dog": 0 errors; below 0.5 drops "hat" too: 1 error (a deletion).
     #[test]
     fn unsure_words_are_left_out_only_where_that_lowers_errors() {
-        let vocab = Vocab::english();
-        let mut set = DevSet::new(vocab.clone());
-        let (lp, frames) = frames_for(&vocab, "a cat dog");
-        set.push(lp, frames, "a cat".into());
-        let (lp, frames) = frames_for(&vocab, "the hat");
-        set.push(lp, frames, "the hat".into());
-        let words = |hyp: &Hypothesis| -> Vec<Word> {
-            vocab
-                .decode(&hyp.tokens)
-                .split_whitespace()
-                .map(|w| Word {
-                    word: w.to_string(),
-                    start: 0.0,
-                    end: 0.0,
-                    confidence: match w {
-                        "dog" => 0.3,
-                        "hat" => 0.4,
-                        _ => 0.9,
-                    },
-                })
-                .collect()
-        };
+        let (vocab, set) = unsure_set();
+        let words = |hyp: &Hypothesis| unsure_words(&vocab, hyp);
         let thresholds = [0.0, 0.35, 0.5];
         let words = hypothesis_words(&set, &PrefixBeam::new(4), words);
         let counts = unsure_word_errors(&set, &words, |c| c, &thresholds);
@@ -501,6 +574,35 @@ mod tests {
             best_threshold(&[0.5, 0.0], &[counts[2], counts[0]]),
             Some(0.0)
         );
+    }
+
+    /// The sets of the test above, scored as transcripts are written: the calibration is fitted
+    /// on the five words (four right ones at 0.4 or 0.9, the wrong "dog" at 0.3, so it keeps
+    /// their order), and a threshold between calibrated "dog" and calibrated "hat" leaves out
+    /// only "dog": no errors, where every word kept gives one insertion.
+    #[test]
+    fn confident_scores_count_the_thresholded_transcripts() {
+        let (vocab, set) = unsure_set();
+        let words = |hyp: &Hypothesis| unsure_words(&vocab, hyp);
+        let beam = PrefixBeam::new(4);
+        let weights = LmWeights::of(&beam);
+        let raw = hypothesis_words(&set, &beam, words);
+        let platt = Platt::fit(&word_confidences(&set, &raw)).expect("a fit on five words");
+        let (dog, hat) = (platt.apply(0.3), platt.apply(0.4));
+        assert!(dog < hat, "the fit keeps the order: {dog} {hat}");
+        let between = (dog + hat) / 2.0;
+        let trial = score_confident(&set, &beam, weights, words, &[0.0, between]);
+        assert_eq!(trial.min_confidence, Some(between));
+        assert_eq!(trial.words.errors(), 0);
+        assert_eq!(trial.chars.errors(), 0);
+        assert_eq!(trial.words.reference, 4);
+        let kept = score(&set, &beam, weights);
+        assert_eq!((kept.words.errors(), kept.words.insertions), (1, 1));
+        assert_eq!(kept.min_confidence, None);
+        // Thresholds that only keep every word score as `score` does.
+        let all = score_confident(&set, &beam, weights, words, &[0.0]);
+        assert_eq!(all.words, kept.words);
+        assert_eq!(all.chars, kept.chars);
     }
 
     #[test]
